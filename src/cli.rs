@@ -1,0 +1,247 @@
+//! The command line as clap sees it: syntax only. Resolving paths, zones and defaults happens
+//! once in `context.rs`; validating values happens in the commands.
+
+use std::ffi::OsString;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// A cron replacement: scheduled commands in a TOML jobfile, with seconds, a time zone per
+/// job, DST handled on purpose, and a preview of every fire time.
+#[derive(Debug, Parser)]
+#[command(
+    name = "jobrun",
+    version,
+    propagate_version = true,
+    max_term_width = 100
+)]
+pub struct Cli {
+    /// The jobfile to use [default: $JOBRUN_JOBFILE, else ./jobrun.toml, else the user's
+    /// config dir, e.g. ~/.config/jobrun/jobrun.toml]
+    #[arg(long, global = true, value_name = "PATH")]
+    pub jobfile: Option<PathBuf>,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Preview when jobs fire
+    ///
+    /// Shows the next N nominal fire times of each job (jitter not applied), merged in time
+    /// order, each in its job's time zone. Paused jobs are left out unless named.
+    ///
+    /// Examples:
+    ///   jobrun next                          the next 5 fires of every job
+    ///   jobrun next backup -n 10             the next 10 fires of one job
+    ///   jobrun next --from 2026-03-08T00:00:00-05:00
+    ///   jobrun next --cron '30 2 * * *' --tz America/New_York --from 2026-03-07T12:00:00Z -n 3
+    #[command(verbatim_doc_comment)]
+    Next(NextArgs),
+
+    /// List the jobs of the jobfile: trigger, zone, next fire, state
+    List(ListArgs),
+
+    /// Validate the jobfile without running anything; reports every error at once
+    Check,
+
+    /// Add a job to the jobfile, keeping its comments and layout
+    ///
+    /// Examples:
+    ///   jobrun add --cron '36 19 * * *' -- ./report.sh --daily
+    ///   jobrun add --name poll --every 90s -- curl -fsS localhost:8080/ping
+    ///   jobrun add --at 2026-12-24T18:00:00 --tz Europe/Paris -- ./launch.sh
+    ///   jobrun add --cron @daily --shell -- 'pg_dump app | gzip > /backups/app.sql.gz'
+    #[command(verbatim_doc_comment)]
+    Add(Box<AddArgs>),
+
+    /// Remove jobs from the jobfile, keeping the rest of it as it was
+    Remove(RemoveArgs),
+}
+
+/// How a listing is printed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// Aligned columns for people
+    Human,
+    /// For scripts: `next` prints one RFC 3339 timestamp per line; `list` one job name per line
+    Plain,
+    /// JSON (stable, documented fields)
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct OutputArgs {
+    /// Output format
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+
+    /// Same as --format json
+    #[arg(long, conflicts_with = "format")]
+    pub json: bool,
+}
+
+impl OutputArgs {
+    pub fn format(&self) -> Format {
+        if self.json { Format::Json } else { self.format }
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct NextArgs {
+    /// Jobs to preview [default: every job that is not paused]
+    #[arg(value_name = "NAME", conflicts_with_all = ["cron", "every", "at"])]
+    pub names: Vec<String>,
+
+    /// How many fires to show per job
+    #[arg(short = 'n', long = "count", value_name = "N", default_value_t = 5)]
+    pub count: usize,
+
+    /// Start the preview here instead of now (RFC 3339, e.g. 2026-03-08T00:00:00Z)
+    #[arg(long, value_name = "TIME")]
+    pub from: Option<String>,
+
+    /// Preview a cron expression instead of the jobfile
+    #[arg(long, value_name = "EXPR", group = "adhoc")]
+    pub cron: Option<String>,
+
+    /// Preview an interval (e.g. 90s, 1h30m) instead of the jobfile
+    #[arg(long, value_name = "DURATION", group = "adhoc")]
+    pub every: Option<String>,
+
+    /// Preview a one-off date-time instead of the jobfile
+    #[arg(long, value_name = "TIME", group = "adhoc")]
+    pub at: Option<String>,
+
+    /// Time zone of an ad-hoc --cron or --at [default: the system's zone]
+    #[arg(long, value_name = "ZONE", requires = "adhoc")]
+    pub tz: Option<String>,
+
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+#[derive(Debug, Args)]
+#[command(group = clap::ArgGroup::new("trigger").required(true).args(["cron", "every", "at"]))]
+pub struct AddArgs {
+    /// Job name [default: derived from the command, e.g. "report" for ./report.sh]
+    #[arg(long)]
+    pub name: Option<String>,
+
+    /// Crontab(5) expression: 5 fields, or 6 with seconds first, or @daily and the like
+    #[arg(long, value_name = "EXPR")]
+    pub cron: Option<String>,
+
+    /// Fixed interval in real time, e.g. 90s, 15m, 1h30m
+    #[arg(long, value_name = "DURATION")]
+    pub every: Option<String>,
+
+    /// Run once at this date-time (local in the job's zone, or RFC 3339 with an offset)
+    #[arg(long, value_name = "TIME")]
+    pub at: Option<String>,
+
+    /// IANA time zone of the job, e.g. Europe/Paris [default: the jobfile's default]
+    #[arg(long, value_name = "ZONE")]
+    pub tz: Option<String>,
+
+    /// Run the command with /bin/sh -c (the words after -- are joined with spaces)
+    #[arg(long)]
+    pub shell: bool,
+
+    /// Executor pool to run in
+    #[arg(long, value_name = "POOL")]
+    pub executor: Option<String>,
+
+    /// Working directory of the job
+    #[arg(long, value_name = "DIR")]
+    pub workdir: Option<String>,
+
+    /// Environment variable for the job (repeatable)
+    #[arg(long, value_name = "KEY=VALUE", value_parser = parse_env_pair)]
+    pub env: Vec<(String, String)>,
+
+    /// No fire before this date-time
+    #[arg(long, value_name = "TIME")]
+    pub start: Option<String>,
+
+    /// No fire after this date-time
+    #[arg(long, value_name = "TIME")]
+    pub end: Option<String>,
+
+    /// Random delay in [0, DURATION) added to each fire
+    #[arg(long, value_name = "DURATION")]
+    pub jitter: Option<String>,
+
+    /// How late a run may still start
+    #[arg(long, value_name = "DURATION")]
+    pub misfire_grace: Option<String>,
+
+    /// Run several missed fires once (true) or each (false)
+    #[arg(long, value_name = "BOOL")]
+    pub coalesce: Option<bool>,
+
+    /// Most runs of this job at once; more are skipped
+    #[arg(long, value_name = "N")]
+    pub max_instances: Option<u32>,
+
+    /// End a run after this long (SIGTERM, then SIGKILL after --kill-after)
+    #[arg(long, value_name = "DURATION")]
+    pub timeout: Option<String>,
+
+    /// Time between SIGTERM and SIGKILL on timeout
+    #[arg(long, value_name = "DURATION")]
+    pub kill_after: Option<String>,
+
+    /// Add the job paused
+    #[arg(long)]
+    pub paused: bool,
+
+    /// The command and its arguments, after --
+    #[arg(last = true, required = true, value_name = "CMD")]
+    pub command: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct RemoveArgs {
+    /// Jobs to remove
+    #[arg(required = true, value_name = "NAME")]
+    pub names: Vec<String>,
+}
+
+fn parse_env_pair(s: &str) -> Result<(String, String), String> {
+    match s.split_once('=') {
+        Some((key, value)) if !key.is_empty() => Ok((key.to_owned(), value.to_owned())),
+        _ => Err(format!("expected KEY=VALUE, found {s:?}")),
+    }
+}
+
+impl Cli {
+    pub fn parse_from_args(args: impl IntoIterator<Item = OsString>) -> Result<Cli, clap::Error> {
+        Cli::try_parse_from(args)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn env_pairs_need_a_key() {
+        assert_eq!(parse_env_pair("A=b=c"), Ok(("A".into(), "b=c".into())));
+        assert!(parse_env_pair("=x").is_err());
+        assert!(parse_env_pair("novalue").is_err());
+    }
+}

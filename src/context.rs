@@ -1,0 +1,140 @@
+//! Everything a command needs from the outside world, resolved once at the top: which jobfile,
+//! which zone is "local", and what time it is. Nothing below this reads the environment or the
+//! clock, so every command can be driven exactly by tests.
+
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+
+/// The environment variable naming the jobfile when `--jobfile` is not given.
+pub const JOBFILE_ENV: &str = "JOBRUN_JOBFILE";
+/// The jobfile name looked for in the current directory and in the config directory.
+pub const JOBFILE_NAME: &str = "jobrun.toml";
+
+#[derive(Debug, Clone)]
+pub struct Context {
+    /// The jobfile commands read and edit.
+    pub jobfile: PathBuf,
+    /// The zone of jobs that set none, and of ad-hoc previews without `--tz`.
+    pub local_tz: Tz,
+    /// The moment the command started.
+    pub now: DateTime<Utc>,
+}
+
+/// The process environment that `Context` is resolved from, gathered in one place so tests can
+/// build it by hand.
+#[derive(Debug, Clone, Default)]
+pub struct Environment {
+    pub jobfile_flag: Option<PathBuf>,
+    pub jobfile_env: Option<PathBuf>,
+    pub current_dir: Option<PathBuf>,
+    pub config_dir: Option<PathBuf>,
+    pub tz_env: Option<String>,
+    pub system_zone: Option<String>,
+}
+
+impl Environment {
+    /// Reads the real process environment.
+    pub fn from_process(jobfile_flag: Option<PathBuf>) -> Environment {
+        Environment {
+            jobfile_flag,
+            jobfile_env: std::env::var_os(JOBFILE_ENV)
+                .filter(|v| !v.is_empty())
+                .map(PathBuf::from),
+            current_dir: std::env::current_dir().ok(),
+            config_dir: directories::ProjectDirs::from("", "", "jobrun")
+                .map(|d| d.config_dir().to_path_buf()),
+            tz_env: std::env::var("TZ").ok(),
+            system_zone: iana_time_zone::get_timezone().ok(),
+        }
+    }
+}
+
+impl Context {
+    pub fn resolve(env: &Environment, now: DateTime<Utc>) -> Context {
+        Context {
+            jobfile: jobfile_path(env),
+            local_tz: local_zone(env),
+            now,
+        }
+    }
+}
+
+/// `--jobfile`, else `$JOBRUN_JOBFILE`, else `./jobrun.toml` if it exists, else the config
+/// directory's `jobrun.toml` (where `jobrun add` creates it when none exists yet: a per-user
+/// file, like a crontab, rather than one in whatever directory the user happens to be in).
+fn jobfile_path(env: &Environment) -> PathBuf {
+    if let Some(path) = env.jobfile_flag.as_ref().or(env.jobfile_env.as_ref()) {
+        return path.clone();
+    }
+    if let Some(local) = env.current_dir.as_ref().map(|d| d.join(JOBFILE_NAME))
+        && local.exists()
+    {
+        return PathBuf::from(JOBFILE_NAME);
+    }
+    match &env.config_dir {
+        Some(dir) => dir.join(JOBFILE_NAME),
+        None => PathBuf::from(JOBFILE_NAME),
+    }
+}
+
+/// `$TZ` when it names an IANA zone (`TZ=Europe/Paris` or `TZ=:Europe/Paris`), else the
+/// system's zone (the /etc/localtime link), else UTC.
+fn local_zone(env: &Environment) -> Tz {
+    let parse = |name: &str| name.trim_start_matches(':').parse::<Tz>().ok();
+    if let Some(tz) = env.tz_env.as_deref().and_then(parse) {
+        return tz;
+    }
+    env.system_zone
+        .as_deref()
+        .and_then(parse)
+        .unwrap_or(Tz::UTC)
+}
+
+/// Shows a path the way the user is likely to recognise it: relative paths as given.
+pub fn display_path(path: &Path) -> String {
+    path.display().to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flag_beats_env_beats_cwd_beats_config_dir() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join(JOBFILE_NAME), "").unwrap();
+        let mut env = Environment {
+            jobfile_flag: Some("flag.toml".into()),
+            jobfile_env: Some("env.toml".into()),
+            current_dir: Some(dir.path().to_path_buf()),
+            config_dir: Some("/home/u/.config/jobrun".into()),
+            ..Environment::default()
+        };
+        assert_eq!(jobfile_path(&env), PathBuf::from("flag.toml"));
+        env.jobfile_flag = None;
+        assert_eq!(jobfile_path(&env), PathBuf::from("env.toml"));
+        env.jobfile_env = None;
+        assert_eq!(jobfile_path(&env), PathBuf::from("jobrun.toml"));
+        env.current_dir = Some(dir.path().join("elsewhere"));
+        assert_eq!(
+            jobfile_path(&env),
+            PathBuf::from("/home/u/.config/jobrun/jobrun.toml")
+        );
+    }
+
+    #[test]
+    fn tz_env_beats_the_system_zone_and_utc_is_the_fallback() {
+        let mut env = Environment {
+            tz_env: Some(":Asia/Kathmandu".into()),
+            system_zone: Some("Europe/Paris".into()),
+            ..Environment::default()
+        };
+        assert_eq!(local_zone(&env), chrono_tz::Asia::Kathmandu);
+        env.tz_env = Some("EST5EDT,M3.2.0,M11.1.0".into());
+        assert_eq!(local_zone(&env), chrono_tz::Europe::Paris);
+        env.system_zone = None;
+        assert_eq!(local_zone(&env), Tz::UTC);
+    }
+}

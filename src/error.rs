@@ -1,0 +1,76 @@
+//! The errors a command can end with, each with the message the user sees and its exit code:
+//! 0 ok, 1 a runtime failure (I/O), 2 bad input (usage, jobfile, expressions).
+
+use std::io;
+
+use crate::jobfile::{EditError, JobfileError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(transparent)]
+    Jobfile(#[from] JobfileError),
+
+    #[error(transparent)]
+    Edit(#[from] EditError),
+
+    /// A command-line value that does not parse: `--from`, `--cron`, `--tz`…
+    #[error("{flag}: {message}")]
+    Argument { flag: &'static str, message: String },
+
+    /// Names on the command line that the jobfile does not have.
+    #[error("{}", unknown_jobs_message(names, path, suggestion.as_deref()))]
+    UnknownJobs {
+        names: Vec<String>,
+        path: String,
+        suggestion: Option<String>,
+    },
+
+    #[error("cannot write to standard output: {0}")]
+    Output(#[source] io::Error),
+}
+
+fn unknown_jobs_message(names: &[String], path: &str, suggestion: Option<&str>) -> String {
+    let quoted: Vec<String> = names.iter().map(|n| format!("{n:?}")).collect();
+    let noun = if names.len() == 1 { "job" } else { "jobs" };
+    let mut text = format!("no {noun} named {} in {path}", quoted.join(", "));
+    if let Some(s) = suggestion {
+        text.push_str(&format!(" (did you mean {s:?}?)"));
+    }
+    text
+}
+
+impl Error {
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            Error::Jobfile(e) => e.exit_code(),
+            Error::Edit(e) => e.exit_code(),
+            Error::Argument { .. } | Error::UnknownJobs { .. } => 2,
+            Error::Output(_) => 1,
+        }
+    }
+
+    /// The complete text for stderr, ending in a newline. Jobfile diagnostics carry their own
+    /// `jobrun: error:` lines (one per problem); everything else is one such line.
+    pub fn render(&self) -> String {
+        let text = self.to_string();
+        let text = text.trim_end_matches('\n');
+        if text.starts_with("jobrun: ") {
+            format!("{text}\n")
+        } else {
+            format!("jobrun: error: {text}\n")
+        }
+    }
+}
+
+/// The closest of `candidates` to `name`, if it is close enough to be a plausible typo.
+pub fn did_you_mean<'a>(
+    name: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<String> {
+    candidates
+        .into_iter()
+        .map(|c| (strsim::jaro_winkler(name, c), c))
+        .filter(|(score, _)| *score > 0.8)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, c)| c.to_owned())
+}

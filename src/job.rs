@@ -1,0 +1,171 @@
+//! The typed job, as the jobfile loader builds it: every option resolved (defaults applied,
+//! zones and durations parsed, the trigger built), so nothing downstream re-reads TOML.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use chrono::{DateTime, TimeDelta, Utc};
+use chrono_tz::Tz;
+
+use crate::duration::Duration;
+use crate::trigger::Trigger;
+
+/// What a run executes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Command {
+    /// `command = ["prog", "arg", ...]`: executed directly, no shell involved.
+    Argv(Vec<String>),
+    /// `command = "..."` with `shell = true`: run as `/bin/sh -c "..."`.
+    Shell(String),
+}
+
+impl Command {
+    /// A one-line rendering for listings; argv words with spaces or quotes are quoted.
+    pub fn display(&self) -> String {
+        match self {
+            Command::Shell(script) => script.clone(),
+            Command::Argv(words) => words
+                .iter()
+                .map(|w| {
+                    if !w.is_empty()
+                        && w.chars()
+                            .all(|c| c.is_ascii_alphanumeric() || "-_./=:,+@%".contains(c))
+                    {
+                        w.clone()
+                    } else {
+                        format!("'{}'", w.replace('\'', r"'\''"))
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join(" "),
+        }
+    }
+}
+
+/// The defaults a job inherits when it does not set an option itself.
+pub mod defaults {
+    use crate::duration::Duration;
+
+    /// How late a run may still start before it counts as missed.
+    pub const MISFIRE_GRACE: Duration = Duration::from_secs(60);
+    /// Several missed runs of one job run once.
+    pub const COALESCE: bool = true;
+    /// Overlapping runs of one job beyond this are skipped.
+    pub const MAX_INSTANCES: u32 = 1;
+    /// Time between SIGTERM and SIGKILL when a run times out.
+    pub const KILL_AFTER: Duration = Duration::from_secs(10);
+    /// The pool a job runs in when it names none.
+    pub const EXECUTOR: &str = "default";
+    /// Worker slots of the `default` pool when the jobfile does not declare it.
+    pub const DEFAULT_POOL_WORKERS: u32 = 8;
+}
+
+/// One job of the jobfile, fully resolved.
+#[derive(Debug, Clone)]
+pub struct Job {
+    /// The table key under `[jobs]`.
+    pub name: String,
+    pub trigger: Trigger,
+    /// The zone the job's wall-clock times are read in.
+    pub timezone: Tz,
+    pub command: Command,
+    pub workdir: Option<PathBuf>,
+    pub env: BTreeMap<String, String>,
+    pub executor: String,
+    /// No fire before this instant.
+    pub start: Option<DateTime<Utc>>,
+    /// No fire after this instant.
+    pub end: Option<DateTime<Utc>>,
+    /// A random delay in `[0, jitter)` added to each fire when it runs; previews show nominal times.
+    pub jitter: Option<Duration>,
+    pub misfire_grace: Duration,
+    pub coalesce: bool,
+    pub max_instances: u32,
+    pub timeout: Option<Duration>,
+    pub kill_after: Duration,
+    pub paused: bool,
+}
+
+impl Job {
+    /// The first nominal fire strictly after `t` inside the job's `start`/`end` window.
+    /// Pausing does not change the answer: a preview of a paused job is still useful, and the
+    /// scheduler checks `paused` itself.
+    pub fn next_after(&self, t: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        let from = match self.start {
+            Some(start) if start > t => start - TimeDelta::nanoseconds(1),
+            _ => t,
+        };
+        let fire = self.trigger.next_after(from)?;
+        match self.end {
+            Some(end) if fire > end => None,
+            _ => Some(fire),
+        }
+    }
+}
+
+/// A named pool of worker slots.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Executor {
+    pub name: String,
+    pub workers: u32,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::trigger::{CronExpr, CronTrigger};
+
+    fn utc(s: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+    }
+
+    fn hourly_job(start: Option<&str>, end: Option<&str>) -> Job {
+        Job {
+            name: "tick".into(),
+            trigger: Trigger::Cron(CronTrigger::new(
+                CronExpr::parse("0 * * * *").unwrap(),
+                Tz::UTC,
+            )),
+            timezone: Tz::UTC,
+            command: Command::Argv(vec!["true".into()]),
+            workdir: None,
+            env: BTreeMap::new(),
+            executor: defaults::EXECUTOR.into(),
+            start: start.map(utc),
+            end: end.map(utc),
+            jitter: None,
+            misfire_grace: defaults::MISFIRE_GRACE,
+            coalesce: defaults::COALESCE,
+            max_instances: defaults::MAX_INSTANCES,
+            timeout: None,
+            kill_after: defaults::KILL_AFTER,
+            paused: false,
+        }
+    }
+
+    #[test]
+    fn the_window_bounds_fires_inclusively() {
+        let job = hourly_job(Some("2026-12-01T00:00:00Z"), Some("2026-12-01T02:00:00Z"));
+        assert_eq!(
+            job.next_after(utc("2026-11-01T00:00:00Z")),
+            Some(utc("2026-12-01T00:00:00Z"))
+        );
+        assert_eq!(
+            job.next_after(utc("2026-12-01T01:00:00Z")),
+            Some(utc("2026-12-01T02:00:00Z"))
+        );
+        assert_eq!(job.next_after(utc("2026-12-01T02:00:00Z")), None);
+    }
+
+    #[test]
+    fn commands_display_with_shell_quoting() {
+        let argv = Command::Argv(vec![
+            "./report.sh".into(),
+            "--out".into(),
+            "my file".into(),
+            "it's".into(),
+        ]);
+        assert_eq!(argv.display(), r"./report.sh --out 'my file' 'it'\''s'");
+        assert_eq!(Command::Shell("a | b".into()).display(), "a | b");
+    }
+}

@@ -1,0 +1,170 @@
+//! The jobfile, jobrun's job store as the user writes it: a TOML file of `[defaults]`,
+//! `[executors.NAME]` and `[jobs.NAME]` tables.
+//!
+//! - loading turns it into typed [`Job`]s and [`Executor`]s, or into [`Diagnostics`]: every
+//!   problem of the file at once, each at its line and column (`validate.rs`, `trigger.rs`,
+//!   `command.rs`, `value.rs`; rendered by `diagnostic.rs`);
+//! - editing (`jobrun add` / `remove`) changes only the bytes it must (`edit.rs`, `new_job.rs`,
+//!   `removal.rs`).
+//!
+//! Nothing here reads the environment or the clock: the caller passes the zone that stands for
+//! "local" when neither a job nor `[defaults]` names one.
+
+mod command;
+mod diagnostic;
+mod edit;
+mod new_job;
+mod removal;
+mod trigger;
+mod validate;
+mod value;
+
+#[cfg(test)]
+mod tests;
+
+use std::io;
+use std::path::{Path, PathBuf};
+
+use chrono_tz::Tz;
+use toml_edit::Document;
+
+pub use diagnostic::{Diagnostic, Diagnostics};
+pub use edit::{EditError, add_job, remove_jobs};
+pub use new_job::{NewJob, NewTrigger};
+
+use crate::job::{Executor, Job};
+
+/// A valid jobfile.
+#[derive(Debug, Clone)]
+pub struct Jobfile {
+    /// The file, as the user named it.
+    pub path: PathBuf,
+    /// The declared pools in file order; `default` comes first when it is not declared.
+    pub executors: Vec<Executor>,
+    /// In file order.
+    pub jobs: Vec<Job>,
+}
+
+impl Jobfile {
+    pub fn job(&self, name: &str) -> Option<&Job> {
+        self.jobs.iter().find(|job| job.name == name)
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum JobfileError {
+    #[error("jobfile {} does not exist (create it with `jobrun add`, or pass --jobfile PATH)", .path.display())]
+    Missing { path: PathBuf },
+
+    #[error("cannot read jobfile {}: {source}", .path.display())]
+    Io { path: PathBuf, source: io::Error },
+
+    /// Renders as the diagnostics themselves, `jobrun: error:` lines included.
+    #[error("{0}")]
+    Invalid(Diagnostics),
+}
+
+impl JobfileError {
+    /// 1 when the file could not be read, 2 when it is missing or invalid (bad input).
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            JobfileError::Io { .. } => 1,
+            JobfileError::Missing { .. } | JobfileError::Invalid(_) => 2,
+        }
+    }
+}
+
+/// Reads and validates the jobfile at `path`.
+pub fn load(path: &Path, local_tz: Tz) -> Result<Jobfile, JobfileError> {
+    let text = read_text(path)?.ok_or_else(|| JobfileError::Missing { path: path.into() })?;
+    parse(path, &text, local_tz).map_err(JobfileError::Invalid)
+}
+
+/// Validates jobfile text; `path` is only used in messages and to resolve relative `workdir`s.
+pub fn parse(path: &Path, text: &str, local_tz: Tz) -> Result<Jobfile, Diagnostics> {
+    parse_document(path, text, local_tz).map(|(jobfile, _)| jobfile)
+}
+
+/// [`parse`], also returning the spanned TOML tree for edits.
+fn parse_document<'t>(
+    path: &Path,
+    text: &'t str,
+    local_tz: Tz,
+) -> Result<(Jobfile, Document<&'t str>), Diagnostics> {
+    let source = diagnostic::SourceFile::new(path, text);
+    let invalid = |errors| Diagnostics {
+        path: path.into(),
+        errors,
+    };
+    let doc =
+        Document::parse(text).map_err(|e| invalid(vec![validate::syntax_error(&source, &e)]))?;
+    let (executors, jobs) = validate::validate(&source, &doc, path, local_tz).map_err(invalid)?;
+    Ok((
+        Jobfile {
+            path: path.into(),
+            executors,
+            jobs,
+        },
+        doc,
+    ))
+}
+
+/// The file's text, `None` when it does not exist. Bytes that are not UTF-8 are a diagnostic
+/// at the first of them, like any other problem of the file's contents.
+fn read_text(path: &Path) -> Result<Option<String>, JobfileError> {
+    let bytes = match std::fs::read(path) {
+        Ok(bytes) => bytes,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+        Err(source) => {
+            return Err(JobfileError::Io {
+                path: path.into(),
+                source,
+            });
+        }
+    };
+    match String::from_utf8(bytes) {
+        Ok(text) => Ok(Some(text)),
+        Err(e) => {
+            let at = e.utf8_error().valid_up_to();
+            let text = String::from_utf8_lossy(e.as_bytes());
+            let source = diagnostic::SourceFile::new(path, &text);
+            let error = source.diagnostic(
+                at..at + 1,
+                "",
+                "the jobfile is not valid UTF-8".to_owned(),
+                None,
+            );
+            Err(JobfileError::Invalid(Diagnostics {
+                path: path.into(),
+                errors: vec![error],
+            }))
+        }
+    }
+}
+
+/// Job names are used on the command line, so they are kept to `[A-Za-z0-9_-]+`.
+pub fn is_job_name(name: &str) -> bool {
+    !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+}
+
+/// A valid job name close to `raw`: other characters become `-` (one for a run), `-` is
+/// trimmed from the ends, and `job` stands in for nothing.
+fn suggested_job_name(raw: &str) -> String {
+    let mut name = String::with_capacity(raw.len());
+    for c in raw.chars() {
+        if c.is_ascii_alphanumeric() || c == '_' || c == '-' {
+            name.push(c);
+        } else if !name.ends_with('-') {
+            name.push('-');
+        }
+    }
+    let name = name.trim_matches('-');
+    if name.is_empty() {
+        "job".to_owned()
+    } else {
+        name.to_owned()
+    }
+}

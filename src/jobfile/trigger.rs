@@ -1,0 +1,237 @@
+//! The trigger of a job: exactly one of `cron`, `every`, `at`, `all`, `any`, where `all`/`any`
+//! hold parts that are triggers themselves (and nest). Every part reads wall-clock times in the
+//! job's zone, and every `every` is anchored at the job's `start`.
+
+use std::ops::Range;
+
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+use toml_edit::{Item, TableLike, Value};
+
+use super::value::{Checker, Entry, entries, value_kind};
+use crate::trigger::{At, CronExpr, CronTrigger, Every, Trigger};
+
+pub(super) const TRIGGER_KEYS: [&str; 5] = ["cron", "every", "at", "all", "any"];
+
+/// What a job's trigger needs from the rest of the job.
+pub(super) struct TriggerContext {
+    pub(super) tz: Tz,
+    pub(super) start: Option<DateTime<Utc>>,
+}
+
+/// The table a trigger key sits in: a job, or a part of `all`/`any`.
+pub(super) struct Owner<'a> {
+    /// How messages name it: `job "report"`, `this part`.
+    pub(super) name: String,
+    pub(super) span: Range<usize>,
+    pub(super) field: &'a str,
+}
+
+impl Checker<'_> {
+    /// The trigger of a table whose trigger keys are `keys` (in file order): the first one, with
+    /// an error at each further one and at the table when there is none.
+    pub(super) fn one_trigger(
+        &mut self,
+        keys: &[Entry<'_>],
+        owner: &Owner<'_>,
+        ctx: &TriggerContext,
+    ) -> Option<Trigger> {
+        let Some((first, rest)) = keys.split_first() else {
+            self.error(
+                owner.span.clone(),
+                owner.field,
+                format!(
+                    "{} has no trigger (expected one of cron, every, at, all, any)",
+                    owner.name
+                ),
+                None,
+            );
+            return None;
+        };
+        for extra in rest {
+            self.error(
+                extra.key_span.clone(),
+                &extra.field,
+                format!("{} has two triggers ({} and {})", owner.name, first.key, extra.key),
+                Some("keep one, or combine them: any = [...] fires at each part's times, all = [...] when every part agrees".to_owned()),
+            );
+        }
+        let trigger = self.trigger(first, ctx);
+        if rest.is_empty() { trigger } else { None }
+    }
+
+    fn trigger(&mut self, entry: &Entry<'_>, ctx: &TriggerContext) -> Option<Trigger> {
+        match entry.key {
+            "cron" => self.cron(entry, ctx.tz),
+            "every" => {
+                let interval = self.duration(entry, "90s")?;
+                if interval.as_secs() == 0 {
+                    self.error(
+                        entry.span.clone(),
+                        &entry.field,
+                        "an interval must be at least 1s".to_owned(),
+                        None,
+                    );
+                    return None;
+                }
+                Some(Trigger::Every(Every::new(interval, ctx.start)))
+            }
+            "at" => self.instant(entry, ctx.tz).map(|t| Trigger::At(At::new(t))),
+            "all" => self.parts(entry, ctx).map(Trigger::All),
+            _ => self.parts(entry, ctx).map(Trigger::Any),
+        }
+    }
+
+    fn cron(&mut self, entry: &Entry<'_>, tz: Tz) -> Option<Trigger> {
+        let text = self.string(entry, "a string like \"0 3 * * *\"")?;
+        match CronExpr::parse(text) {
+            Ok(expr) => Some(Trigger::Cron(CronTrigger::new(expr, tz))),
+            Err(e) => {
+                let span = token_span(self.source.text(), &entry.span, text, &e.span);
+                self.error(span, &entry.field, e.message, None);
+                None
+            }
+        }
+    }
+
+    /// The parts of `all`/`any`: an array of inline tables, or `[[jobs.x.all]]` tables.
+    fn parts(&mut self, entry: &Entry<'_>, ctx: &TriggerContext) -> Option<Vec<Trigger>> {
+        let elements: Vec<(Range<usize>, Option<&dyn TableLike>, &str)> = match entry.item {
+            Item::Value(Value::Array(array)) => array
+                .iter()
+                .map(|v| {
+                    (
+                        v.span().unwrap_or_else(|| entry.span.clone()),
+                        v.as_inline_table().map(|t| t as &dyn TableLike),
+                        value_kind(v),
+                    )
+                })
+                .collect(),
+            Item::ArrayOfTables(tables) => tables
+                .iter()
+                .map(|t| {
+                    (
+                        t.span().unwrap_or_else(|| entry.span.clone()),
+                        Some(t as &dyn TableLike),
+                        "a table",
+                    )
+                })
+                .collect(),
+            _ => {
+                self.wrong_type(
+                    entry,
+                    "an array of triggers like [{ cron = \"0 9 * * *\" }, { every = \"1h\" }]",
+                    None,
+                );
+                return None;
+            }
+        };
+        if elements.is_empty() {
+            let example = format!(
+                "{} = [{{ cron = \"*/10 * * * *\" }}, {{ cron = \"* 8-11 * * MON-FRI\" }}]",
+                entry.key
+            );
+            self.error(
+                entry.span.clone(),
+                &entry.field,
+                format!("{} needs at least one trigger", entry.key),
+                Some(format!("for example {example}")),
+            );
+            return None;
+        }
+        let mut parts = Vec::with_capacity(elements.len());
+        let mut ok = true;
+        for (i, (span, table, kind)) in elements.into_iter().enumerate() {
+            let field = format!("{}[{i}]", entry.field);
+            let Some(table) = table else {
+                let raw = self
+                    .source
+                    .text()
+                    .get(span.clone())
+                    .unwrap_or_default()
+                    .to_owned();
+                let help = (kind == "a string")
+                    .then(|| format!("write {{ cron = {raw} }} for a cron expression"));
+                self.error(
+                    span,
+                    &field,
+                    format!("expected a trigger like {{ cron = \"0 9 * * *\" }}, found {kind}"),
+                    help,
+                );
+                ok = false;
+                continue;
+            };
+            let mut keys = Vec::new();
+            for key in entries(table, &field, &span) {
+                if TRIGGER_KEYS.contains(&key.key) {
+                    keys.push(key);
+                } else {
+                    let help = format!(
+                        "each part of {} holds one trigger: cron, every, at, all or any",
+                        entry.key
+                    );
+                    let help = if key.key == "timezone" {
+                        format!("{help}; every part uses the job's timezone")
+                    } else {
+                        help
+                    };
+                    self.unknown_key(&key, "key", &TRIGGER_KEYS, Some(help));
+                    ok = false;
+                }
+            }
+            let owner = Owner {
+                name: "this part".to_owned(),
+                span,
+                field: &field,
+            };
+            match self.one_trigger(&keys, &owner, ctx) {
+                Some(part) => parts.push(part),
+                None => ok = false,
+            }
+        }
+        ok.then_some(parts)
+    }
+}
+
+/// Where a problem at `token` (a byte range inside the string `value`) is in the file: exactly
+/// under the token when the string is written without escapes, else the whole value.
+pub(super) fn token_span(
+    text: &str,
+    value_span: &Range<usize>,
+    value: &str,
+    token: &Range<usize>,
+) -> Range<usize> {
+    let raw = text.get(value_span.clone()).unwrap_or_default();
+    for quote in ["\"\"\"", "'''", "\"", "'"] {
+        if raw.len() >= 2 * quote.len() && raw.starts_with(quote) && raw.ends_with(quote) {
+            let inner = &raw[quote.len()..raw.len() - quote.len()];
+            if inner == value && token.start <= token.end && token.end <= value.len() {
+                let start = value_span.start + quote.len();
+                return start + token.start..start + token.end;
+            }
+            break;
+        }
+    }
+    value_span.clone()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_token_is_found_inside_plain_quotes() {
+        let text = "cron = \"0 0 32 * *\"\n";
+        let span = 7..19;
+        assert_eq!(&text[token_span(text, &span, "0 0 32 * *", &(4..6))], "32");
+        let text = "cron = '0 0 32 * *'\n";
+        assert_eq!(&text[token_span(text, &span, "0 0 32 * *", &(4..6))], "32");
+    }
+
+    #[test]
+    fn with_escapes_the_whole_value_is_marked() {
+        let text = "cron = \"0 0 \\u0033 * *\"\n";
+        let span = 7..text.len() - 1;
+        assert_eq!(token_span(text, &span, "0 0 3 * *", &(4..5)), span);
+    }
+}

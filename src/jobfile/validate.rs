@@ -1,0 +1,445 @@
+//! From the spanned TOML tree to typed executors and jobs: `[defaults]` applied, zones, durations
+//! and triggers parsed, references checked. Every problem becomes a diagnostic; the result is
+//! only built when there are none.
+//!
+//! Choices made here: `timeout = "0s"` and `jitter = "0s"` mean "none", so a job can switch off
+//! a default; `shell` in `[defaults]` is inherited like any other option.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use chrono_tz::Tz;
+use toml_edit::{Document, TomlError};
+
+use super::diagnostic::{Diagnostic, SourceFile};
+use super::trigger::{Owner, TRIGGER_KEYS, TriggerContext};
+use super::value::{Checker, Entry, entries};
+use super::{is_job_name, suggested_job_name};
+use crate::duration::Duration;
+use crate::error::did_you_mean;
+use crate::job::{Executor, Job, defaults};
+
+const TOP_KEYS: [&str; 3] = ["defaults", "executors", "jobs"];
+const OPTION_KEYS: [&str; 11] = [
+    "timezone",
+    "misfire_grace",
+    "coalesce",
+    "max_instances",
+    "timeout",
+    "kill_after",
+    "jitter",
+    "executor",
+    "workdir",
+    "env",
+    "shell",
+];
+const JOB_KEYS: [&str; 20] = [
+    "cron",
+    "every",
+    "at",
+    "all",
+    "any",
+    "command",
+    "shell",
+    "workdir",
+    "env",
+    "executor",
+    "timezone",
+    "start",
+    "end",
+    "jitter",
+    "misfire_grace",
+    "coalesce",
+    "max_instances",
+    "timeout",
+    "kill_after",
+    "paused",
+];
+
+/// The options a job may set and `[defaults]` may give it; `None` when not set (or invalid).
+#[derive(Default)]
+struct Options {
+    timezone: Option<Tz>,
+    /// The zone was set but is unknown: checks that depend on it use UTC, which has no gaps,
+    /// so that they report nothing spurious.
+    zone_failed: bool,
+    misfire_grace: Option<Duration>,
+    coalesce: Option<bool>,
+    max_instances: Option<u32>,
+    timeout: Option<Duration>,
+    kill_after: Option<Duration>,
+    jitter: Option<Duration>,
+    executor: Option<String>,
+    workdir: Option<PathBuf>,
+    env: BTreeMap<String, String>,
+    shell: Option<bool>,
+}
+
+/// Checks the whole file; every problem is returned, in file order.
+pub(super) fn validate(
+    source: &SourceFile<'_>,
+    doc: &Document<&str>,
+    path: &Path,
+    local_tz: Tz,
+) -> Result<(Vec<Executor>, Vec<Job>), Vec<Diagnostic>> {
+    let base_dir = path.parent().unwrap_or(Path::new(""));
+    let mut v = Validator {
+        c: Checker::new(source),
+        base_dir,
+        local_tz,
+    };
+    let (mut defaults_entry, mut executors_entry, mut jobs_entry) = (None, None, None);
+    for entry in entries(doc.as_table(), "", &(0..0)) {
+        match entry.key {
+            "defaults" => defaults_entry = Some(entry),
+            "executors" => executors_entry = Some(entry),
+            "jobs" => jobs_entry = Some(entry),
+            _ => v.unknown_top_level(&entry),
+        }
+    }
+    let defaults = defaults_entry
+        .as_ref()
+        .map(|e| v.defaults(e))
+        .unwrap_or_default();
+    let (executors, declared) = v.executors(executors_entry.as_ref());
+    let pools: Vec<&str> = declared.iter().map(String::as_str).collect();
+    if let (Some(entry), Some(name)) = (&defaults_entry, &defaults.executor) {
+        v.check_executor_reference(entry, name, &pools);
+    }
+    let jobs = jobs_entry
+        .map(|e| v.jobs(&e, &defaults, &pools))
+        .unwrap_or_default();
+    let mut errors = v.c.errors;
+    if errors.is_empty() {
+        return Ok((executors, jobs));
+    }
+    errors.sort_by_key(|d| d.span.start);
+    Err(errors)
+}
+
+pub(super) fn syntax_error(source: &SourceFile<'_>, e: &TomlError) -> Diagnostic {
+    source.diagnostic(
+        e.span().unwrap_or(0..0),
+        "",
+        format!("invalid TOML: {}", e.message()),
+        None,
+    )
+}
+
+struct Validator<'a> {
+    c: Checker<'a>,
+    /// Relative `workdir`s are relative to the jobfile's directory.
+    base_dir: &'a Path,
+    local_tz: Tz,
+}
+
+impl Validator<'_> {
+    fn unknown_top_level(&mut self, entry: &Entry<'_>) {
+        let help = if OPTION_KEYS.contains(&entry.key) {
+            Some(format!(
+                "options for every job go under [defaults]: [defaults] {} = ...",
+                entry.key
+            ))
+        } else if entry.item.as_table_like().is_some_and(|t| {
+            t.iter()
+                .any(|(k, _)| TRIGGER_KEYS.contains(&k) || k == "command")
+        }) {
+            Some(format!(
+                "jobs are tables under jobs: write [jobs.{}]",
+                entry.key
+            ))
+        } else {
+            None
+        };
+        self.c.unknown_key(entry, "top-level key", &TOP_KEYS, help);
+    }
+
+    fn defaults(&mut self, entry: &Entry<'_>) -> Options {
+        let mut options = Options::default();
+        let Some(table) = entry.item.as_table_like() else {
+            self.c.wrong_type(entry, "a table like [defaults]", None);
+            return options;
+        };
+        for e in entries(table, &entry.field, &entry.span) {
+            if !self.option(&e, &mut options) {
+                let help = JOB_KEYS
+                    .contains(&e.key)
+                    .then(|| format!("{} is set on each job, under [jobs.NAME]", e.key));
+                self.c.unknown_key(&e, "key", &OPTION_KEYS, help);
+            }
+        }
+        options
+    }
+
+    /// Reads `e` into `options` if it is one of the shared options.
+    fn option(&mut self, e: &Entry<'_>, options: &mut Options) -> bool {
+        match e.key {
+            "timezone" => {
+                options.timezone = self.c.zone(e);
+                options.zone_failed = options.timezone.is_none();
+            }
+            "misfire_grace" => options.misfire_grace = self.c.duration(e, "5m"),
+            "coalesce" => options.coalesce = self.c.boolean(e),
+            "max_instances" => options.max_instances = self.c.count(e, 1),
+            "timeout" => options.timeout = self.c.duration(e, "1h"),
+            "kill_after" => options.kill_after = self.c.duration(e, "10s"),
+            "jitter" => options.jitter = self.c.duration(e, "2m"),
+            "executor" => {
+                options.executor = self
+                    .c
+                    .string(e, "an executor name like \"heavy\"")
+                    .map(str::to_owned)
+            }
+            "workdir" => options.workdir = self.workdir(e),
+            "env" => options.env = self.c.env(e).unwrap_or_default(),
+            "shell" => options.shell = self.c.boolean(e),
+            _ => return false,
+        }
+        true
+    }
+
+    fn workdir(&mut self, e: &Entry<'_>) -> Option<PathBuf> {
+        let dir = self.c.string(e, "a directory like \"/srv/reports\"")?;
+        let problem = if dir.is_empty() {
+            Some(("workdir is empty".to_owned(), None))
+        } else if dir.starts_with('~') {
+            Some((
+                "\"~\" is not expanded in workdir".to_owned(),
+                Some("write the full path, like \"/home/me/reports\"".to_owned()),
+            ))
+        } else {
+            None
+        };
+        if let Some((message, help)) = problem {
+            self.c.error(e.span.clone(), &e.field, message, help);
+            return None;
+        }
+        Some(self.base_dir.join(dir))
+    }
+
+    /// The declared pools in file order, with `default` first when it is not declared; and the
+    /// names jobs may refer to, which include pools declared with errors (those errors are
+    /// reported once, at the pool, not again at every job that uses it).
+    fn executors(&mut self, entry: Option<&Entry<'_>>) -> (Vec<Executor>, Vec<String>) {
+        let mut pools = Vec::new();
+        let mut names = Vec::new();
+        if let Some(entry) = entry {
+            match entry.item.as_table_like() {
+                None => self
+                    .c
+                    .wrong_type(entry, "a table like [executors.heavy]", None),
+                Some(table) => {
+                    for e in entries(table, &entry.field, &entry.span) {
+                        names.push(e.key.to_owned());
+                        if let Some(workers) = self.executor(&e) {
+                            pools.push(Executor {
+                                name: e.key.to_owned(),
+                                workers,
+                            });
+                        }
+                    }
+                }
+            }
+        }
+        if !names.iter().any(|name| name == defaults::EXECUTOR) {
+            names.insert(0, defaults::EXECUTOR.to_owned());
+            pools.insert(
+                0,
+                Executor {
+                    name: defaults::EXECUTOR.to_owned(),
+                    workers: defaults::DEFAULT_POOL_WORKERS,
+                },
+            );
+        }
+        (pools, names)
+    }
+
+    fn executor(&mut self, entry: &Entry<'_>) -> Option<u32> {
+        let Some(table) = entry.item.as_table_like() else {
+            let expected = format!("a table like [executors.{}] with workers = 4", entry.key);
+            self.c.wrong_type(entry, &expected, None);
+            return None;
+        };
+        let mut workers = None;
+        let mut seen = false;
+        for e in entries(table, &entry.field, &entry.span) {
+            if e.key == "workers" {
+                seen = true;
+                workers = self.c.count(&e, 4);
+            } else {
+                self.c.unknown_key(&e, "key", &["workers"], None);
+            }
+        }
+        if !seen {
+            self.c.error(
+                entry.span.clone(),
+                &entry.field,
+                format!("executor {:?} has no workers", entry.key),
+                Some("add workers = N: at most N of its jobs run at once".to_owned()),
+            );
+        }
+        workers
+    }
+
+    fn check_executor_reference(&mut self, owner: &Entry<'_>, name: &str, pools: &[&str]) {
+        if pools.contains(&name) {
+            return;
+        }
+        let Some(table) = owner.item.as_table_like() else {
+            return;
+        };
+        let Some(e) = entries(table, &owner.field, &owner.span)
+            .into_iter()
+            .find(|e| e.key == "executor")
+        else {
+            return;
+        };
+        let help = match did_you_mean(name, pools.iter().copied()) {
+            Some(close) => format!("did you mean {close:?}?"),
+            None => format!(
+                "declare it with [executors.{name}] and workers = N, or use one of: {}",
+                pools.join(", ")
+            ),
+        };
+        self.c.error(
+            e.span.clone(),
+            &e.field,
+            format!("unknown executor {name:?}"),
+            Some(help),
+        );
+    }
+
+    fn jobs(&mut self, entry: &Entry<'_>, defaults: &Options, pools: &[&str]) -> Vec<Job> {
+        let Some(table) = entry.item.as_table_like() else {
+            self.c
+                .wrong_type(entry, "a table of jobs like [jobs.report]", None);
+            return Vec::new();
+        };
+        entries(table, &entry.field, &entry.span)
+            .iter()
+            .filter_map(|e| self.job(e, defaults, pools))
+            .collect()
+    }
+
+    fn job(&mut self, entry: &Entry<'_>, defaults: &Options, pools: &[&str]) -> Option<Job> {
+        let name = entry.key;
+        let name_ok = is_job_name(name);
+        if !name_ok {
+            self.c.error(
+                entry.key_span.clone(),
+                &entry.field,
+                format!("invalid job name {name:?}"),
+                Some(format!(
+                    "job names are used on the command line: use letters, digits, \"_\" and \"-\", like {:?}",
+                    suggested_job_name(name)
+                )),
+            );
+        }
+        let Some(table) = entry.item.as_table_like() else {
+            let expected = format!(
+                "a table like [jobs.{}] with a trigger and a command",
+                suggested_job_name(name)
+            );
+            self.c.wrong_type(entry, &expected, None);
+            return None;
+        };
+        let mut options = Options::default();
+        let (mut triggers, mut command, mut start, mut end, mut paused) =
+            (Vec::new(), None, None, None, Some(false));
+        for e in entries(table, &entry.field, &entry.span) {
+            if self.option(&e, &mut options) {
+                continue;
+            }
+            match e.key {
+                key if TRIGGER_KEYS.contains(&key) => triggers.push(e),
+                "command" => command = Some(e),
+                "start" => start = Some(e),
+                "end" => end = Some(e),
+                "paused" => paused = self.c.boolean(&e),
+                _ => self.c.unknown_key(&e, "key", &JOB_KEYS, None),
+            }
+        }
+        let zone_failed =
+            options.zone_failed || (options.timezone.is_none() && defaults.zone_failed);
+        let tz = if zone_failed {
+            Tz::UTC
+        } else {
+            options
+                .timezone
+                .or(defaults.timezone)
+                .unwrap_or(self.local_tz)
+        };
+        let start_at = start.as_ref().and_then(|e| self.c.instant(e, tz));
+        let end_at = end.as_ref().and_then(|e| self.c.instant(e, tz));
+        if let (Some(s), Some(e), Some(end)) = (start_at, end_at, &end)
+            && e <= s
+        {
+            let message = format!(
+                "end ({}) is not after start ({})",
+                e.with_timezone(&tz).to_rfc3339(),
+                s.with_timezone(&tz).to_rfc3339()
+            );
+            self.c.error(end.span.clone(), &end.field, message, None);
+        }
+        let owner = Owner {
+            name: format!("job {name:?}"),
+            span: entry.span.clone(),
+            field: &entry.field,
+        };
+        let trigger = self.c.one_trigger(
+            &triggers,
+            &owner,
+            &TriggerContext {
+                tz,
+                start: start_at,
+            },
+        );
+        let shell = options.shell.or(defaults.shell);
+        let command = self.c.command(
+            command.as_ref(),
+            shell,
+            options.shell.is_none() && shell.is_some(),
+            &owner,
+        );
+        if let Some(executor) = &options.executor {
+            self.check_executor_reference(entry, executor, pools);
+        }
+        let mut env = defaults.env.clone();
+        env.extend(options.env);
+        let nonzero = |d: Option<Duration>| d.filter(|d| d.as_secs() > 0);
+        Some(Job {
+            name: name.to_owned(),
+            trigger: trigger?,
+            timezone: tz,
+            command: command?,
+            workdir: options.workdir.or_else(|| defaults.workdir.clone()),
+            env,
+            executor: options
+                .executor
+                .or_else(|| defaults.executor.clone())
+                .unwrap_or_else(|| defaults::EXECUTOR.to_owned()),
+            start: start_at,
+            end: end_at,
+            jitter: nonzero(options.jitter.or(defaults.jitter)),
+            misfire_grace: options
+                .misfire_grace
+                .or(defaults.misfire_grace)
+                .unwrap_or(defaults::MISFIRE_GRACE),
+            coalesce: options
+                .coalesce
+                .or(defaults.coalesce)
+                .unwrap_or(defaults::COALESCE),
+            max_instances: options
+                .max_instances
+                .or(defaults.max_instances)
+                .unwrap_or(defaults::MAX_INSTANCES),
+            timeout: nonzero(options.timeout.or(defaults.timeout)),
+            kill_after: options
+                .kill_after
+                .or(defaults.kill_after)
+                .unwrap_or(defaults::KILL_AFTER),
+            paused: paused?,
+        })
+        .filter(|_| name_ok)
+    }
+}

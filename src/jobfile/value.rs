@@ -1,0 +1,429 @@
+//! Typed reads out of the spanned TOML tree. Every read that fails records a diagnostic at the
+//! value and returns `None`, so validation goes on and `jobrun check` reports every error at once.
+
+use std::collections::BTreeMap;
+use std::ops::Range;
+
+use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, TimeDelta, Utc};
+use chrono_tz::Tz;
+use toml_edit::{Item, TableLike, Value};
+
+use super::diagnostic::{Diagnostic, SourceFile};
+use crate::duration::Duration;
+use crate::error::did_you_mean;
+use crate::trigger::At;
+
+/// A key of a table, with where it is and what it is called in messages.
+pub(super) struct Entry<'t> {
+    pub(super) key: &'t str,
+    pub(super) key_span: Range<usize>,
+    pub(super) item: &'t Item,
+    /// The value's span (for a `[table]`, its header).
+    pub(super) span: Range<usize>,
+    /// Dotted path like `jobs.report.cron`.
+    pub(super) field: String,
+}
+
+/// The entries of a table in file order.
+pub(super) fn entries<'t>(
+    table: &'t dyn TableLike,
+    parent: &str,
+    fallback: &Range<usize>,
+) -> Vec<Entry<'t>> {
+    table
+        .iter()
+        .filter_map(|(key, _)| table.get_key_value(key))
+        .map(|(key, item)| {
+            let key_span = key.span().unwrap_or_else(|| fallback.clone());
+            Entry {
+                key: key.get(),
+                span: item.span().unwrap_or_else(|| key_span.clone()),
+                key_span,
+                item,
+                field: child_field(parent, key.get()),
+            }
+        })
+        .collect()
+}
+
+/// `parent.key`, quoting keys that are not bare TOML keys.
+pub(super) fn child_field(parent: &str, key: &str) -> String {
+    let bare = !key.is_empty()
+        && key
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+    let key = if bare {
+        key.to_owned()
+    } else {
+        format!("{key:?}")
+    };
+    if parent.is_empty() {
+        key
+    } else {
+        format!("{parent}.{key}")
+    }
+}
+
+/// What a value is, for "expected …, found …" messages.
+pub(super) fn kind(item: &Item) -> &'static str {
+    match item {
+        Item::None => "nothing",
+        Item::Value(value) => value_kind(value),
+        Item::Table(_) => "a table",
+        Item::ArrayOfTables(_) => "an array of tables",
+    }
+}
+
+pub(super) fn value_kind(value: &Value) -> &'static str {
+    match value {
+        Value::String(_) => "a string",
+        Value::Integer(_) => "an integer",
+        Value::Float(_) => "a float",
+        Value::Boolean(_) => "a boolean",
+        Value::Datetime(dt) => match (dt.value().date, dt.value().time) {
+            (Some(_), Some(_)) => "a date-time",
+            (Some(_), None) => "a date",
+            _ => "a time",
+        },
+        Value::Array(_) => "an array",
+        Value::InlineTable(_) => "a table",
+    }
+}
+
+/// Collects diagnostics for one file.
+pub(super) struct Checker<'a> {
+    pub(super) source: &'a SourceFile<'a>,
+    pub(super) errors: Vec<Diagnostic>,
+}
+
+impl<'a> Checker<'a> {
+    pub(super) fn new(source: &'a SourceFile<'a>) -> Checker<'a> {
+        Checker {
+            source,
+            errors: Vec::new(),
+        }
+    }
+
+    pub(super) fn error(
+        &mut self,
+        span: Range<usize>,
+        field: &str,
+        message: String,
+        help: Option<String>,
+    ) {
+        self.errors
+            .push(self.source.diagnostic(span, field, message, help));
+    }
+
+    /// "expected {expected}, found {kind}".
+    pub(super) fn wrong_type(&mut self, entry: &Entry<'_>, expected: &str, help: Option<String>) {
+        self.error(
+            entry.span.clone(),
+            &entry.field,
+            format!("expected {expected}, found {}", kind(entry.item)),
+            help,
+        );
+    }
+
+    /// An unknown key, with the closest known one (or the list of known ones) as help.
+    pub(super) fn unknown_key(
+        &mut self,
+        entry: &Entry<'_>,
+        what: &str,
+        known: &[&str],
+        help: Option<String>,
+    ) {
+        let help = help.or_else(|| {
+            Some(
+                match alias(entry.key, known)
+                    .map(str::to_owned)
+                    .or_else(|| did_you_mean(entry.key, known.iter().copied()))
+                {
+                    Some(close) => format!("did you mean {close:?}?"),
+                    None => format!("expected one of {}", known.join(", ")),
+                },
+            )
+        });
+        self.error(
+            entry.key_span.clone(),
+            &entry.field,
+            format!("unknown {what} {:?}", entry.key),
+            help,
+        );
+    }
+
+    pub(super) fn string<'t>(&mut self, entry: &Entry<'t>, expected: &str) -> Option<&'t str> {
+        let found = entry.item.as_str();
+        if found.is_none() {
+            self.wrong_type(entry, expected, None);
+        }
+        found
+    }
+
+    pub(super) fn boolean(&mut self, entry: &Entry<'_>) -> Option<bool> {
+        let found = entry.item.as_bool();
+        if found.is_none() {
+            let help = entry
+                .item
+                .as_str()
+                .filter(|s| matches!(*s, "true" | "false"))
+                .map(|s| format!("write {s} without quotes"));
+            self.wrong_type(entry, "true or false", help);
+        }
+        found
+    }
+
+    /// A count that must be at least 1 (`workers`, `max_instances`).
+    pub(super) fn count(&mut self, entry: &Entry<'_>, example: u32) -> Option<u32> {
+        let Some(n) = entry.item.as_integer() else {
+            self.wrong_type(entry, &format!("a whole number like {example}"), None);
+            return None;
+        };
+        let message = if n < 1 {
+            format!("{} must be at least 1, found {n}", entry.key)
+        } else {
+            match u32::try_from(n) {
+                Ok(n) => return Some(n),
+                Err(_) => format!("{} is too large: {n}", entry.key),
+            }
+        };
+        self.error(entry.span.clone(), &entry.field, message, None);
+        None
+    }
+
+    pub(super) fn duration(&mut self, entry: &Entry<'_>, example: &str) -> Option<Duration> {
+        if let Some(n) = entry.item.as_integer() {
+            let help = format!(
+                "durations need a unit: write \"{n}s\" for seconds or \"{n}m\" for minutes"
+            );
+            self.wrong_type(entry, &format!("a duration like {example:?}"), Some(help));
+            return None;
+        }
+        let text = self.string(entry, &format!("a duration like {example:?}"))?;
+        match text.parse::<Duration>() {
+            Ok(d) => Some(d),
+            Err(e) => {
+                self.error(entry.span.clone(), &entry.field, e.to_string(), None);
+                None
+            }
+        }
+    }
+
+    pub(super) fn zone(&mut self, entry: &Entry<'_>) -> Option<Tz> {
+        let name = self.string(entry, "an IANA time zone name like \"Europe/Paris\"")?;
+        match name.parse::<Tz>() {
+            Ok(tz) => Some(tz),
+            Err(_) => {
+                let help = match did_you_mean(
+                    name,
+                    chrono_tz::TZ_VARIANTS.iter().map(|tz| tz.name()),
+                ) {
+                    Some(close) => format!("did you mean {close:?}?"),
+                    None => {
+                        "use an IANA name like \"Europe/Paris\", \"America/New_York\" or \"UTC\""
+                            .to_owned()
+                    }
+                };
+                self.error(
+                    entry.span.clone(),
+                    &entry.field,
+                    format!("unknown time zone {name:?}"),
+                    Some(help),
+                );
+                None
+            }
+        }
+    }
+
+    /// A TOML date-time or a string: with an offset it is that instant, without one it is wall
+    /// time in `tz` (a time the zone skips is an error, as for `at`).
+    pub(super) fn instant(&mut self, entry: &Entry<'_>, tz: Tz) -> Option<DateTime<Utc>> {
+        let result = match entry.item.as_value() {
+            Some(Value::String(s)) => At::parse(s.value(), tz)
+                .map(|at| at.instant())
+                .map_err(|e| e.to_string()),
+            Some(Value::Datetime(dt)) => toml_instant(dt.value(), tz),
+            _ => {
+                self.wrong_type(
+                    entry,
+                    "a date-time like 2026-12-24T18:00:00 or 2026-12-24T18:00:00+01:00",
+                    None,
+                );
+                return None;
+            }
+        };
+        result
+            .map_err(|message| self.error(entry.span.clone(), &entry.field, message, None))
+            .ok()
+    }
+
+    /// `env`: a table of string values whose keys are valid variable names.
+    pub(super) fn env(&mut self, entry: &Entry<'_>) -> Option<BTreeMap<String, String>> {
+        let Some(table) = entry.item.as_table_like() else {
+            self.wrong_type(entry, "a table like { NAME = \"value\" }", None);
+            return None;
+        };
+        let mut env = BTreeMap::new();
+        let mut ok = true;
+        for var in entries(table, &entry.field, &entry.span) {
+            if !is_env_name(var.key) {
+                ok = false;
+                self.error(
+                    var.key_span.clone(),
+                    &var.field,
+                    format!("invalid environment variable name {:?}", var.key),
+                    Some(
+                        "names are letters, digits and \"_\", not starting with a digit".to_owned(),
+                    ),
+                );
+            }
+            match var.item.as_str() {
+                Some(value) => {
+                    env.insert(var.key.to_owned(), value.to_owned());
+                }
+                None => {
+                    ok = false;
+                    let help = match var.item.as_value() {
+                        Some(v @ (Value::Integer(_) | Value::Float(_) | Value::Boolean(_))) => {
+                            Some(format!(
+                                "quote it: {} = \"{}\"",
+                                var.key,
+                                v.to_string().trim()
+                            ))
+                        }
+                        _ => None,
+                    };
+                    self.wrong_type(&var, "a string", help);
+                }
+            }
+        }
+        ok.then_some(env)
+    }
+}
+
+pub(super) fn is_env_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+/// Names people bring from crontab, systemd timers and other schedulers, mapped to ours.
+fn alias<'k>(key: &str, known: &[&'k str]) -> Option<&'k str> {
+    let ours = match key.to_ascii_lowercase().as_str() {
+        "tz" | "zone" | "time_zone" | "cron_tz" => "timezone",
+        "cmd" | "run" | "exec" | "script" | "program" => "command",
+        "schedule" | "crontab" | "oncalendar" => "cron",
+        "interval" | "period" | "repeat" => "every",
+        "once" | "when" | "date" => "at",
+        "dir" | "cwd" | "directory" | "working_directory" => "workdir",
+        "environment" | "vars" | "variables" => "env",
+        "disabled" | "enabled" | "suspended" => "paused",
+        "pool" | "queue" => "executor",
+        "concurrency" | "max_concurrency" | "instances" => "max_instances",
+        "grace" | "grace_time" | "misfire_grace_time" => "misfire_grace",
+        "threads" | "slots" | "size" | "max_workers" => "workers",
+        "job" => "jobs",
+        "default" => "defaults",
+        "executor" => "executors",
+        _ => return None,
+    };
+    known.iter().copied().find(|k| *k == ours)
+}
+
+/// A TOML date-time as an instant (see [`Checker::instant`]).
+fn toml_instant(dt: &toml_edit::Datetime, tz: Tz) -> Result<DateTime<Utc>, String> {
+    let (Some(date), Some(time)) = (dt.date, dt.time) else {
+        return Err(match dt.date {
+            Some(_) => format!("{dt} is a date without a time; write {dt}T00:00:00 for midnight"),
+            None => format!(
+                "{dt} is a time without a date; write a full date-time like 2026-12-24T{dt}"
+            ),
+        });
+    };
+    let naive = NaiveDate::from_ymd_opt(
+        i32::from(date.year),
+        u32::from(date.month),
+        u32::from(date.day),
+    )
+    .zip(NaiveTime::from_hms_nano_opt(
+        u32::from(time.hour),
+        u32::from(time.minute),
+        u32::from(time.second.unwrap_or(0)),
+        time.nanosecond.unwrap_or(0),
+    ))
+    .map(|(d, t)| NaiveDateTime::new(d, t))
+    .ok_or_else(|| format!("{dt} is not a valid date-time"))?;
+    let minutes = match dt.offset {
+        None => {
+            return At::local(naive, tz)
+                .map(|at| at.instant())
+                .map_err(|e| e.to_string());
+        }
+        Some(toml_edit::Offset::Z) => 0,
+        Some(toml_edit::Offset::Custom { minutes }) => i64::from(minutes),
+    };
+    // UTC has no gaps, so this only applies At's whole-second rule.
+    At::local(naive - TimeDelta::minutes(minutes), Tz::UTC)
+        .map(|at| at.instant())
+        .map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fields_quote_keys_that_are_not_bare() {
+        assert_eq!(child_field("", "jobs"), "jobs");
+        assert_eq!(child_field("jobs", "report-2"), "jobs.report-2");
+        assert_eq!(child_field("jobs", "my job"), "jobs.\"my job\"");
+    }
+
+    #[test]
+    fn env_names_are_shell_identifiers() {
+        assert!(is_env_name("REPORT_DIR") && is_env_name("_x1"));
+        assert!(!is_env_name("1X") && !is_env_name("A-B") && !is_env_name(""));
+    }
+
+    #[test]
+    fn toml_date_times_with_an_offset_are_instants_and_without_are_wall_time() {
+        let dt = |s: &str| s.parse::<toml_edit::Datetime>().unwrap();
+        let paris: Tz = "Europe/Paris".parse().unwrap();
+        assert_eq!(
+            toml_instant(&dt("2026-12-01T00:00:00Z"), paris)
+                .unwrap()
+                .to_rfc3339(),
+            "2026-12-01T00:00:00+00:00"
+        );
+        assert_eq!(
+            toml_instant(&dt("2026-12-01T00:00:00+05:30"), paris)
+                .unwrap()
+                .to_rfc3339(),
+            "2026-11-30T18:30:00+00:00"
+        );
+        assert_eq!(
+            toml_instant(&dt("2026-12-01T00:00:00"), paris)
+                .unwrap()
+                .to_rfc3339(),
+            "2026-11-30T23:00:00+00:00"
+        );
+        assert!(
+            toml_instant(&dt("2026-12-01"), paris)
+                .unwrap_err()
+                .contains("date without a time")
+        );
+        assert!(
+            toml_instant(&dt("2026-12-01T00:00:00.5Z"), paris)
+                .unwrap_err()
+                .contains("fractions of a second")
+        );
+        let new_york: Tz = "America/New_York".parse().unwrap();
+        assert!(
+            toml_instant(&dt("2026-03-08T02:30:00"), new_york)
+                .unwrap_err()
+                .contains("does not exist")
+        );
+    }
+}

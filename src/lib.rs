@@ -1,0 +1,44 @@
+//! jobrun: a cron replacement with a TOML jobfile.
+//!
+//! The code follows APScheduler's four components:
+//! - **triggers** (`trigger/`): when a job fires — `cron`, `every`, `at`, `all`/`any`;
+//! - **the job store**: the jobfile (`jobfile/`: load with located errors, comment-keeping edits);
+//! - **executors** and **the scheduler** come with `jobrun start`.
+//!
+//! `main.rs` only calls [`run`]; every command lives in `commands/`, one file each.
+
+pub mod atomic_file;
+pub mod cli;
+pub mod commands;
+pub mod context;
+pub mod duration;
+pub mod error;
+pub mod job;
+pub mod jobfile;
+pub mod output;
+pub mod trigger;
+
+use std::ffi::OsString;
+
+use chrono::Utc;
+
+/// Runs jobrun with these arguments (the first is the program name) and returns the exit code.
+pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
+    let cli = match cli::Cli::parse_from_args(args) {
+        Ok(cli) => cli,
+        Err(e) => {
+            // --help and --version land here too, with exit code 0.
+            let _ = e.print();
+            return e.exit_code();
+        }
+    };
+    let env = context::Environment::from_process(cli.jobfile.clone());
+    let ctx = context::Context::resolve(&env, Utc::now());
+    match commands::dispatch(&ctx, cli.command) {
+        Ok(()) => 0,
+        Err(e) => {
+            eprint!("{}", e.render());
+            e.exit_code()
+        }
+    }
+}

@@ -1,0 +1,194 @@
+//! Printing: timestamps, relative times, aligned tables, and stdout that tolerates a closed
+//! pipe (`jobrun next | head` is a normal way to use it, not an error).
+
+use std::io::{self, Write};
+
+use chrono::{DateTime, Offset, TimeZone, Utc};
+use chrono_tz::Tz;
+
+/// Appends `instant` as RFC 3339 in `tz` with its offset (`2026-03-08T03:00:00-04:00`).
+///
+/// Hand-written because `jobrun next` may print a hundred thousand of them and chrono's
+/// formatter costs several times more; the output is checked against chrono's in the tests.
+pub fn push_rfc3339(out: &mut Vec<u8>, instant: DateTime<Utc>, tz: Tz) {
+    let offset = tz
+        .offset_from_utc_datetime(&instant.naive_utc())
+        .fix()
+        .local_minus_utc();
+    push_rfc3339_offset(out, instant.timestamp(), offset, b'T');
+}
+
+/// The same with an explicit separator between date and time (`b' '` for people).
+pub fn push_rfc3339_offset(out: &mut Vec<u8>, unix: i64, offset_secs: i32, separator: u8) {
+    let local = unix + i64::from(offset_secs);
+    let days = local.div_euclid(86_400);
+    let secs_of_day = local.rem_euclid(86_400);
+    let (year, month, day) = civil_from_days(days);
+    if (0..=9999).contains(&year) {
+        push_digits(out, year as u32, 4);
+    } else {
+        out.extend_from_slice(year.to_string().as_bytes());
+    }
+    out.push(b'-');
+    push_digits(out, month, 2);
+    out.push(b'-');
+    push_digits(out, day, 2);
+    out.push(separator);
+    push_digits(out, (secs_of_day / 3600) as u32, 2);
+    out.push(b':');
+    push_digits(out, (secs_of_day / 60 % 60) as u32, 2);
+    out.push(b':');
+    push_digits(out, (secs_of_day % 60) as u32, 2);
+    out.push(if offset_secs < 0 { b'-' } else { b'+' });
+    let abs = offset_secs.unsigned_abs();
+    push_digits(out, abs / 3600, 2);
+    out.push(b':');
+    push_digits(out, abs / 60 % 60, 2);
+}
+
+fn push_digits(out: &mut Vec<u8>, mut value: u32, width: usize) {
+    let mut buf = [b'0'; 10];
+    for slot in buf[..width].iter_mut().rev() {
+        *slot = b'0' + (value % 10) as u8;
+        value /= 10;
+    }
+    out.extend_from_slice(&buf[..width]);
+}
+
+/// Days since 1970-01-01 to (year, month, day), proleptic Gregorian (H. Hinnant's algorithm).
+fn civil_from_days(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    (year, month, day)
+}
+
+/// A short "in 3h 12m" style distance from `from` to `to` (two largest units).
+pub fn relative(from: DateTime<Utc>, to: DateTime<Utc>) -> String {
+    let secs = (to - from).num_seconds();
+    if secs <= 0 {
+        return "now".to_owned();
+    }
+    let units = [("d", 86_400), ("h", 3_600), ("m", 60), ("s", 1)];
+    let first = units
+        .iter()
+        .position(|(_, size)| secs >= *size)
+        .unwrap_or(units.len() - 1);
+    let (name, size) = units[first];
+    let mut text = format!("in {}{name}", secs / size);
+    if let Some((next_name, next_size)) = units.get(first + 1) {
+        let next = secs % size / next_size;
+        if next > 0 {
+            text.push_str(&format!(" {next}{next_name}"));
+        }
+    }
+    text
+}
+
+/// Renders rows as left-aligned columns separated by two spaces, without trailing spaces.
+pub fn table(header: &[&str], rows: &[Vec<String>]) -> String {
+    let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
+    for row in rows {
+        for (i, cell) in row.iter().enumerate() {
+            widths[i] = widths[i].max(cell.chars().count());
+        }
+    }
+    let mut out = String::new();
+    let mut line = |cells: &mut dyn Iterator<Item = &str>| {
+        let mut text = String::new();
+        for (i, cell) in cells.enumerate() {
+            if i > 0 {
+                text.push_str("  ");
+            }
+            text.push_str(cell);
+            text.extend(std::iter::repeat_n(' ', widths[i] - cell.chars().count()));
+        }
+        out.push_str(text.trim_end());
+        out.push('\n');
+    };
+    line(&mut header.iter().copied());
+    for row in rows {
+        line(&mut row.iter().map(String::as_str));
+    }
+    out
+}
+
+/// Writes everything to stdout at once. A closed pipe is a quiet success: the reader has all
+/// it wanted.
+pub fn print(bytes: &[u8]) -> io::Result<()> {
+    let stdout = io::stdout();
+    let mut lock = stdout.lock();
+    match lock.write_all(bytes).and_then(|()| lock.flush()) {
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(()),
+        other => other,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rfc(unix: i64, tz: &str) -> String {
+        let mut out = Vec::new();
+        push_rfc3339(
+            &mut out,
+            Utc.timestamp_opt(unix, 0).unwrap(),
+            tz.parse().unwrap(),
+        );
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn timestamps_match_chrono_in_every_kind_of_zone() {
+        for tz in [
+            "UTC",
+            "America/New_York",
+            "Asia/Kathmandu",
+            "Pacific/Chatham",
+            "America/Sao_Paulo",
+        ] {
+            let zone: Tz = tz.parse().unwrap();
+            let mut unix = -2_208_988_800_i64; // 1900-01-01
+            while unix < 7_258_118_400 {
+                // ~2200-01-01, in uneven steps so every day of the month and hour shows up
+                let expected = Utc
+                    .timestamp_opt(unix, 0)
+                    .unwrap()
+                    .with_timezone(&zone)
+                    .to_rfc3339();
+                assert_eq!(rfc(unix, tz), expected);
+                unix += 86_400 * 17 + 3_607;
+            }
+        }
+    }
+
+    #[test]
+    fn relative_times_show_two_units() {
+        let t0 = Utc.timestamp_opt(0, 0).unwrap();
+        let at = |s: i64| relative(t0, Utc.timestamp_opt(s, 0).unwrap());
+        assert_eq!(at(0), "now");
+        assert_eq!(at(42), "in 42s");
+        assert_eq!(at(3_600), "in 1h");
+        assert_eq!(at(3_600 * 3 + 60 * 12 + 5), "in 3h 12m");
+        assert_eq!(at(86_400 * 2 + 5), "in 2d");
+        assert_eq!(at(86_400 + 3_600), "in 1d 1h");
+    }
+
+    #[test]
+    fn tables_align_and_trim() {
+        let rows = vec![
+            vec!["a".into(), "long value".into(), String::new()],
+            vec!["bbbb".into(), "x".into(), "y".into()],
+        ];
+        assert_eq!(
+            table(&["N", "V", "Z"], &rows),
+            "N     V           Z\na     long value\nbbbb  x           y\n"
+        );
+    }
+}

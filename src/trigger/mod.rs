@@ -1,0 +1,102 @@
+//! Triggers decide when a job fires. They never read the clock: every question is
+//! "what is the first fire strictly after this instant?", so the scheduler, `jobrun next`
+//! and the tests can ask it about any moment they like.
+//!
+//! All fire times are whole seconds in UTC; zones matter only inside the triggers that
+//! read wall-clock time (`cron`, and `at` when written without an offset).
+
+pub mod at;
+pub mod combine;
+pub mod cron;
+pub mod every;
+
+use chrono::{DateTime, TimeDelta, Utc};
+
+pub use at::At;
+pub use cron::{CronExpr, CronTrigger};
+pub use every::Every;
+
+/// When a job fires: one of the basic triggers, or a combination of them that nests.
+#[derive(Debug, Clone)]
+pub enum Trigger {
+    Cron(CronTrigger),
+    Every(Every),
+    At(At),
+    /// Fires at the earliest instant at which every part fires.
+    All(Vec<Trigger>),
+    /// Fires whenever any part fires.
+    Any(Vec<Trigger>),
+}
+
+impl Trigger {
+    /// The first fire strictly after `t`, or `None` if the trigger never fires again.
+    pub fn next_after(&self, t: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        match self {
+            Trigger::Cron(cron) => cron.next_after(t),
+            Trigger::Every(every) => every.next_after(t),
+            Trigger::At(at) => at.next_after(t),
+            Trigger::Any(parts) => parts.iter().filter_map(|p| p.next_after(t)).min(),
+            Trigger::All(parts) => combine::all_next_after(parts, t),
+        }
+    }
+
+    /// The first fire at or after `t`.
+    pub fn next_at_or_after(&self, t: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        self.next_after(t - TimeDelta::nanoseconds(1))
+    }
+
+    /// A short description for listings: `cron "0 3 * * *"`, `every 90s`, `all(...)`.
+    pub fn describe(&self) -> String {
+        match self {
+            Trigger::Cron(cron) => format!("cron {:?}", cron.expr().source()),
+            Trigger::Every(every) => format!("every {}", every.interval()),
+            Trigger::At(at) => format!("at {}", at.instant().to_rfc3339()),
+            Trigger::All(parts) | Trigger::Any(parts) => {
+                let word = if matches!(self, Trigger::All(_)) {
+                    "all"
+                } else {
+                    "any"
+                };
+                let inner: Vec<String> = parts.iter().map(Trigger::describe).collect();
+                format!("{word}({})", inner.join(", "))
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{NaiveDate, Offset, TimeZone};
+    use chrono_tz::Tz;
+
+    fn offset(tz: Tz, y: i32, m: u32) -> String {
+        let noon = NaiveDate::from_ymd_opt(y, m, 15)
+            .and_then(|d| d.and_hms_opt(12, 0, 0))
+            .unwrap();
+        tz.offset_from_utc_datetime(&noon).fix().to_string()
+    }
+
+    /// The README documents this limit of the compiled tz table; if a chrono-tz upgrade
+    /// changes it, this fails and the README must change with it.
+    #[test]
+    fn after_2099_zones_keep_their_end_of_2099_offset() {
+        use chrono_tz::{America::New_York, Australia::Lord_Howe, Europe::London};
+        assert_eq!(chrono_tz::IANA_TZDB_VERSION, "2025b");
+        assert_eq!(
+            (offset(New_York, 2099, 1), offset(New_York, 2099, 7)),
+            ("-05:00".into(), "-04:00".into())
+        );
+        assert_eq!(
+            (offset(New_York, 2100, 1), offset(New_York, 2100, 7)),
+            ("-05:00".into(), "-05:00".into())
+        );
+        assert_eq!(
+            (offset(London, 2200, 1), offset(London, 2200, 7)),
+            ("+00:00".into(), "+00:00".into())
+        );
+        assert_eq!(
+            (offset(Lord_Howe, 2100, 1), offset(Lord_Howe, 2100, 7)),
+            ("+11:00".into(), "+11:00".into())
+        );
+    }
+}

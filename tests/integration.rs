@@ -1,0 +1,19 @@
+//! The one integration-test crate: each module drives the real `jobrun` binary.
+
+/// The `Test` builder: temp dir, jobfile, isolated environment, exact expectations.
+mod harness;
+
+/// `jobrun add`: appends keep the file's layout; bad input leaves it unchanged; concurrency.
+mod add;
+/// README.md and examples/: what we show users works.
+mod docs;
+/// `jobrun check` and every malformed jobfile in tests/data/errors, verbatim.
+mod errors;
+/// `jobrun list` in its three formats.
+mod list;
+/// `jobrun next`: jobfile and ad-hoc previews, formats, DST, paused jobs.
+mod next;
+/// `jobrun remove`.
+mod remove;
+/// Exit codes and command-line errors.
+mod usage;
