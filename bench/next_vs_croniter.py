@@ -7,6 +7,7 @@ import argparse
 import json
 import os
 import random
+import shlex
 import statistics
 import subprocess
 import sys
@@ -57,13 +58,16 @@ def make_jobs(path):
     return jobs
 
 
-def timed(argv, runs):
-    times, out = [], None
-    for _ in range(runs):
-        t0 = time.perf_counter()
-        done = subprocess.run(argv, check=True, stdout=subprocess.PIPE)
-        times.append(time.perf_counter() - t0)
-        out = done.stdout
+def timed(argv, runs, tmp):
+    """Wall time per run, spawn to exit, measured by hyperfine (no shell, output to /dev/null,
+    after warm-up runs), plus the output of one more, captured run for the comparison."""
+    export = os.path.join(tmp, "timing.json")
+    subprocess.run(["hyperfine", "--shell=none", "--warmup", "2", "--runs", str(runs),
+                    "--style", "none", "--export-json", export, shlex.join(argv)],
+                   check=True, stdout=subprocess.DEVNULL)
+    with open(export) as f:
+        times = json.load(f)["results"][0]["times"]
+    out = subprocess.run(argv, check=True, stdout=subprocess.PIPE).stdout
     return times, out
 
 
@@ -81,8 +85,8 @@ def main():
         jobrun_argv = [args.jobrun, "--jobfile", base + ".toml", "next", "-n", str(COUNT),
                        "--from", FROM, "--format", "plain"]
         croniter_argv = [sys.executable, script, base + ".json", str(COUNT)]
-        j_times, j_out = timed(jobrun_argv, args.runs)
-        c_times, c_out = timed(croniter_argv, max(1, args.runs // 5))
+        j_times, j_out = timed(jobrun_argv, args.runs, tmp)
+        c_times, c_out = timed(croniter_argv, max(2, args.runs // 10), tmp)
     j_lines, c_lines = j_out.decode().splitlines(), c_out.decode().splitlines()
     same = sum(1 for a, b in zip(sorted(j_lines), sorted(c_lines)) if a == b)
     j_med, c_med = statistics.median(j_times), statistics.median(c_times)

@@ -16,6 +16,7 @@ pub mod error;
 pub mod job;
 pub mod jobfile;
 pub mod output;
+pub mod parallel;
 pub mod trigger;
 
 use std::ffi::OsString;

@@ -22,37 +22,38 @@ pub fn push_rfc3339(out: &mut Vec<u8>, instant: DateTime<Utc>, tz: Tz) {
 pub fn push_rfc3339_offset(out: &mut Vec<u8>, unix: i64, offset_secs: i32, separator: u8) {
     let local = unix + i64::from(offset_secs);
     let days = local.div_euclid(86_400);
-    let secs_of_day = local.rem_euclid(86_400);
+    let secs_of_day = local.rem_euclid(86_400) as u32;
     let (year, month, day) = civil_from_days(days);
-    if (0..=9999).contains(&year) {
-        push_digits(out, year as u32, 4);
-    } else {
-        out.extend_from_slice(year.to_string().as_bytes());
+    if !(0..=9999).contains(&year) {
+        // Out of RFC 3339's four-digit years; chrono's rendering is the reference there.
+        let dt = chrono::DateTime::from_timestamp(unix, 0).unwrap_or_default();
+        let fixed = chrono::FixedOffset::east_opt(offset_secs).unwrap_or_else(|| Utc.fix());
+        out.extend_from_slice(dt.with_timezone(&fixed).to_rfc3339().as_bytes());
+        return;
     }
-    out.push(b'-');
-    push_digits(out, month, 2);
-    out.push(b'-');
-    push_digits(out, day, 2);
-    out.push(separator);
-    push_digits(out, (secs_of_day / 3600) as u32, 2);
-    out.push(b':');
-    push_digits(out, (secs_of_day / 60 % 60) as u32, 2);
-    out.push(b':');
-    push_digits(out, (secs_of_day % 60) as u32, 2);
-    out.push(if offset_secs < 0 { b'-' } else { b'+' });
     let abs = offset_secs.unsigned_abs();
-    push_digits(out, abs / 3600, 2);
-    out.push(b':');
-    push_digits(out, abs / 60 % 60, 2);
+    let mut buf = *b"0000-00-00T00:00:00+00:00";
+    put_digits(&mut buf[0..4], year as u32);
+    put_digits(&mut buf[5..7], month);
+    put_digits(&mut buf[8..10], day);
+    buf[10] = separator;
+    put_digits(&mut buf[11..13], secs_of_day / 3600);
+    put_digits(&mut buf[14..16], secs_of_day / 60 % 60);
+    put_digits(&mut buf[17..19], secs_of_day % 60);
+    if offset_secs < 0 {
+        buf[19] = b'-';
+    }
+    put_digits(&mut buf[20..22], abs / 3600);
+    put_digits(&mut buf[23..25], abs / 60 % 60);
+    out.extend_from_slice(&buf);
 }
 
-fn push_digits(out: &mut Vec<u8>, mut value: u32, width: usize) {
-    let mut buf = [b'0'; 10];
-    for slot in buf[..width].iter_mut().rev() {
-        *slot = b'0' + (value % 10) as u8;
+/// Writes `value` as decimal digits filling `slot`, zero-padded on the left.
+fn put_digits(slot: &mut [u8], mut value: u32) {
+    for byte in slot.iter_mut().rev() {
+        *byte = b'0' + (value % 10) as u8;
         value /= 10;
     }
-    out.extend_from_slice(&buf[..width]);
 }
 
 /// Days since 1970-01-01 to (year, month, day), proleptic Gregorian (H. Hinnant's algorithm).
@@ -122,9 +123,15 @@ pub fn table(header: &[&str], rows: &[Vec<String>]) -> String {
 /// Writes everything to stdout at once. A closed pipe is a quiet success: the reader has all
 /// it wanted.
 pub fn print(bytes: &[u8]) -> io::Result<()> {
+    print_chunks(&[bytes])
+}
+
+/// Writes the chunks to stdout one after the other, as `print` does one buffer.
+pub fn print_chunks(chunks: &[impl AsRef<[u8]>]) -> io::Result<()> {
     let stdout = io::stdout();
     let mut lock = stdout.lock();
-    match lock.write_all(bytes).and_then(|()| lock.flush()) {
+    let written = chunks.iter().try_for_each(|c| lock.write_all(c.as_ref()));
+    match written.and_then(|()| lock.flush()) {
         Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(()),
         other => other,
     }
