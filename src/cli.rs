@@ -27,6 +27,25 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Run the scheduler in the foreground
+    ///
+    /// Runs every job of the jobfile when it fires, until SIGTERM or SIGINT (Ctrl-C). Logs one
+    /// line per event to stderr. Reloads the jobfile when it changes or on SIGHUP; a broken
+    /// edit is reported and the last good jobfile keeps running. On SIGTERM/SIGINT it stops
+    /// launching, lets running jobs finish for --stop-grace, then ends their process groups.
+    ///
+    /// Examples:
+    ///   jobrun start
+    ///   jobrun --jobfile /etc/jobrun.toml start --log-format json
+    #[command(verbatim_doc_comment)]
+    Start(StartArgs),
+
+    /// Run one job now, as the scheduler would, and exit with its status
+    ///
+    /// The job's output is passed through; the exit code is the job's (128+n if signal n
+    /// ended it). Its timeout applies; Ctrl-C ends its process group.
+    Run(RunArgs),
+
     /// Preview when jobs fire
     ///
     /// Shows the next N nominal fire times of each job (jitter not applied), merged in time
@@ -120,6 +139,27 @@ pub struct NextArgs {
 
     #[command(flatten)]
     pub output: OutputArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct StartArgs {
+    /// Log format on stderr
+    #[arg(long, value_enum, default_value_t = crate::log::LogFormat::Human)]
+    pub log_format: crate::log::LogFormat,
+
+    /// On SIGTERM/SIGINT, how long running jobs may take to finish before they are ended
+    #[arg(long, value_name = "DURATION", default_value = "30s")]
+    pub stop_grace: String,
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// The job to run
+    pub name: String,
+
+    /// Format of jobrun's own log lines (the job's output is passed through as it is)
+    #[arg(long, value_enum, default_value_t = crate::log::LogFormat::Human)]
+    pub log_format: crate::log::LogFormat,
 }
 
 #[derive(Debug, Args)]

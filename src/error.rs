@@ -25,6 +25,14 @@ pub enum Error {
         suggestion: Option<String>,
     },
 
+    /// The scheduler could not do its own work (signals, timers, watching the jobfile).
+    #[error("{0}")]
+    Runtime(String),
+
+    /// `jobrun run`: the job ran and ended with this code; nothing more to say.
+    #[error("")]
+    JobExit(i32),
+
     #[error("cannot write to standard output: {0}")]
     Output(#[source] io::Error),
 }
@@ -45,13 +53,17 @@ impl Error {
             Error::Jobfile(e) => e.exit_code(),
             Error::Edit(e) => e.exit_code(),
             Error::Argument { .. } | Error::UnknownJobs { .. } => 2,
-            Error::Output(_) => 1,
+            Error::Output(_) | Error::Runtime(_) => 1,
+            Error::JobExit(code) => *code,
         }
     }
 
     /// The complete text for stderr, ending in a newline. Jobfile diagnostics carry their own
     /// `jobrun: error:` lines (one per problem); everything else is one such line.
     pub fn render(&self) -> String {
+        if matches!(self, Error::JobExit(_)) {
+            return String::new();
+        }
         let text = self.to_string();
         let text = text.trim_end_matches('\n');
         if text.starts_with("jobrun: ") {

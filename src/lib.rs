@@ -3,20 +3,27 @@
 //! The code follows APScheduler's four components:
 //! - **triggers** (`trigger/`): when a job fires — `cron`, `every`, `at`, `all`/`any`;
 //! - **the job store**: the jobfile (`jobfile/`: load with located errors, comment-keeping edits);
-//! - **executors** and **the scheduler** come with `jobrun start`.
+//! - **executors** (`executor/`): child processes in their own process groups, pools;
+//! - **the scheduler**: `plan.rs` decides (pure, clock injected), `scheduler/` carries it out
+//!   in one poll(2) loop (`jobrun start`, `jobrun run`).
 //!
 //! `main.rs` only calls [`run`]; every command lives in `commands/`, one file each.
 
 pub mod atomic_file;
 pub mod cli;
+pub mod clock;
 pub mod commands;
 pub mod context;
 pub mod duration;
 pub mod error;
+pub mod executor;
 pub mod job;
 pub mod jobfile;
+pub mod log;
 pub mod output;
 pub mod parallel;
+pub mod plan;
+pub mod scheduler;
 pub mod trigger;
 
 use std::ffi::OsString;

@@ -180,3 +180,106 @@ pub(crate) fn assert_file(path: &Path, contents: Option<&str>) {
         None => assert!(!path.exists(), "{} should not exist", path.display()),
     }
 }
+
+/// Polls `condition` every 20 ms until it holds or `seconds` pass; true if it held. For
+/// real-time tests: wait on the state you expect, never a fixed sleep.
+pub(crate) fn wait_for(seconds: f64, mut condition: impl FnMut() -> bool) -> bool {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs_f64(seconds);
+    loop {
+        if condition() {
+            return true;
+        }
+        if std::time::Instant::now() > deadline {
+            return false;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
+/// A `jobrun` running in the background (`jobrun start`), its log going to a file in the
+/// test's directory. Killed on drop if the test did not stop it.
+pub(crate) struct Background {
+    pub(crate) child: std::process::Child,
+    log: PathBuf,
+}
+
+impl Test {
+    pub(crate) fn spawn(&self) -> Background {
+        let log = self.path("jobrun.log");
+        let file = fs::File::create(&log).expect("create log");
+        let child = self
+            .command()
+            .stdout(Stdio::null())
+            .stderr(file)
+            .spawn()
+            .expect("spawn jobrun");
+        Background { child, log }
+    }
+}
+
+impl Background {
+    pub(crate) fn log(&self) -> String {
+        fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// Waits for a log line containing all of `parts`; panics with the log if none comes.
+    pub(crate) fn expect_log(&self, seconds: f64, parts: &[&str]) {
+        let found = wait_for(seconds, || {
+            self.log()
+                .lines()
+                .any(|l| parts.iter().all(|p| l.contains(p)))
+        });
+        assert!(
+            found,
+            "no log line with {parts:?} within {seconds}s; log:\n{}",
+            self.log()
+        );
+    }
+
+    pub(crate) fn signal(&self, signal: &str) {
+        let status = Command::new("kill")
+            .args([&format!("-{signal}"), &self.child.id().to_string()])
+            .status()
+            .expect("kill");
+        assert!(status.success());
+    }
+
+    /// Waits for jobrun to exit (bounded) and returns its exit code.
+    pub(crate) fn wait_exit(&mut self, seconds: f64) -> Option<i32> {
+        let mut code = None;
+        let exited = wait_for(seconds, || match self.child.try_wait() {
+            Ok(Some(status)) => {
+                code = status.code();
+                true
+            }
+            _ => false,
+        });
+        assert!(
+            exited,
+            "jobrun did not exit within {seconds}s; log:\n{}",
+            self.log()
+        );
+        code
+    }
+}
+
+impl Drop for Background {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+/// Whether process `pid` still exists (zombies count as gone: they hold no resources but a
+/// slot, and are checked separately).
+pub(crate) fn alive(pid: i32) -> bool {
+    match fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Ok(stat) => !stat
+            .rsplit(')')
+            .next()
+            .is_some_and(|rest| rest.trim_start().starts_with('Z')),
+        Err(_) => false,
+    }
+}

@@ -15,5 +15,7 @@ mod list;
 mod next;
 /// `jobrun remove`.
 mod remove;
+/// `jobrun start` and `jobrun run`: real processes, real clock, a few seconds each.
+mod start;
 /// Exit codes and command-line errors.
 mod usage;

@@ -5,6 +5,8 @@ mod check;
 mod list;
 mod next;
 mod remove;
+mod run;
+mod start;
 
 use crate::cli::Command;
 use crate::context::Context;
@@ -17,6 +19,8 @@ pub fn dispatch(ctx: &Context, command: Command) -> Result<(), Error> {
         Command::Check => check::run(ctx),
         Command::Add(args) => add::run(ctx, *args),
         Command::Remove(args) => remove::run(ctx, &args),
+        Command::Start(args) => start::run(ctx, &args),
+        Command::Run(args) => run::run(ctx, &args),
     }
 }
 

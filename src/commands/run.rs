@@ -1,0 +1,25 @@
+//! `jobrun run NAME`: one job, now, through the scheduler's executor path.
+
+use super::{check_names, load_jobfile};
+use crate::cli::RunArgs;
+use crate::clock::SystemClock;
+use crate::context::Context;
+use crate::error::Error;
+use crate::log::Log;
+use crate::scheduler::{self, Settings};
+
+pub(super) fn run(ctx: &Context, args: &RunArgs) -> Result<(), Error> {
+    // Check the name first, so a typo gets the usual "did you mean" and exit code 2.
+    let jobfile = load_jobfile(ctx)?;
+    check_names(&jobfile, std::slice::from_ref(&args.name))?;
+    let settings = Settings {
+        jobfile: ctx.jobfile.clone(),
+        local_tz: ctx.local_tz,
+        stop_grace: crate::duration::Duration::ZERO,
+    };
+    let mut log = Log::stderr(args.log_format);
+    match scheduler::run_once(&settings, &SystemClock, &mut log, &args.name)? {
+        0 => Ok(()),
+        code => Err(Error::JobExit(code)),
+    }
+}

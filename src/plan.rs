@@ -1,0 +1,490 @@
+//! The scheduler's decisions, and nothing else: given the jobs, the pools and an instant, what
+//! starts, what is skipped or missed, and when to look again. The loop (`scheduler/`) reads the
+//! clock, sleeps until [`Planner::next_wake`], calls [`Planner::advance`] and carries out the
+//! [`Event`]s; it reports ended runs with [`Planner::finished`]. Nothing here reads a clock,
+//! touches a file or a process, so the tests replay DST days and whole years in milliseconds.
+//!
+//! # Semantics
+//! - **Paused** jobs never fire and produce no events; fires that pass while a job is paused are
+//!   not missed, they simply do not exist (resuming does not report them).
+//! - **Due fires.** A job's due fires are those at or before `now`. A fire with
+//!   `now - fire > misfire_grace` is [`Event::Missed`] (so exactly `misfire_grace` late still
+//!   runs). Among the fires due within grace: with `coalesce`, all but the latest are
+//!   [`Event::Coalesced`] into the latest, which proceeds; without, each proceeds, oldest first.
+//! - **Bounded catch-up.** After a long gap (a suspended laptop, weeks of downtime) the late fires
+//!   are not enumerated: one `advance` emits at most one `Missed` per job, for the newest late
+//!   fire, and it stands for every older fire of the same gap (the state store will record them
+//!   one by one). Likewise at most 1000 fires of one job are handled individually in one call;
+//!   older fires within grace beyond that (only possible with a grace holding more than 1000
+//!   fires) are summarized by the same `Missed` event.
+//! - **Jitter.** A proceeding fire of a job with `jitter` gets a random delay in `[0, jitter)`
+//!   (millisecond resolution, drawn from the seeded generator in event order) and waits until
+//!   `fire + delay`: it counts in [`Planner::queued`] and shows in [`Planner::next_wake`].
+//!   Without jitter it proceeds at once. From then on the run's lateness is measured from
+//!   `fire + delay`, its *due* time, so jitter never eats into the grace; `late_by` in `Missed`
+//!   is measured from the due time too (the fire itself when the fire was never reached).
+//! - **Starting.** When a fire proceeds: if `max_instances` runs of the job are running, it is
+//!   [`Event::SkippedMaxInstances`] (not queued). Otherwise it needs a slot in its pool: a free
+//!   slot means [`Event::Start`]; with none it waits in the pool's FIFO queue and starts when a
+//!   slot frees, unless by then it is more than `misfire_grace` past its due time (`Missed`) or
+//!   the job has reached `max_instances` meanwhile (`SkippedMaxInstances`): `max_instances`
+//!   counts started runs only. A queued run past its grace is reported at the first `advance` or
+//!   `finished` after that (`next_wake` does not wake for it), so a pool held by a hung run
+//!   keeps at most a grace's worth of fires waiting.
+//! - **Order.** Run ids increase from 1. Events come in the order things happen: queued runs that
+//!   ran out of grace first, then queued runs that a freed slot lets through (they waited
+//!   longest), then everything due, in time order across jobs, ties in jobfile order.
+//! - **Termination.** A job whose trigger has no next fire stops. Each call's work is bounded by
+//!   the jobs, pools, waiting runs and the catch-up limit, never by the length of a gap.
+//! - **Reload.** Running runs keep counting against their job (by name) and keep the slot they
+//!   took. A job whose schedule (trigger, `start`, `end`) did not change keeps its pending fire
+//!   (even one already due and not yet advanced: reloading never loses a fire); the others,
+//!   and every job that is or was paused, get their next fire recomputed from `now` (fires at or
+//!   before `now` of a changed trigger are not run). Runs waiting for jitter or a slot are kept,
+//!   and follow their job to its current pool in their original order, except those of removed
+//!   or now paused jobs, which are dropped. Pools take their new sizes: a shrunk pool starts
+//!   nothing until its running runs fit; a grown one lets queued runs through at the next
+//!   `advance` (which `next_wake` asks for at once).
+//! - **Pools.** A job naming a pool that `executors` lacks (the jobfile loader refuses this)
+//!   gets one of [`defaults::DEFAULT_POOL_WORKERS`] slots rather than a panic.
+
+mod due;
+mod reload;
+
+#[cfg(test)]
+mod tests;
+
+use std::collections::{BTreeMap, VecDeque};
+
+use chrono::{DateTime, TimeDelta, Utc};
+
+use crate::duration::Duration;
+use crate::job::{Executor, Job, defaults};
+
+/// Identifies one run of a job, from its start to [`Planner::finished`].
+pub type RunId = u64;
+
+/// What the loop must do or log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Event {
+    /// Start this run now: its pool slot is taken and it counts against max_instances.
+    Start {
+        run: RunId,
+        job: String,
+        scheduled: DateTime<Utc>,
+    },
+    /// Not run: `max_instances` runs of the job are already running.
+    SkippedMaxInstances {
+        job: String,
+        scheduled: DateTime<Utc>,
+        running: u32,
+    },
+    /// Not run: it could not start within `misfire_grace` of its time (the scheduler was late —
+    /// suspend, stall — or its pool stayed full). After a gap, it also stands for the older
+    /// fires of the gap (see the module documentation).
+    Missed {
+        job: String,
+        scheduled: DateTime<Utc>,
+        late_by: TimeDelta,
+    },
+    /// Not run on its own: folded into the run for a later fire of the same job (`coalesce`).
+    Coalesced {
+        job: String,
+        scheduled: DateTime<Utc>,
+        into: DateTime<Utc>,
+    },
+}
+
+/// The decision state of `jobrun start`: jobs with their next fire, pools with their queues,
+/// running runs and runs waiting out their jitter.
+#[derive(Debug)]
+pub struct Planner {
+    /// In jobfile order, which breaks ties between jobs.
+    jobs: Vec<Scheduled>,
+    pools: BTreeMap<String, Pool>,
+    running: BTreeMap<RunId, Running>,
+    /// Runs waiting for their jitter delay to pass.
+    delayed: Vec<Pending>,
+    rng: fastrand::Rng,
+    last_run: RunId,
+    /// Numbers queue entries, so queues rebuilt by a reload keep their order.
+    last_queued: u64,
+}
+
+#[derive(Debug)]
+struct Scheduled {
+    job: Job,
+    /// The first fire not yet handled; `None` once the trigger is exhausted.
+    next: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug)]
+struct Pool {
+    workers: u32,
+    queue: VecDeque<Pending>,
+}
+
+#[derive(Debug)]
+struct Running {
+    job: String,
+    /// The pool whose slot the run holds, whatever pool its job names after a reload.
+    pool: String,
+}
+
+/// A fire that proceeds but has not started yet.
+#[derive(Debug)]
+struct Pending {
+    job: String,
+    /// The nominal fire time.
+    scheduled: DateTime<Utc>,
+    /// The fire time plus its jitter delay: when it should start, and what lateness counts from.
+    due: DateTime<Utc>,
+    /// Position among everything ever queued.
+    queued: u64,
+}
+
+/// Something due within one `advance`, sorted by `at`, then by `order` (the job's position).
+struct Step {
+    at: DateTime<Utc>,
+    order: usize,
+    what: StepKind,
+}
+
+enum StepKind {
+    /// Decided already (missed or coalesced): only its place in time is pending.
+    Report(Event),
+    Proceed(Pending),
+}
+
+impl Planner {
+    /// Each job's next fire is `job.next_after(now)`: fires at or before `now` are not run
+    /// (catch-up after a restart belongs to the state store).
+    pub fn new(jobs: Vec<Job>, executors: &[Executor], now: DateTime<Utc>, seed: u64) -> Planner {
+        let pools = pools_for(&jobs, executors);
+        Planner {
+            jobs: jobs
+                .into_iter()
+                .map(|job| Scheduled {
+                    next: job.next_after(now),
+                    job,
+                })
+                .collect(),
+            pools,
+            running: BTreeMap::new(),
+            delayed: Vec::new(),
+            rng: fastrand::Rng::with_seed(seed),
+            last_run: 0,
+            last_queued: 0,
+        }
+    }
+
+    /// Everything due at or before `now`, in the order it happens.
+    pub fn advance(&mut self, now: DateTime<Utc>) -> Vec<Event> {
+        let mut events = Vec::new();
+        self.expire_queued(now, &mut events);
+        self.start_queued(now, &mut events);
+
+        let mut steps = Vec::new();
+        // Jitter delays that are over come before this call's new fires on ties: they are older.
+        let ready: Vec<Pending> = self.delayed.extract_if(.., |p| p.due <= now).collect();
+        for pending in ready {
+            steps.push(Step {
+                at: pending.due,
+                order: self.position(&pending.job),
+                what: StepKind::Proceed(pending),
+            });
+        }
+        for order in 0..self.jobs.len() {
+            self.collect_due(order, now, &mut steps);
+        }
+        // Stable: one job's steps at one instant keep their order.
+        steps.sort_by_key(|step| (step.at, step.order));
+        for step in steps {
+            match step.what {
+                StepKind::Report(event) => events.push(event),
+                StepKind::Proceed(pending) => self.proceed(pending, now, &mut events),
+            }
+        }
+        events
+    }
+
+    /// Frees the run's slot and instance (an unknown run frees nothing), then advances: queued
+    /// runs may start.
+    pub fn finished(&mut self, run: RunId, now: DateTime<Utc>) -> Vec<Event> {
+        self.running.remove(&run);
+        self.advance(now)
+    }
+
+    /// The earliest instant at which [`advance`](Planner::advance) would do something: the next
+    /// fire of an unpaused job, the end of a jitter delay, or (after a reload grew a pool) the
+    /// due time of a queued run that now fits, which is already past. `None`: nothing will
+    /// happen until a run finishes or the jobfile changes.
+    pub fn next_wake(&self) -> Option<DateTime<Utc>> {
+        let fires = self
+            .jobs
+            .iter()
+            .filter(|s| !s.job.paused)
+            .filter_map(|s| s.next);
+        let jitter_ends = self.delayed.iter().map(|p| p.due);
+        let startable = self
+            .pools
+            .iter()
+            .filter(|(name, pool)| self.has_free_slot(name, pool))
+            .filter_map(|(_, pool)| pool.queue.front().map(|p| p.due));
+        fires.chain(jitter_ends).chain(startable).min()
+    }
+
+    pub fn job(&self, name: &str) -> Option<&Job> {
+        self.jobs
+            .iter()
+            .map(|s| &s.job)
+            .find(|job| job.name == name)
+    }
+
+    /// Runs started and not finished.
+    pub fn running(&self) -> usize {
+        self.running.len()
+    }
+
+    /// Runs waiting for a pool slot or their jitter delay.
+    pub fn queued(&self) -> usize {
+        self.delayed.len() + self.pools.values().map(|p| p.queue.len()).sum::<usize>()
+    }
+
+    /// Turns the job's due fires into steps: reports for missed and coalesced fires, and runs
+    /// that proceed now or after their jitter delay.
+    fn collect_due(&mut self, order: usize, now: DateTime<Utc>, steps: &mut Vec<Step>) {
+        let scheduled = &mut self.jobs[order];
+        let Some(pending) = scheduled.next.filter(|&fire| fire <= now) else {
+            return;
+        };
+        let job = &scheduled.job;
+        if job.paused {
+            scheduled.next = job.next_after(now);
+            return;
+        }
+        let due = due::due_fires(job, pending, now);
+        scheduled.next = due.next;
+        let report = |at: DateTime<Utc>, event: Event| Step {
+            at,
+            order,
+            what: StepKind::Report(event),
+        };
+        if let Some(fire) = due.missed {
+            steps.push(report(
+                fire,
+                Event::Missed {
+                    job: job.name.clone(),
+                    scheduled: fire,
+                    late_by: now - fire,
+                },
+            ));
+        }
+        let mut proceeding = due.runnable.as_slice();
+        if job.coalesce
+            && let Some((&latest, older)) = proceeding.split_last()
+        {
+            for &fire in older {
+                steps.push(report(
+                    fire,
+                    Event::Coalesced {
+                        job: job.name.clone(),
+                        scheduled: fire,
+                        into: latest,
+                    },
+                ));
+            }
+            proceeding = &proceeding[older.len()..];
+        }
+        for &fire in proceeding {
+            let pending = Pending {
+                job: job.name.clone(),
+                scheduled: fire,
+                due: fire + jitter_delay(&mut self.rng, job.jitter),
+                queued: 0,
+            };
+            if pending.due <= now {
+                steps.push(Step {
+                    at: pending.due,
+                    order,
+                    what: StepKind::Proceed(pending),
+                });
+            } else {
+                self.delayed.push(pending);
+            }
+        }
+    }
+
+    /// A run whose due time has come: start it, queue it, or say why not.
+    fn proceed(&mut self, mut pending: Pending, now: DateTime<Utc>, events: &mut Vec<Event>) {
+        let Some(pool_name) = self.admit(&pending, now, events) else {
+            return;
+        };
+        let Some(pool) = self.pools.get(&pool_name) else {
+            return;
+        };
+        if pool.queue.is_empty() && self.has_free_slot(&pool_name, pool) {
+            self.start(pending, pool_name, events);
+        } else if let Some(pool) = self.pools.get_mut(&pool_name) {
+            self.last_queued += 1;
+            pending.queued = self.last_queued;
+            pool.queue.push_back(pending);
+        }
+    }
+
+    /// Reports the queued runs already past their grace, which could never start now. Done on
+    /// every call rather than only when a slot frees, so that a pool held by a hung run does
+    /// not collect a run per fire (an every-second job: 86,400 a day) to report all at once.
+    fn expire_queued(&mut self, now: DateTime<Utc>, events: &mut Vec<Event>) {
+        let mut expired = Vec::new();
+        self.pools = std::mem::take(&mut self.pools)
+            .into_iter()
+            .map(|(name, mut pool)| {
+                let (late, kept): (VecDeque<Pending>, VecDeque<Pending>) = pool
+                    .queue
+                    .into_iter()
+                    .partition(|p| self.past_grace(p, now));
+                expired.extend(late);
+                pool.queue = kept;
+                (name, pool)
+            })
+            .collect();
+        expired.sort_by_key(|p| p.queued);
+        events.extend(expired.into_iter().map(|p| Event::Missed {
+            late_by: now - p.due,
+            job: p.job,
+            scheduled: p.scheduled,
+        }));
+    }
+
+    /// Lets queued runs into free slots, longest-waiting first across pools.
+    fn start_queued(&mut self, now: DateTime<Utc>, events: &mut Vec<Event>) {
+        loop {
+            let next = self
+                .pools
+                .iter()
+                .filter(|(name, pool)| self.has_free_slot(name, pool))
+                .filter_map(|(name, pool)| pool.queue.front().map(|p| (p.queued, name)))
+                .min()
+                .map(|(_, name)| name.clone());
+            let Some(pending) = next
+                .as_ref()
+                .and_then(|name| self.pools.get_mut(name))
+                .and_then(|pool| pool.queue.pop_front())
+            else {
+                return;
+            };
+            if let Some(pool) = self.admit(&pending, now, events) {
+                self.start(pending, pool, events);
+            }
+        }
+    }
+
+    /// Checks grace and `max_instances` for a run about to start: the pool it may take a slot
+    /// in, or `None` once the refusal is reported (silently for a job removed or paused).
+    fn admit(
+        &self,
+        pending: &Pending,
+        now: DateTime<Utc>,
+        events: &mut Vec<Event>,
+    ) -> Option<String> {
+        let job = self.live_job(&pending.job)?;
+        let late_by = now - pending.due;
+        if late_by > job.misfire_grace.as_chrono() {
+            events.push(Event::Missed {
+                job: job.name.clone(),
+                scheduled: pending.scheduled,
+                late_by,
+            });
+            return None;
+        }
+        let running = self.running_runs_of(&job.name);
+        if running >= job.max_instances {
+            events.push(Event::SkippedMaxInstances {
+                job: job.name.clone(),
+                scheduled: pending.scheduled,
+                running,
+            });
+            return None;
+        }
+        Some(job.executor.clone())
+    }
+
+    fn start(&mut self, pending: Pending, pool: String, events: &mut Vec<Event>) {
+        self.last_run += 1;
+        let run = self.last_run;
+        self.running.insert(
+            run,
+            Running {
+                job: pending.job.clone(),
+                pool,
+            },
+        );
+        events.push(Event::Start {
+            run,
+            job: pending.job,
+            scheduled: pending.scheduled,
+        });
+    }
+
+    fn past_grace(&self, pending: &Pending, now: DateTime<Utc>) -> bool {
+        self.job(&pending.job)
+            .is_some_and(|job| now - pending.due > job.misfire_grace.as_chrono())
+    }
+
+    fn has_free_slot(&self, name: &str, pool: &Pool) -> bool {
+        let busy = self.running.values().filter(|r| r.pool == name).count();
+        busy < usize::try_from(pool.workers).unwrap_or(usize::MAX)
+    }
+
+    fn running_runs_of(&self, job: &str) -> u32 {
+        let n = self.running.values().filter(|r| r.job == job).count();
+        u32::try_from(n).unwrap_or(u32::MAX)
+    }
+
+    /// The job by name, unless it is paused.
+    fn live_job(&self, name: &str) -> Option<&Job> {
+        self.job(name).filter(|job| !job.paused)
+    }
+
+    fn position(&self, name: &str) -> usize {
+        self.jobs
+            .iter()
+            .position(|s| s.job.name == name)
+            .unwrap_or(usize::MAX)
+    }
+}
+
+/// The declared pools, plus one of the default size for any pool a job names undeclared.
+fn pools_for<'j>(
+    jobs: impl IntoIterator<Item = &'j Job>,
+    executors: &[Executor],
+) -> BTreeMap<String, Pool> {
+    let mut pools: BTreeMap<String, Pool> = executors
+        .iter()
+        .map(|e| {
+            let pool = Pool {
+                workers: e.workers,
+                queue: VecDeque::new(),
+            };
+            (e.name.clone(), pool)
+        })
+        .collect();
+    for job in jobs {
+        pools.entry(job.executor.clone()).or_insert_with(|| Pool {
+            workers: defaults::DEFAULT_POOL_WORKERS,
+            queue: VecDeque::new(),
+        });
+    }
+    pools
+}
+
+/// A random delay in `[0, jitter)`, to the millisecond; none without jitter.
+fn jitter_delay(rng: &mut fastrand::Rng, jitter: Option<Duration>) -> TimeDelta {
+    let millis = jitter.map_or(0, |j| j.as_chrono().num_milliseconds());
+    if millis > 0 {
+        TimeDelta::milliseconds(rng.i64(0..millis))
+    } else {
+        TimeDelta::zero()
+    }
+}

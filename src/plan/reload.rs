@@ -1,0 +1,71 @@
+//! What a new jobfile keeps of the planner's state: pending fires of jobs whose schedule did
+//! not change, running runs, and waiting runs of jobs that are still there and not paused.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+
+use super::{Pending, Planner, Scheduled, pools_for};
+use crate::job::{Executor, Job};
+use crate::trigger::Trigger;
+
+impl Planner {
+    /// Takes a new jobfile; see "Reload" in the module documentation.
+    pub fn reload(&mut self, jobs: Vec<Job>, executors: &[Executor], now: DateTime<Utc>) {
+        let mut previous: HashMap<String, Scheduled> = self
+            .jobs
+            .drain(..)
+            .map(|s| (s.job.name.clone(), s))
+            .collect();
+        self.jobs = jobs
+            .into_iter()
+            .map(|job| {
+                let next = match previous.remove(&job.name) {
+                    Some(old)
+                        if !old.job.paused && !job.paused && same_schedule(&old.job, &job) =>
+                    {
+                        old.next
+                    }
+                    _ => job.next_after(now),
+                };
+                Scheduled { job, next }
+            })
+            .collect();
+
+        let mut queued: Vec<Pending> = std::mem::take(&mut self.pools)
+            .into_values()
+            .flat_map(|pool| pool.queue)
+            .collect();
+        queued.sort_by_key(|p| p.queued);
+        self.pools = pools_for(self.jobs.iter().map(|s| &s.job), executors);
+        for pending in queued {
+            if let Some(pool) = self.live_job(&pending.job).map(|job| job.executor.clone())
+                && let Some(pool) = self.pools.get_mut(&pool)
+            {
+                pool.queue.push_back(pending);
+            }
+        }
+        let delayed = std::mem::take(&mut self.delayed);
+        self.delayed = delayed
+            .into_iter()
+            .filter(|p| self.live_job(&p.job).is_some())
+            .collect();
+    }
+}
+
+/// Whether two versions of a job fire at the same instants.
+fn same_schedule(a: &Job, b: &Job) -> bool {
+    a.start == b.start && a.end == b.end && same_trigger(&a.trigger, &b.trigger)
+}
+
+fn same_trigger(a: &Trigger, b: &Trigger) -> bool {
+    match (a, b) {
+        (Trigger::Cron(a), Trigger::Cron(b)) => a == b,
+        (Trigger::Every(a), Trigger::Every(b)) => a == b,
+        (Trigger::At(a), Trigger::At(b)) => a == b,
+        (Trigger::All(a), Trigger::All(b)) | (Trigger::Any(a), Trigger::Any(b)) => {
+            a.len() == b.len() && a.iter().zip(b).all(|(a, b)| same_trigger(a, b))
+        }
+        _ => false,
+    }
+}

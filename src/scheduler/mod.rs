@@ -1,0 +1,555 @@
+//! The blocking scheduler behind `jobrun start` (and the one-run loop behind `jobrun run`).
+//!
+//! One thread, one `poll(2)`: it waits for the earliest of the next fire or run deadline (a
+//! real-time timerfd), a signal (signalfd), a jobfile edit (inotify) or output from a child
+//! (its pipes), handles what happened, asks the planner what is due, and waits again. Nothing
+//! polls on a period: with nothing due, the process sleeps until the next fire.
+//!
+//! Decisions (what is due, skipped, missed) are the planner's (`plan.rs`, pure and tested with
+//! explicit instants); this file only carries them out. Children run in their own process
+//! groups; every child is reaped with `waitpid(-1)`, which also reaps orphans inherited when
+//! jobrun is PID 1 in a container.
+
+mod runs;
+mod signals;
+mod wakeup;
+mod watch;
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
+use nix::sys::signal::Signal;
+
+use crate::clock::Clock;
+use crate::duration::Duration;
+use crate::error::Error;
+use crate::executor::{self, ExitStatus, Launch, Stream};
+use crate::job::Job;
+use crate::jobfile::{self, Jobfile};
+use crate::log::{Field, Log};
+use crate::plan::{Event, Planner, RunId};
+use runs::{Output, Run, Runs};
+use signals::Signals;
+use wakeup::Wakeup;
+use watch::JobfileWatch;
+
+/// What `jobrun start` and `jobrun run` are told from the command line.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub jobfile: PathBuf,
+    pub local_tz: Tz,
+    /// On SIGTERM/SIGINT, how long running jobs may take to finish before their process groups
+    /// are ended.
+    pub stop_grace: Duration,
+}
+
+/// Runs the scheduler in the foreground until SIGTERM or SIGINT; returns the exit code.
+pub fn serve(settings: &Settings, clock: &dyn Clock, log: &mut Log) -> Result<i32, Error> {
+    let signals = Signals::block().map_err(system("block signals"))?;
+    let jobfile = jobfile::load(&settings.jobfile, settings.local_tz)?;
+    let watch = JobfileWatch::new(&settings.jobfile).map_err(system("watch the jobfile"))?;
+    let now = clock.now();
+    let planner = Planner::new(
+        jobfile.jobs.clone(),
+        &jobfile.executors,
+        now,
+        fastrand::u64(..),
+    );
+    log.event(
+        now,
+        "scheduler_started",
+        &[
+            ("jobfile", settings.jobfile.display().to_string().into()),
+            ("jobs", jobfile.jobs.len().to_string().into()),
+            ("pid", std::process::id().into()),
+        ],
+    );
+    let mut scheduler = Loop::new(
+        settings,
+        clock,
+        log,
+        signals,
+        Some(watch),
+        jobfile,
+        Some(planner),
+    )?;
+    scheduler.run()
+}
+
+/// Runs one job now through the same executor path, its output passed through unprefixed;
+/// returns the job's exit code (128+n when a signal ended it).
+pub fn run_once(
+    settings: &Settings,
+    clock: &dyn Clock,
+    log: &mut Log,
+    name: &str,
+) -> Result<i32, Error> {
+    let signals = Signals::block().map_err(system("block signals"))?;
+    let jobfile = jobfile::load(&settings.jobfile, settings.local_tz)?;
+    let mut scheduler = Loop::new(settings, clock, log, signals, None, jobfile, None)?;
+    let now = scheduler.clock.now();
+    scheduler.launch(1, name, now, now, Output::PassThrough);
+    let code = scheduler.run()?;
+    Ok(scheduler.last_status.map_or(code, |s| s.as_shell_code()))
+}
+
+fn system(action: &'static str) -> impl Fn(nix::Error) -> Error {
+    move |e| Error::Runtime(format!("cannot {action}: {e}"))
+}
+
+struct Loop<'a> {
+    settings: &'a Settings,
+    clock: &'a dyn Clock,
+    log: &'a mut Log,
+    signals: Signals,
+    wakeup: Wakeup,
+    watch: Option<JobfileWatch>,
+    jobfile: Jobfile,
+    /// None in `jobrun run`: nothing is scheduled, one run is started by hand.
+    planner: Option<Planner>,
+    runs: Runs,
+    /// Set on SIGTERM/SIGINT: no more launches; running jobs have until then to finish.
+    stop_deadline: Option<DateTime<Utc>>,
+    /// Distinguishes this scheduler's run ids from another's in `JOBRUN_RUN_ID`.
+    session: String,
+    /// The status of the last run that ended (what `jobrun run` exits with).
+    last_status: Option<ExitStatus>,
+}
+
+impl<'a> Loop<'a> {
+    fn new(
+        settings: &'a Settings,
+        clock: &'a dyn Clock,
+        log: &'a mut Log,
+        signals: Signals,
+        watch: Option<JobfileWatch>,
+        jobfile: Jobfile,
+        planner: Option<Planner>,
+    ) -> Result<Loop<'a>, Error> {
+        raise_fd_limit();
+        Ok(Loop {
+            settings,
+            clock,
+            log,
+            signals,
+            wakeup: Wakeup::new().map_err(system("create a timer"))?,
+            watch,
+            jobfile,
+            planner,
+            runs: Runs::default(),
+            stop_deadline: None,
+            session: format!("{:08x}", fastrand::u32(..)),
+            last_status: None,
+        })
+    }
+
+    fn run(&mut self) -> Result<i32, Error> {
+        loop {
+            let now = self.clock.now();
+            if self.stop_deadline.is_none()
+                && let Some(planner) = self.planner.as_mut()
+            {
+                let events = planner.advance(now);
+                self.carry_out(events, now);
+            }
+            self.enforce_deadlines(now);
+            if self.finished() {
+                self.end_lingering_groups();
+                if self.planner.is_some() {
+                    self.log.event(self.clock.now(), "scheduler_stopped", &[]);
+                }
+                return Ok(0);
+            }
+            self.wakeup
+                .arm(self.next_deadline())
+                .map_err(system("arm the timer"))?;
+            self.wait()?;
+        }
+    }
+
+    /// Whether the loop is done: stopping (or a lone `jobrun run`) with no run left.
+    fn finished(&self) -> bool {
+        self.runs.is_empty() && (self.stop_deadline.is_some() || self.planner.is_none())
+    }
+
+    fn next_deadline(&self) -> Option<DateTime<Utc>> {
+        let planned = if self.stop_deadline.is_some() {
+            None
+        } else {
+            self.planner.as_ref().and_then(Planner::next_wake)
+        };
+        [planned, self.runs.next_deadline(), self.stop_deadline]
+            .into_iter()
+            .flatten()
+            .min()
+    }
+
+    /// Blocks until something happens, then handles it.
+    fn wait(&mut self) -> Result<(), Error> {
+        let (ready, pipes) = {
+            let mut fds = vec![
+                PollFd::new(self.signals.fd(), PollFlags::POLLIN),
+                PollFd::new(self.wakeup.fd(), PollFlags::POLLIN),
+            ];
+            if let Some(watch) = &self.watch {
+                fds.push(PollFd::new(watch.fd(), PollFlags::POLLIN));
+            }
+            let fixed = fds.len();
+            let pipes = self.runs.pipe_keys();
+            for &(run, stream) in &pipes {
+                if let Some(fd) = self.runs.pipe_fd(run, stream) {
+                    fds.push(PollFd::new(fd, PollFlags::POLLIN));
+                }
+            }
+            match poll(&mut fds, PollTimeout::NONE) {
+                Ok(_) | Err(nix::errno::Errno::EINTR) => {}
+                Err(e) => return Err(system("wait for events")(e)),
+            }
+            let ready: Vec<bool> = fds
+                .iter()
+                .map(|f| f.revents().is_some_and(|r| !r.is_empty()))
+                .collect();
+            let pipes: Vec<_> = pipes
+                .into_iter()
+                .zip(ready[fixed..].iter().copied())
+                .filter(|(_, r)| *r)
+                .map(|(k, _)| k)
+                .collect();
+            (ready[..fixed].to_vec(), pipes)
+        };
+        let now = self.clock.now();
+        for (run, stream) in pipes {
+            self.read_pipe(run, stream, now);
+        }
+        if ready[1] {
+            self.wakeup.acknowledge();
+        }
+        if ready.get(2).copied().unwrap_or(false)
+            && self.watch.as_ref().is_some_and(JobfileWatch::changed)
+        {
+            self.reload(now, "jobfile changed");
+        }
+        if ready[0] {
+            let arrived = self.signals.drain().map_err(system("read signals"))?;
+            if arrived.child {
+                self.reap(now);
+            }
+            if arrived.reload && self.planner.is_some() {
+                self.reload(now, "SIGHUP");
+            }
+            if arrived.stop {
+                self.stop(now);
+            }
+        }
+        Ok(())
+    }
+
+    fn carry_out(&mut self, events: Vec<Event>, now: DateTime<Utc>) {
+        for event in events {
+            match event {
+                Event::Start {
+                    run,
+                    job,
+                    scheduled,
+                } => self.launch(run, &job, scheduled, now, Output::Log),
+                Event::SkippedMaxInstances {
+                    job,
+                    scheduled,
+                    running,
+                } => self.log.event(
+                    now,
+                    "skipped",
+                    &[
+                        ("job", job.into()),
+                        ("scheduled", rfc3339(scheduled).into()),
+                        ("reason", "max_instances".into()),
+                        ("running", running.into()),
+                    ],
+                ),
+                Event::Missed {
+                    job,
+                    scheduled,
+                    late_by,
+                } => self.log.event(
+                    now,
+                    "missed",
+                    &[
+                        ("job", job.into()),
+                        ("scheduled", rfc3339(scheduled).into()),
+                        ("late_by", format!("{}s", late_by.num_seconds()).into()),
+                    ],
+                ),
+                Event::Coalesced {
+                    job,
+                    scheduled,
+                    into,
+                } => self.log.event(
+                    now,
+                    "coalesced",
+                    &[
+                        ("job", job.into()),
+                        ("scheduled", rfc3339(scheduled).into()),
+                        ("into", rfc3339(into).into()),
+                    ],
+                ),
+            }
+        }
+    }
+
+    fn launch(
+        &mut self,
+        run: RunId,
+        name: &str,
+        scheduled: DateTime<Utc>,
+        now: DateTime<Utc>,
+        output: Output,
+    ) {
+        let Some(job) = self.job(name).cloned() else {
+            self.log.event(
+                now,
+                "failed",
+                &[
+                    ("job", name.into()),
+                    ("error", "no such job in the jobfile".into()),
+                ],
+            );
+            self.last_status = Some(ExitStatus::Code(127));
+            return;
+        };
+        let run_id = format!("{}-{run}", self.session);
+        let base_dir = jobfile_dir(&self.settings.jobfile);
+        let launch = Launch {
+            job: &job,
+            scheduled_at: scheduled,
+            run_id: &run_id,
+            base_dir: &base_dir,
+        };
+        match executor::spawn(&launch) {
+            Ok(child) => {
+                let pid = child.pid;
+                self.log.event(
+                    now,
+                    "started",
+                    &[
+                        ("job", job.name.as_str().into()),
+                        ("run", run.into()),
+                        ("scheduled", rfc3339(scheduled).into()),
+                        ("pid", pid.as_raw().into()),
+                    ],
+                );
+                self.runs.insert(run, Run::new(&job, now, child, output));
+            }
+            Err(e) => {
+                self.log.event(
+                    now,
+                    "failed",
+                    &[
+                        ("job", job.name.as_str().into()),
+                        ("run", run.into()),
+                        ("error", e.to_string().into()),
+                    ],
+                );
+                self.last_status = Some(ExitStatus::Code(127));
+                if let Some(planner) = self.planner.as_mut() {
+                    let events = planner.finished(run, now);
+                    self.carry_out(events, now);
+                }
+            }
+        }
+    }
+
+    fn job(&self, name: &str) -> Option<&Job> {
+        match &self.planner {
+            Some(planner) => planner.job(name),
+            None => self.jobfile.job(name),
+        }
+    }
+
+    fn read_pipe(&mut self, run: RunId, stream: Stream, now: DateTime<Utc>) {
+        let log = &mut *self.log;
+        self.runs.read(
+            run,
+            stream,
+            |job, run, is_stderr, output, line| match output {
+                Output::Log => log.output(now, job, run, is_stderr, line),
+                Output::PassThrough => pass_through(is_stderr, line),
+            },
+        );
+    }
+
+    /// Reaps every child that has exited; ours finish their run, others (orphans inherited as
+    /// PID 1, a job's reparented grandchildren) are just collected.
+    fn reap(&mut self, now: DateTime<Utc>) {
+        for (pid, status) in executor::reap_any() {
+            let Some(id) = self.runs.by_pid(pid) else {
+                continue;
+            };
+            // Whatever the child wrote before exiting is already in its pipes: read it all.
+            for stream in [Stream::Stdout, Stream::Stderr] {
+                self.read_pipe(id, stream, now);
+            }
+            let Some(run) = self.runs.remove(id) else {
+                continue;
+            };
+            let duration = now - run.started;
+            let mut fields: Vec<(&str, Field)> = vec![
+                ("job", run.job.as_str().into()),
+                ("run", id.into()),
+                ("status", status.to_string().into()),
+                (
+                    "duration",
+                    format!("{:.3}s", duration.num_milliseconds() as f64 / 1000.0).into(),
+                ),
+            ];
+            if run.timed_out {
+                fields.push(("timed_out", "true".into()));
+            }
+            self.log.event(now, "finished", &fields);
+            if nix::sys::signal::killpg(pid, None).is_ok() {
+                // Something the job started is still running in its group; it is ended when
+                // jobrun stops, so nothing outlives the scheduler.
+                self.log.event(
+                    now,
+                    "lingering",
+                    &[
+                        ("job", run.job.as_str().into()),
+                        ("run", id.into()),
+                        ("pgid", pid.as_raw().into()),
+                    ],
+                );
+                self.runs.linger(pid);
+            }
+            self.last_status = Some(status);
+            if let Some(planner) = self.planner.as_mut() {
+                let events = planner.finished(id, now);
+                if self.stop_deadline.is_none() {
+                    self.carry_out(events, now);
+                }
+            }
+        }
+    }
+
+    /// Timeouts (SIGTERM to the group, SIGKILL `kill_after` later) and the end of the grace
+    /// period when stopping.
+    fn enforce_deadlines(&mut self, now: DateTime<Utc>) {
+        let stop_expired = self.stop_deadline.is_some_and(|d| d <= now);
+        for (id, job, pid, signal) in self.runs.due_signals(now, stop_expired) {
+            if signal == Signal::SIGTERM {
+                self.log.event(
+                    now,
+                    if stop_expired {
+                        "stopping_run"
+                    } else {
+                        "timed_out"
+                    },
+                    &[("job", job.into()), ("run", id.into())],
+                );
+            } else {
+                self.log
+                    .event(now, "killed", &[("job", job.into()), ("run", id.into())]);
+            }
+            let _ = executor::signal_group(pid, signal);
+        }
+    }
+
+    fn stop(&mut self, now: DateTime<Utc>) {
+        if self.stop_deadline.is_some() {
+            // A second signal: do not wait out the grace period.
+            self.stop_deadline = Some(now);
+            return;
+        }
+        let grace = self.settings.stop_grace.as_chrono();
+        self.stop_deadline = Some(now + grace);
+        if self.planner.is_some() {
+            self.log.event(
+                now,
+                "stopping",
+                &[
+                    ("running", (self.runs.len() as u64).into()),
+                    ("grace", self.settings.stop_grace.to_string().into()),
+                ],
+            );
+        } else {
+            // `jobrun run`: the user asked to interrupt this one job; pass it on at once.
+            self.stop_deadline = Some(now);
+        }
+    }
+
+    fn reload(&mut self, now: DateTime<Utc>, why: &str) {
+        let Some(planner) = self.planner.as_mut() else {
+            return;
+        };
+        match jobfile::load(&self.settings.jobfile, self.settings.local_tz) {
+            Ok(jobfile) => {
+                planner.reload(jobfile.jobs.clone(), &jobfile.executors, now);
+                self.log.event(
+                    now,
+                    "reloaded",
+                    &[
+                        ("reason", why.into()),
+                        ("jobs", (jobfile.jobs.len() as u64).into()),
+                    ],
+                );
+                self.jobfile = jobfile;
+            }
+            Err(e) => {
+                let text = Error::from(e).render();
+                let first = text
+                    .lines()
+                    .next()
+                    .unwrap_or_default()
+                    .trim_start_matches("jobrun: error: ")
+                    .to_owned();
+                self.log.event(
+                    now,
+                    "reload_failed",
+                    &[
+                        ("reason", why.into()),
+                        ("error", first.into()),
+                        ("keeping", "the last good jobfile".into()),
+                    ],
+                );
+            }
+        }
+    }
+
+    /// Ends the process groups that outlived their run, so nothing is left behind.
+    fn end_lingering_groups(&mut self) {
+        let groups = self.runs.take_lingering();
+        for pgid in &groups {
+            let _ = executor::signal_group(*pgid, Signal::SIGTERM);
+        }
+        let _ = std::io::stderr().flush();
+    }
+}
+
+fn pass_through(is_stderr: bool, line: &str) {
+    if is_stderr {
+        let _ = writeln!(std::io::stderr(), "{line}");
+    } else {
+        let _ = writeln!(std::io::stdout(), "{line}");
+    }
+}
+
+fn jobfile_dir(jobfile: &Path) -> PathBuf {
+    let dir = crate::atomic_file::parent_dir(jobfile);
+    std::path::absolute(dir).unwrap_or_else(|_| dir.to_path_buf())
+}
+
+fn rfc3339(t: DateTime<Utc>) -> String {
+    t.to_rfc3339()
+}
+
+/// A thousand simultaneous runs hold two pipes each: lift the soft limit on open files to the
+/// hard one (commonly 1024 → 524288) so they fit.
+fn raise_fd_limit() {
+    use nix::sys::resource::{Resource, getrlimit, setrlimit};
+    if let Ok((soft, hard)) = getrlimit(Resource::RLIMIT_NOFILE)
+        && soft < hard
+    {
+        let _ = setrlimit(Resource::RLIMIT_NOFILE, hard, hard);
+    }
+}

@@ -1,0 +1,196 @@
+//! The runs in flight: their processes, pipes, deadlines, and the process groups left behind
+//! by runs that ended. Bookkeeping only; the loop decides when to call what.
+
+use std::collections::BTreeMap;
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+
+use chrono::{DateTime, Utc};
+use nix::sys::signal::Signal;
+use nix::unistd::Pid;
+
+use crate::duration::Duration;
+use crate::executor::{LineSplitter, RunningChild, Stream};
+use crate::job::Job;
+use crate::plan::RunId;
+
+/// Where a run's output lines go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Output {
+    /// The scheduler's log, prefixed with the job's name and run id.
+    Log,
+    /// Straight to jobrun's own stdout/stderr (`jobrun run`).
+    PassThrough,
+}
+
+struct Pipe {
+    fd: OwnedFd,
+    lines: LineSplitter,
+}
+
+pub(super) struct Run {
+    pub(super) job: String,
+    pub(super) pid: Pid,
+    pub(super) started: DateTime<Utc>,
+    pub(super) timed_out: bool,
+    output: Output,
+    stdout: Option<Pipe>,
+    stderr: Option<Pipe>,
+    /// When SIGTERM goes to the group (the timeout), then when SIGKILL does.
+    term_at: Option<DateTime<Utc>>,
+    kill_at: Option<DateTime<Utc>>,
+    kill_after: Duration,
+    /// SIGTERM was sent because the scheduler is stopping (not a timeout).
+    stopping: bool,
+}
+
+impl Run {
+    pub(super) fn new(job: &Job, now: DateTime<Utc>, child: RunningChild, output: Output) -> Run {
+        Run {
+            job: job.name.clone(),
+            pid: child.pid,
+            started: now,
+            timed_out: false,
+            output,
+            stdout: Some(Pipe {
+                fd: child.stdout,
+                lines: LineSplitter::new(),
+            }),
+            stderr: Some(Pipe {
+                fd: child.stderr,
+                lines: LineSplitter::new(),
+            }),
+            term_at: job.timeout.map(|t| now + t.as_chrono()),
+            kill_at: None,
+            kill_after: job.kill_after,
+            stopping: false,
+        }
+    }
+
+    fn pipe(&mut self, stream: Stream) -> &mut Option<Pipe> {
+        match stream {
+            Stream::Stdout => &mut self.stdout,
+            Stream::Stderr => &mut self.stderr,
+        }
+    }
+}
+
+#[derive(Default)]
+pub(super) struct Runs {
+    runs: BTreeMap<RunId, Run>,
+    /// Process groups of ended runs that still had members.
+    lingering: Vec<Pid>,
+}
+
+impl Runs {
+    pub(super) fn insert(&mut self, id: RunId, run: Run) {
+        self.runs.insert(id, run);
+    }
+
+    pub(super) fn remove(&mut self, id: RunId) -> Option<Run> {
+        self.runs.remove(&id)
+    }
+
+    pub(super) fn len(&self) -> usize {
+        self.runs.len()
+    }
+
+    pub(super) fn is_empty(&self) -> bool {
+        self.runs.is_empty()
+    }
+
+    pub(super) fn by_pid(&self, pid: Pid) -> Option<RunId> {
+        self.runs
+            .iter()
+            .find(|(_, r)| r.pid == pid)
+            .map(|(id, _)| *id)
+    }
+
+    /// Every open pipe, as (run, stream).
+    pub(super) fn pipe_keys(&self) -> Vec<(RunId, Stream)> {
+        let mut keys = Vec::with_capacity(self.runs.len() * 2);
+        for (id, run) in &self.runs {
+            if run.stdout.is_some() {
+                keys.push((*id, Stream::Stdout));
+            }
+            if run.stderr.is_some() {
+                keys.push((*id, Stream::Stderr));
+            }
+        }
+        keys
+    }
+
+    pub(super) fn pipe_fd(&self, id: RunId, stream: Stream) -> Option<BorrowedFd<'_>> {
+        let run = self.runs.get(&id)?;
+        let pipe = match stream {
+            Stream::Stdout => run.stdout.as_ref(),
+            Stream::Stderr => run.stderr.as_ref(),
+        };
+        pipe.map(|p| p.fd.as_fd())
+    }
+
+    /// Reads what the pipe has and hands each complete line to `line(job, run, is_stderr,
+    /// output, text)`; closes the pipe at end of file or on a read error.
+    pub(super) fn read(
+        &mut self,
+        id: RunId,
+        stream: Stream,
+        mut line: impl FnMut(&str, RunId, bool, Output, &str),
+    ) {
+        let Some(run) = self.runs.get_mut(&id) else {
+            return;
+        };
+        let (job, output) = (run.job.clone(), run.output);
+        let slot = run.pipe(stream);
+        let Some(pipe) = slot.as_mut() else { return };
+        let result = pipe.lines.read_from(pipe.fd.as_fd(), |text| {
+            line(&job, id, stream == Stream::Stderr, output, text)
+        });
+        if !matches!(result, Ok(false)) {
+            *slot = None;
+        }
+    }
+
+    /// The earliest timeout or kill deadline of a run.
+    pub(super) fn next_deadline(&self) -> Option<DateTime<Utc>> {
+        self.runs
+            .values()
+            .flat_map(|r| [r.term_at, r.kill_at])
+            .flatten()
+            .min()
+    }
+
+    /// The signals whose time has come: SIGTERM at a run's timeout (or for every run when the
+    /// stop grace has expired), SIGKILL `kill_after` later. Each is returned once.
+    pub(super) fn due_signals(
+        &mut self,
+        now: DateTime<Utc>,
+        stop_expired: bool,
+    ) -> Vec<(RunId, String, Pid, Signal)> {
+        let mut due = Vec::new();
+        for (id, run) in &mut self.runs {
+            let timeout_due = run.term_at.is_some_and(|t| t <= now);
+            if timeout_due || (stop_expired && !run.stopping && run.kill_at.is_none()) {
+                if timeout_due {
+                    run.timed_out = true;
+                } else {
+                    run.stopping = true;
+                }
+                run.term_at = None;
+                run.kill_at = Some(now + run.kill_after.as_chrono());
+                due.push((*id, run.job.clone(), run.pid, Signal::SIGTERM));
+            } else if run.kill_at.is_some_and(|t| t <= now) {
+                run.kill_at = None;
+                due.push((*id, run.job.clone(), run.pid, Signal::SIGKILL));
+            }
+        }
+        due
+    }
+
+    pub(super) fn linger(&mut self, pgid: Pid) {
+        self.lingering.push(pgid);
+    }
+
+    pub(super) fn take_lingering(&mut self) -> Vec<Pid> {
+        std::mem::take(&mut self.lingering)
+    }
+}
