@@ -316,7 +316,7 @@ fn as_pid_1_it_reaps_orphans_it_inherits() {
 
         [jobs.census]
         cron = "* * * * * *"
-        command = "ps -eo pid=,stat=,comm= > ps.$(date +%s)"
+        command = "ps -eo pid=,stat=,comm= > tmp.$$ && mv tmp.$$ ps.$(date +%s)"
         shell = true
         "#,
     );
