@@ -373,3 +373,57 @@ fn as_pid_1_it_reaps_orphans_it_inherits() {
         .collect();
     assert!(zombies.is_empty(), "zombies:\n{last}");
 }
+
+#[test]
+fn json_logs_are_one_object_per_line() {
+    let test = Test::new()
+        .jobfile(
+            r#"
+            [jobs.hello]
+            cron = "* * * * * *"
+            command = "echo hi; echo oops >&2"
+            shell = true
+            "#,
+        )
+        .args(["start", "--log-format", "json"]);
+    let mut jobrun = test.spawn();
+    jobrun.expect_log(5.0, &["\"event\":\"finished\""]);
+    jobrun.signal("TERM");
+    assert_eq!(jobrun.wait_exit(5.0), Some(0));
+    let events: Vec<serde_json::Value> = jobrun
+        .log()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
+        .collect();
+    let of = |name: &str| {
+        events
+            .iter()
+            .filter(|e| e["event"] == name)
+            .cloned()
+            .collect::<Vec<_>>()
+    };
+    let started = &of("started")[0];
+    assert_eq!(started["job"], "hello");
+    assert_eq!(started["run"], 1);
+    assert!(started["pid"].as_i64().is_some_and(|p| p > 1), "{started}");
+    let outputs = of("output");
+    assert!(
+        outputs
+            .iter()
+            .any(|o| o["stream"] == "stdout" && o["line"] == "hi" && o["run"] == 1),
+        "{outputs:?}"
+    );
+    assert!(
+        outputs
+            .iter()
+            .any(|o| o["stream"] == "stderr" && o["line"] == "oops"),
+        "{outputs:?}"
+    );
+    let finished = &of("finished")[0];
+    assert_eq!(finished["status"], "exit 0");
+    assert!(
+        finished["ts"].as_str().is_some_and(|t| t.ends_with('Z')),
+        "{finished}"
+    );
+    assert_eq!(of("scheduler_stopped").len(), 1);
+}
