@@ -63,7 +63,7 @@ pub fn serve(settings: &Settings, clock: &dyn Clock, log: &mut Log) -> Result<i3
         "scheduler_started",
         &[
             ("jobfile", settings.jobfile.display().to_string().into()),
-            ("jobs", jobfile.jobs.len().to_string().into()),
+            ("jobs", (jobfile.jobs.len() as u64).into()),
             ("pid", std::process::id().into()),
         ],
     );
