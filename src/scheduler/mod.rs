@@ -52,18 +52,16 @@ pub fn serve(settings: &Settings, clock: &dyn Clock, log: &mut Log) -> Result<i3
     let jobfile = jobfile::load(&settings.jobfile, settings.local_tz)?;
     let watch = JobfileWatch::new(&settings.jobfile).map_err(system("watch the jobfile"))?;
     let now = clock.now();
-    let planner = Planner::new(
-        jobfile.jobs.clone(),
-        &jobfile.executors,
-        now,
-        fastrand::u64(..),
-    );
+    let jobs = jobfile.jobs.len() as u64;
+    // The planner owns the jobs from here on; keeping a second copy would double the memory
+    // of a large jobfile.
+    let planner = Planner::new(jobfile.jobs, &jobfile.executors, now, fastrand::u64(..));
     log.event(
         now,
         "scheduler_started",
         &[
             ("jobfile", settings.jobfile.display().to_string().into()),
-            ("jobs", (jobfile.jobs.len() as u64).into()),
+            ("jobs", jobs.into()),
             ("pid", std::process::id().into()),
         ],
     );
@@ -73,7 +71,7 @@ pub fn serve(settings: &Settings, clock: &dyn Clock, log: &mut Log) -> Result<i3
         log,
         signals,
         Some(watch),
-        jobfile,
+        None,
         Some(planner),
     )?;
     scheduler.run()
@@ -89,7 +87,7 @@ pub fn run_once(
 ) -> Result<i32, Error> {
     let signals = Signals::block().map_err(system("block signals"))?;
     let jobfile = jobfile::load(&settings.jobfile, settings.local_tz)?;
-    let mut scheduler = Loop::new(settings, clock, log, signals, None, jobfile, None)?;
+    let mut scheduler = Loop::new(settings, clock, log, signals, None, Some(jobfile), None)?;
     let now = scheduler.clock.now();
     scheduler.launch(1, name, now, now, Output::PassThrough);
     let code = scheduler.run()?;
@@ -107,7 +105,9 @@ struct Loop<'a> {
     signals: Signals,
     wakeup: Wakeup,
     watch: Option<JobfileWatch>,
-    jobfile: Jobfile,
+    /// `jobrun run` only: the jobfile its one job comes from (the scheduler's jobs live in
+    /// its planner).
+    jobfile: Option<Jobfile>,
     /// None in `jobrun run`: nothing is scheduled, one run is started by hand.
     planner: Option<Planner>,
     runs: Runs,
@@ -126,7 +126,7 @@ impl<'a> Loop<'a> {
         log: &'a mut Log,
         signals: Signals,
         watch: Option<JobfileWatch>,
-        jobfile: Jobfile,
+        jobfile: Option<Jobfile>,
         planner: Option<Planner>,
     ) -> Result<Loop<'a>, Error> {
         raise_fd_limit();
@@ -364,7 +364,7 @@ impl<'a> Loop<'a> {
     fn job(&self, name: &str) -> Option<&Job> {
         match &self.planner {
             Some(planner) => planner.job(name),
-            None => self.jobfile.job(name),
+            None => self.jobfile.as_ref().and_then(|j| j.job(name)),
         }
     }
 
@@ -484,16 +484,13 @@ impl<'a> Loop<'a> {
         };
         match jobfile::load(&self.settings.jobfile, self.settings.local_tz) {
             Ok(jobfile) => {
-                planner.reload(jobfile.jobs.clone(), &jobfile.executors, now);
+                let jobs = jobfile.jobs.len() as u64;
+                planner.reload(jobfile.jobs, &jobfile.executors, now);
                 self.log.event(
                     now,
                     "reloaded",
-                    &[
-                        ("reason", why.into()),
-                        ("jobs", (jobfile.jobs.len() as u64).into()),
-                    ],
+                    &[("reason", why.into()), ("jobs", jobs.into())],
                 );
-                self.jobfile = jobfile;
             }
             Err(e) => {
                 let text = Error::from(e).render();
