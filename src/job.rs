@@ -87,6 +87,29 @@ pub struct Job {
 }
 
 impl Job {
+    /// A job with every option at its default: no workdir, no env, the `default` pool, no
+    /// window, jitter or timeout, not paused.
+    pub fn new(name: &str, trigger: Trigger, timezone: Tz, command: Command) -> Job {
+        Job {
+            name: name.to_owned(),
+            trigger,
+            timezone,
+            command,
+            workdir: None,
+            env: BTreeMap::new(),
+            executor: defaults::EXECUTOR.to_owned(),
+            start: None,
+            end: None,
+            jitter: None,
+            misfire_grace: defaults::MISFIRE_GRACE,
+            coalesce: defaults::COALESCE,
+            max_instances: defaults::MAX_INSTANCES,
+            timeout: None,
+            kill_after: defaults::KILL_AFTER,
+            paused: false,
+        }
+    }
+
     /// The first nominal fire strictly after `t` inside the job's `start`/`end` window.
     /// Pausing does not change the answer: a preview of a paused job is still useful, and the
     /// scheduler checks `paused` itself.
@@ -120,26 +143,14 @@ mod tests {
     }
 
     fn hourly_job(start: Option<&str>, end: Option<&str>) -> Job {
+        let trigger = Trigger::Cron(CronTrigger::new(
+            CronExpr::parse("0 * * * *").unwrap(),
+            Tz::UTC,
+        ));
         Job {
-            name: "tick".into(),
-            trigger: Trigger::Cron(CronTrigger::new(
-                CronExpr::parse("0 * * * *").unwrap(),
-                Tz::UTC,
-            )),
-            timezone: Tz::UTC,
-            command: Command::Argv(vec!["true".into()]),
-            workdir: None,
-            env: BTreeMap::new(),
-            executor: defaults::EXECUTOR.into(),
             start: start.map(utc),
             end: end.map(utc),
-            jitter: None,
-            misfire_grace: defaults::MISFIRE_GRACE,
-            coalesce: defaults::COALESCE,
-            max_instances: defaults::MAX_INSTANCES,
-            timeout: None,
-            kill_after: defaults::KILL_AFTER,
-            paused: false,
+            ..Job::new("tick", trigger, Tz::UTC, Command::Argv(vec!["true".into()]))
         }
     }
 

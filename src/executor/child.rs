@@ -427,7 +427,6 @@ pub(crate) mod tests {
 
     use super::*;
     use crate::executor::LineSplitter;
-    use crate::job::defaults;
     use crate::trigger::{CronExpr, CronTrigger, Trigger};
 
     /// Tests run as threads of one process, and `reap_any` collects any child of it: a test
@@ -459,27 +458,11 @@ pub(crate) mod tests {
     }
 
     fn job(command: Command) -> Job {
-        Job {
-            name: "report".into(),
-            trigger: Trigger::Cron(CronTrigger::new(
-                CronExpr::parse("0 3 * * *").unwrap(),
-                Tz::UTC,
-            )),
-            timezone: Tz::UTC,
-            command,
-            workdir: None,
-            env: BTreeMap::new(),
-            executor: defaults::EXECUTOR.into(),
-            start: None,
-            end: None,
-            jitter: None,
-            misfire_grace: defaults::MISFIRE_GRACE,
-            coalesce: defaults::COALESCE,
-            max_instances: defaults::MAX_INSTANCES,
-            timeout: None,
-            kill_after: defaults::KILL_AFTER,
-            paused: false,
-        }
+        let trigger = Trigger::Cron(CronTrigger::new(
+            CronExpr::parse("0 3 * * *").unwrap(),
+            Tz::UTC,
+        ));
+        Job::new("report", trigger, Tz::UTC, command)
     }
 
     fn argv(words: &[&str]) -> Command {
