@@ -1,6 +1,7 @@
 """The scheduler benchmark of issue 4; run it through bench/scheduler_vs_apscheduler.sh.
 
-Start delay: N jobs (1, 100, 1,000) are all due at the same whole second T; each runs
+Start delay: a lone job firing every second for 20 s (20 samples); then N jobs (100, 1,000)
+all due at the same whole second T; each runs
 `stamp`, which prints the real-time clock as it starts; delay = stamp - T. Measured for
 `jobrun start`, for APScheduler 3's BlockingScheduler (each job a function that spawns the
 same program; a thread pool as large as N, misfire grace 60 s), and for a bare C loop that
@@ -38,6 +39,8 @@ for i in range(n):
         sched.add_job(run, "date", run_date=when, id=str(i))
     elif mode == "idle":
         sched.add_job(run, "cron", month=1, day=1, hour=0, minute=i % 60, id=str(i))
+    elif mode == "lone":
+        sched.add_job(run, "cron", second="*", id=str(i))
     else:  # "many": n cron jobs, one of them every second
         if i == 0:
             sched.add_job(run, "cron", second="*", id=str(i))
@@ -90,6 +93,8 @@ def jobrun_jobfile(path, n, mode, stamp, at=None):
                 f.write(f'at = "{time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(at))}"\n')
             elif mode == "idle":
                 f.write(f'cron = "{i % 60} 0 1 1 *"\n')
+            elif mode == "lone":
+                f.write('cron = "* * * * * *"\n')
             else:
                 f.write('cron = "* * * * * *"\n' if i == 0 else f'cron = "{i % 60} {i % 24} * * *"\n')
             f.write(f'command = ["{stamp}"]\n\n')
@@ -135,9 +140,31 @@ def stop(proc):
         proc.wait()
 
 
+def lone(args, tmp, rounds=20):
+    """A single job due every second: each fire is a lone job; `rounds` samples."""
+    print(f"Start delay, a lone job, {rounds} consecutive seconds:")
+    proc, log, _ = run_jobrun(args, tmp, 1, "lone", None, None)
+    wait_log(log, "scheduler_started", 10)
+    deadline = time.time() + rounds + 5
+    while time.time() < deadline and len(job_stamps(log)) < rounds:
+        time.sleep(0.05)
+    stop(proc)
+    summary("jobrun", [s - math.floor(s) for s in job_stamps(log)[:rounds]], rounds)
+    out = os.path.join(tmp, "aps-lone.out")
+    aps = subprocess.Popen([sys.executable, "-c", APS_PROGRAM, "lone", os.path.abspath(args.stamp), out, "1", "0",
+                            str(time.time() + rounds + 2.5)], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    aps.wait(timeout=rounds + 30)
+    summary("APScheduler", [s - math.floor(s) for s in stamps(out)[:rounds]], rounds)
+    at = math.ceil(time.time()) + 1
+    out = os.path.join(tmp, "floor-lone.out")
+    with open(out, "w") as f:
+        subprocess.run([args.floor, str(at), "1", os.path.abspath(args.stamp), str(rounds)], stdout=f, check=True)
+    summary("bare spawn", [s - math.floor(s) for s in stamps(out)], rounds)
+
+
 def latency(args, tmp):
     print("Start delay, all jobs due at the same second:")
-    for n in (1, 100, 1000):
+    for n in (100, 1000):
         print(f" {n} job(s):")
         # jobrun
         at = math.ceil(time.time()) + 3
@@ -227,6 +254,7 @@ def main():
     ap.add_argument("--idle", type=float, default=60)
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
+        lone(args, tmp)
         latency(args, tmp)
         many(args, tmp)
         idle(args, tmp)
