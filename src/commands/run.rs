@@ -18,7 +18,7 @@ pub(super) fn run(ctx: &Context, args: &RunArgs) -> Result<(), Error> {
         stop_grace: crate::duration::Duration::ZERO,
     };
     let mut log = Log::stderr(args.log_format);
-    match scheduler::run_once(&settings, &SystemClock, &mut log, &args.name)? {
+    match scheduler::run_once(&settings, &SystemClock, &mut log, jobfile, &args.name)? {
         0 => Ok(()),
         code => Err(Error::JobExit(code)),
     }

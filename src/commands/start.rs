@@ -22,8 +22,5 @@ pub(super) fn run(ctx: &Context, args: &StartArgs) -> Result<(), Error> {
         stop_grace,
     };
     let mut log = Log::stderr(args.log_format);
-    match scheduler::serve(&settings, &SystemClock, &mut log)? {
-        0 => Ok(()),
-        code => Err(Error::JobExit(code)),
-    }
+    scheduler::serve(&settings, &SystemClock, &mut log)
 }

@@ -46,8 +46,8 @@ pub struct Settings {
     pub stop_grace: Duration,
 }
 
-/// Runs the scheduler in the foreground until SIGTERM or SIGINT; returns the exit code.
-pub fn serve(settings: &Settings, clock: &dyn Clock, log: &mut Log) -> Result<i32, Error> {
+/// Runs the scheduler in the foreground until SIGTERM or SIGINT.
+pub fn serve(settings: &Settings, clock: &dyn Clock, log: &mut Log) -> Result<(), Error> {
     let signals = Signals::block().map_err(system("block signals"))?;
     let jobfile = jobfile::load(&settings.jobfile, settings.local_tz)?;
     let watch = JobfileWatch::new(&settings.jobfile).map_err(system("watch the jobfile"))?;
@@ -77,21 +77,22 @@ pub fn serve(settings: &Settings, clock: &dyn Clock, log: &mut Log) -> Result<i3
     scheduler.run()
 }
 
-/// Runs one job now through the same executor path, its output passed through unprefixed;
-/// returns the job's exit code (128+n when a signal ended it).
+/// Runs one job of `jobfile` now through the same executor path, its output passed through
+/// unprefixed; returns the job's exit code (128+n when a signal ended it).
 pub fn run_once(
     settings: &Settings,
     clock: &dyn Clock,
     log: &mut Log,
+    jobfile: Jobfile,
     name: &str,
 ) -> Result<i32, Error> {
     let signals = Signals::block().map_err(system("block signals"))?;
-    let jobfile = jobfile::load(&settings.jobfile, settings.local_tz)?;
     let mut scheduler = Loop::new(settings, clock, log, signals, None, Some(jobfile), None)?;
     let now = scheduler.clock.now();
     scheduler.launch(1, name, now, now, Output::PassThrough);
-    let code = scheduler.run()?;
-    Ok(scheduler.last_status.map_or(code, |s| s.as_shell_code()))
+    scheduler.run()?;
+    // `launch` and `reap` always record how the run ended.
+    Ok(scheduler.last_status.map_or(0, |s| s.as_shell_code()))
 }
 
 fn system(action: &'static str) -> impl Fn(nix::Error) -> Error {
@@ -117,6 +118,8 @@ struct Loop<'a> {
     session: String,
     /// The status of the last run that ended (what `jobrun run` exits with).
     last_status: Option<ExitStatus>,
+    /// The jobfile's directory, absolute: runs without a `workdir` start there.
+    base_dir: PathBuf,
 }
 
 impl<'a> Loop<'a> {
@@ -143,10 +146,11 @@ impl<'a> Loop<'a> {
             stop_deadline: None,
             session: format!("{:08x}", fastrand::u32(..)),
             last_status: None,
+            base_dir: jobfile_dir(&settings.jobfile),
         })
     }
 
-    fn run(&mut self) -> Result<i32, Error> {
+    fn run(&mut self) -> Result<(), Error> {
         loop {
             let now = self.clock.now();
             if self.stop_deadline.is_none()
@@ -161,7 +165,7 @@ impl<'a> Loop<'a> {
                 if self.planner.is_some() {
                     self.log.event(self.clock.now(), "scheduler_stopped", &[]);
                 }
-                return Ok(0);
+                return Ok(());
             }
             self.wakeup
                 .arm(self.next_deadline())
@@ -198,11 +202,10 @@ impl<'a> Loop<'a> {
                 fds.push(PollFd::new(watch.fd(), PollFlags::POLLIN));
             }
             let fixed = fds.len();
-            let pipes = self.runs.pipe_keys();
-            for &(run, stream) in &pipes {
-                if let Some(fd) = self.runs.pipe_fd(run, stream) {
-                    fds.push(PollFd::new(fd, PollFlags::POLLIN));
-                }
+            let mut pipes = Vec::new();
+            for (run, stream, fd) in self.runs.pipes() {
+                pipes.push((run, stream));
+                fds.push(PollFd::new(fd, PollFlags::POLLIN));
             }
             match poll(&mut fds, PollTimeout::NONE) {
                 Ok(_) | Err(nix::errno::Errno::EINTR) => {}
@@ -320,12 +323,11 @@ impl<'a> Loop<'a> {
             return;
         };
         let run_id = format!("{}-{run}", self.session);
-        let base_dir = jobfile_dir(&self.settings.jobfile);
         let launch = Launch {
             job: &job,
             scheduled_at: scheduled,
             run_id: &run_id,
-            base_dir: &base_dir,
+            base_dir: &self.base_dir,
         };
         match executor::spawn(&launch) {
             Ok(child) => {

@@ -105,27 +105,15 @@ impl Runs {
             .map(|(id, _)| *id)
     }
 
-    /// Every open pipe, as (run, stream).
-    pub(super) fn pipe_keys(&self) -> Vec<(RunId, Stream)> {
-        let mut keys = Vec::with_capacity(self.runs.len() * 2);
-        for (id, run) in &self.runs {
-            if run.stdout.is_some() {
-                keys.push((*id, Stream::Stdout));
-            }
-            if run.stderr.is_some() {
-                keys.push((*id, Stream::Stderr));
-            }
-        }
-        keys
-    }
-
-    pub(super) fn pipe_fd(&self, id: RunId, stream: Stream) -> Option<BorrowedFd<'_>> {
-        let run = self.runs.get(&id)?;
-        let pipe = match stream {
-            Stream::Stdout => run.stdout.as_ref(),
-            Stream::Stderr => run.stderr.as_ref(),
-        };
-        pipe.map(|p| p.fd.as_fd())
+    /// Every open pipe, as (run, stream, descriptor).
+    pub(super) fn pipes(&self) -> impl Iterator<Item = (RunId, Stream, BorrowedFd<'_>)> {
+        self.runs.iter().flat_map(|(id, run)| {
+            [(Stream::Stdout, &run.stdout), (Stream::Stderr, &run.stderr)]
+                .into_iter()
+                .filter_map(move |(stream, pipe)| {
+                    pipe.as_ref().map(|p| (*id, stream, p.fd.as_fd()))
+                })
+        })
     }
 
     /// Reads what the pipe has and hands each complete line to `line(job, run, is_stderr,
