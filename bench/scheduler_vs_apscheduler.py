@@ -252,12 +252,14 @@ def main():
     ap.add_argument("--stamp", required=True)
     ap.add_argument("--floor", required=True)
     ap.add_argument("--idle", type=float, default=60)
+    parts = {"lone": lone, "latency": latency, "many": many, "idle": idle}
+    ap.add_argument("--only", action="append", choices=sorted(parts),
+                    help="run only this part (repeatable); default: all")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        lone(args, tmp)
-        latency(args, tmp)
-        many(args, tmp)
-        idle(args, tmp)
+        for name, part in parts.items():
+            if not args.only or name in args.only:
+                part(args, tmp)
 
 
 if __name__ == "__main__":

@@ -4,7 +4,7 @@
 # idle cost over 60 s with 100 jobs, RSS and start-up time with 10,000 jobs. Installs
 # APScheduler in a venv under target/ and builds two small C helpers with gcc.
 #
-#   bash bench/scheduler_vs_apscheduler.sh [IDLE_SECONDS]
+#   bash bench/scheduler_vs_apscheduler.sh [IDLE_SECONDS] [--only lone|latency|many|idle]...
 set -euo pipefail
 cd "$(dirname "$0")/.."
 venv=target/bench-venv
@@ -17,4 +17,4 @@ mkdir -p target/bench
 gcc -O2 -static -o target/bench/stamp bench/stamp.c
 gcc -O2 -o target/bench/spawn_floor bench/spawn_floor.c
 exec "$venv/bin/python" bench/scheduler_vs_apscheduler.py --jobrun target/release/jobrun \
-  --stamp target/bench/stamp --floor target/bench/spawn_floor --idle "${1:-60}"
+  --stamp target/bench/stamp --floor target/bench/spawn_floor --idle "${1:-60}" "${@:2}"

@@ -54,7 +54,7 @@ mod reload;
 #[cfg(test)]
 mod tests;
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 
 use chrono::{DateTime, TimeDelta, Utc};
 
@@ -101,8 +101,15 @@ pub enum Event {
 pub struct Planner {
     /// In jobfile order, which breaks ties between jobs.
     jobs: Vec<Scheduled>,
+    /// Each job's position in `jobs`: a thousand runs starting at once look their jobs up a
+    /// few times each, among perhaps ten thousand.
+    index: HashMap<String, usize>,
     pools: BTreeMap<String, Pool>,
     running: BTreeMap<RunId, Running>,
+    /// Running runs per job and per pool, kept with `running` (counting them on each start
+    /// would cost a scan of every running run per start).
+    per_job: HashMap<String, u32>,
+    per_pool: HashMap<String, u32>,
     /// Runs waiting for their jitter delay to pass.
     delayed: Vec<Pending>,
     rng: fastrand::Rng,
@@ -161,16 +168,20 @@ impl Planner {
     /// (catch-up after a restart belongs to the state store).
     pub fn new(jobs: Vec<Job>, executors: &[Executor], now: DateTime<Utc>, seed: u64) -> Planner {
         let pools = pools_for(&jobs, executors);
+        let jobs: Vec<Scheduled> = jobs
+            .into_iter()
+            .map(|job| Scheduled {
+                next: job.next_after(now),
+                job,
+            })
+            .collect();
         Planner {
-            jobs: jobs
-                .into_iter()
-                .map(|job| Scheduled {
-                    next: job.next_after(now),
-                    job,
-                })
-                .collect(),
+            index: index_of(&jobs),
+            jobs,
             pools,
             running: BTreeMap::new(),
+            per_job: HashMap::new(),
+            per_pool: HashMap::new(),
             delayed: Vec::new(),
             rng: fastrand::Rng::with_seed(seed),
             last_run: 0,
@@ -211,7 +222,19 @@ impl Planner {
     /// Frees the run's slot and instance (an unknown run frees nothing), then advances: queued
     /// runs may start.
     pub fn finished(&mut self, run: RunId, now: DateTime<Utc>) -> Vec<Event> {
-        self.running.remove(&run);
+        if let Some(ended) = self.running.remove(&run) {
+            for (counts, key) in [
+                (&mut self.per_job, ended.job),
+                (&mut self.per_pool, ended.pool),
+            ] {
+                if let Some(n) = counts.get_mut(&key) {
+                    *n -= 1;
+                    if *n == 0 {
+                        counts.remove(&key);
+                    }
+                }
+            }
+        }
         self.advance(now)
     }
 
@@ -235,10 +258,7 @@ impl Planner {
     }
 
     pub fn job(&self, name: &str) -> Option<&Job> {
-        self.jobs
-            .iter()
-            .map(|s| &s.job)
-            .find(|job| job.name == name)
+        self.index.get(name).map(|&i| &self.jobs[i].job)
     }
 
     /// Runs started and not finished.
@@ -413,6 +433,8 @@ impl Planner {
     fn start(&mut self, pending: Pending, pool: String, events: &mut Vec<Event>) {
         self.last_run += 1;
         let run = self.last_run;
+        *self.per_job.entry(pending.job.clone()).or_default() += 1;
+        *self.per_pool.entry(pool.clone()).or_default() += 1;
         self.running.insert(
             run,
             Running {
@@ -433,13 +455,11 @@ impl Planner {
     }
 
     fn has_free_slot(&self, name: &str, pool: &Pool) -> bool {
-        let busy = self.running.values().filter(|r| r.pool == name).count();
-        busy < usize::try_from(pool.workers).unwrap_or(usize::MAX)
+        self.per_pool.get(name).copied().unwrap_or(0) < pool.workers
     }
 
     fn running_runs_of(&self, job: &str) -> u32 {
-        let n = self.running.values().filter(|r| r.job == job).count();
-        u32::try_from(n).unwrap_or(u32::MAX)
+        self.per_job.get(job).copied().unwrap_or(0)
     }
 
     /// The job by name, unless it is paused.
@@ -448,11 +468,15 @@ impl Planner {
     }
 
     fn position(&self, name: &str) -> usize {
-        self.jobs
-            .iter()
-            .position(|s| s.job.name == name)
-            .unwrap_or(usize::MAX)
+        self.index.get(name).copied().unwrap_or(usize::MAX)
     }
+}
+
+fn index_of(jobs: &[Scheduled]) -> HashMap<String, usize> {
+    jobs.iter()
+        .enumerate()
+        .map(|(i, s)| (s.job.name.clone(), i))
+        .collect()
 }
 
 /// The declared pools, plus one of the default size for any pool a job names undeclared.

@@ -13,7 +13,9 @@ mod output;
 
 use std::collections::BTreeMap;
 
-pub use child::{ExitStatus, Launch, RunningChild, SpawnError, reap_any, signal_group, spawn};
+pub use child::{
+    BaseEnv, ExitStatus, Launch, RunningChild, SpawnError, reap_any, signal_group, spawn, spawn_all,
+};
 pub use output::{LineSplitter, OutputTail, Stream};
 
 /// For tests that spawn children or reap them, in any module: `reap_any` takes any child of

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 
-use super::{Pending, Planner, Scheduled, pools_for};
+use super::{Pending, Planner, Scheduled, index_of, pools_for};
 use crate::job::{Executor, Job};
 use crate::trigger::Trigger;
 
@@ -31,6 +31,7 @@ impl Planner {
                 Scheduled { job, next }
             })
             .collect();
+        self.index = index_of(&self.jobs);
 
         let mut queued: Vec<Pending> = std::mem::take(&mut self.pools)
             .into_values()

@@ -1,7 +1,7 @@
 //! The blocking scheduler behind `jobrun start` (and the one-run loop behind `jobrun run`).
 //!
 //! One thread, one `poll(2)`: it waits for the earliest of the next fire or run deadline (a
-//! real-time timerfd), a signal (signalfd), a jobfile edit (inotify) or output from a child
+//! real-time timerfd), a signal (a self-pipe written by the signal handlers), a jobfile edit (inotify) or output from a child
 //! (its pipes), handles what happened, asks the planner what is due, and waits again. Nothing
 //! polls on a period: with nothing due, the process sleeps until the next fire.
 //!
@@ -31,7 +31,7 @@ use crate::job::Job;
 use crate::jobfile::{self, Jobfile};
 use crate::log::{Field, Log};
 use crate::plan::{Event, Planner, RunId};
-use runs::{Output, Run, Runs};
+use runs::{Limits, Output, Run, Runs};
 use signals::Signals;
 use wakeup::Wakeup;
 use watch::JobfileWatch;
@@ -48,7 +48,7 @@ pub struct Settings {
 
 /// Runs the scheduler in the foreground until SIGTERM or SIGINT.
 pub fn serve(settings: &Settings, clock: &dyn Clock, log: &mut Log) -> Result<(), Error> {
-    let signals = Signals::block().map_err(system("block signals"))?;
+    let signals = Signals::install().map_err(io_error("handle signals"))?;
     let jobfile = jobfile::load(&settings.jobfile, settings.local_tz)?;
     let watch = JobfileWatch::new(&settings.jobfile).map_err(system("watch the jobfile"))?;
     let now = clock.now();
@@ -86,7 +86,7 @@ pub fn run_once(
     jobfile: Jobfile,
     name: &str,
 ) -> Result<i32, Error> {
-    let signals = Signals::block().map_err(system("block signals"))?;
+    let signals = Signals::install().map_err(io_error("handle signals"))?;
     let mut scheduler = Loop::new(settings, clock, log, signals, None, Some(jobfile), None)?;
     let now = scheduler.clock.now();
     scheduler.launch(1, name, now, now, Output::PassThrough);
@@ -97,6 +97,17 @@ pub fn run_once(
 
 fn system(action: &'static str) -> impl Fn(nix::Error) -> Error {
     move |e| Error::Runtime(format!("cannot {action}: {e}"))
+}
+
+fn io_error(action: &'static str) -> impl Fn(std::io::Error) -> Error {
+    move |e| Error::Runtime(format!("cannot {action}: {e}"))
+}
+
+/// A spawn's outcome with what the loop needs to track the run.
+struct Spawned {
+    result: Result<executor::RunningChild, executor::SpawnError>,
+    timeout: Option<Duration>,
+    kill_after: Duration,
 }
 
 struct Loop<'a> {
@@ -236,7 +247,7 @@ impl<'a> Loop<'a> {
             self.reload(now, "jobfile changed");
         }
         if ready[0] {
-            let arrived = self.signals.drain().map_err(system("read signals"))?;
+            let arrived = self.signals.drain().map_err(io_error("read signals"))?;
             if arrived.child {
                 self.reap(now);
             }
@@ -251,13 +262,28 @@ impl<'a> Loop<'a> {
     }
 
     fn carry_out(&mut self, events: Vec<Event>, now: DateTime<Utc>) {
+        let starts: Vec<(RunId, &str, DateTime<Utc>)> = events
+            .iter()
+            .filter_map(|event| match event {
+                Event::Start {
+                    run,
+                    job,
+                    scheduled,
+                } => Some((*run, job.as_str(), *scheduled)),
+                _ => None,
+            })
+            .collect();
+        let mut spawned = self.spawn_batch(&starts).into_iter();
         for event in events {
             match event {
                 Event::Start {
                     run,
                     job,
                     scheduled,
-                } => self.launch(run, &job, scheduled, now, Output::Log),
+                } => {
+                    let result = spawned.next().flatten();
+                    self.record_start(run, &job, scheduled, now, Output::Log, result);
+                }
                 Event::SkippedMaxInstances {
                     job,
                     scheduled,
@@ -302,6 +328,7 @@ impl<'a> Loop<'a> {
         }
     }
 
+    /// Starts one run (`jobrun run`, or a test of the loop).
     fn launch(
         &mut self,
         run: RunId,
@@ -310,7 +337,58 @@ impl<'a> Loop<'a> {
         now: DateTime<Utc>,
         output: Output,
     ) {
-        let Some(job) = self.job(name).cloned() else {
+        let result = self.spawn_batch(&[(run, name, scheduled)]).pop().flatten();
+        self.record_start(run, name, scheduled, now, output, result);
+    }
+
+    /// Spawns the runs of one batch (from several threads when it is large), in order; `None`
+    /// for a job the jobfile no longer has.
+    fn spawn_batch(&self, starts: &[(RunId, &str, DateTime<Utc>)]) -> Vec<Option<Spawned>> {
+        let run_ids: Vec<String> = starts
+            .iter()
+            .map(|(run, _, _)| format!("{}-{run}", self.session))
+            .collect();
+        let mut launches = Vec::with_capacity(starts.len());
+        let mut found = Vec::with_capacity(starts.len());
+        for ((_, name, scheduled), run_id) in starts.iter().zip(&run_ids) {
+            let job = self.job(name);
+            found.push(job.map(|job| (job.timeout, job.kill_after)));
+            if let Some(job) = job {
+                launches.push(Launch {
+                    job,
+                    scheduled_at: *scheduled,
+                    run_id,
+                    base_dir: &self.base_dir,
+                });
+            }
+        }
+        let base = executor::BaseEnv::capture();
+        let mut results = executor::spawn_all(&launches, &base).into_iter();
+        found
+            .into_iter()
+            .map(|limits| {
+                let (timeout, kill_after) = limits?;
+                let result = results.next()?;
+                Some(Spawned {
+                    result,
+                    timeout,
+                    kill_after,
+                })
+            })
+            .collect()
+    }
+
+    /// Logs how a start went and tracks the run; a run that could not start is over at once.
+    fn record_start(
+        &mut self,
+        run: RunId,
+        name: &str,
+        scheduled: DateTime<Utc>,
+        now: DateTime<Utc>,
+        output: Output,
+        spawned: Option<Spawned>,
+    ) {
+        let Some(spawned) = spawned else {
             self.log.event(
                 now,
                 "failed",
@@ -322,34 +400,32 @@ impl<'a> Loop<'a> {
             self.last_status = Some(ExitStatus::Code(127));
             return;
         };
-        let run_id = format!("{}-{run}", self.session);
-        let launch = Launch {
-            job: &job,
-            scheduled_at: scheduled,
-            run_id: &run_id,
-            base_dir: &self.base_dir,
-        };
-        match executor::spawn(&launch) {
+        match spawned.result {
             Ok(child) => {
                 let pid = child.pid;
                 self.log.event(
                     now,
                     "started",
                     &[
-                        ("job", job.name.as_str().into()),
+                        ("job", name.into()),
                         ("run", run.into()),
                         ("scheduled", rfc3339(scheduled).into()),
                         ("pid", pid.as_raw().into()),
                     ],
                 );
-                self.runs.insert(run, Run::new(&job, now, child, output));
+                let limits = Limits {
+                    timeout: spawned.timeout,
+                    kill_after: spawned.kill_after,
+                };
+                self.runs
+                    .insert(run, Run::new(name, limits, now, child, output));
             }
             Err(e) => {
                 self.log.event(
                     now,
                     "failed",
                     &[
-                        ("job", job.name.as_str().into()),
+                        ("job", name.into()),
                         ("run", run.into()),
                         ("error", e.to_string().into()),
                     ],

@@ -1,7 +1,7 @@
 //! The runs in flight: their processes, pipes, deadlines, and the process groups left behind
 //! by runs that ended. Bookkeeping only; the loop decides when to call what.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 
 use chrono::{DateTime, Utc};
@@ -10,7 +10,6 @@ use nix::unistd::Pid;
 
 use crate::duration::Duration;
 use crate::executor::{LineSplitter, RunningChild, Stream};
-use crate::job::Job;
 use crate::plan::RunId;
 
 /// Where a run's output lines go.
@@ -20,6 +19,13 @@ pub(super) enum Output {
     Log,
     /// Straight to jobrun's own stdout/stderr (`jobrun run`).
     PassThrough,
+}
+
+/// The job's time limits, copied when its run starts (a reload does not change them).
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Limits {
+    pub(super) timeout: Option<Duration>,
+    pub(super) kill_after: Duration,
 }
 
 struct Pipe {
@@ -44,9 +50,15 @@ pub(super) struct Run {
 }
 
 impl Run {
-    pub(super) fn new(job: &Job, now: DateTime<Utc>, child: RunningChild, output: Output) -> Run {
+    pub(super) fn new(
+        job: &str,
+        limits: Limits,
+        now: DateTime<Utc>,
+        child: RunningChild,
+        output: Output,
+    ) -> Run {
         Run {
-            job: job.name.clone(),
+            job: job.to_owned(),
             pid: child.pid,
             started: now,
             timed_out: false,
@@ -59,9 +71,9 @@ impl Run {
                 fd: child.stderr,
                 lines: LineSplitter::new(),
             }),
-            term_at: job.timeout.map(|t| now + t.as_chrono()),
+            term_at: limits.timeout.map(|t| now + t.as_chrono()),
             kill_at: None,
-            kill_after: job.kill_after,
+            kill_after: limits.kill_after,
             stopping: false,
         }
     }
@@ -77,17 +89,22 @@ impl Run {
 #[derive(Default)]
 pub(super) struct Runs {
     runs: BTreeMap<RunId, Run>,
+    /// Finds a reaped child's run without scanning every run.
+    by_pid: HashMap<Pid, RunId>,
     /// Process groups of ended runs that still had members.
     lingering: Vec<Pid>,
 }
 
 impl Runs {
     pub(super) fn insert(&mut self, id: RunId, run: Run) {
+        self.by_pid.insert(run.pid, id);
         self.runs.insert(id, run);
     }
 
     pub(super) fn remove(&mut self, id: RunId) -> Option<Run> {
-        self.runs.remove(&id)
+        let run = self.runs.remove(&id)?;
+        self.by_pid.remove(&run.pid);
+        Some(run)
     }
 
     pub(super) fn len(&self) -> usize {
@@ -99,10 +116,7 @@ impl Runs {
     }
 
     pub(super) fn by_pid(&self, pid: Pid) -> Option<RunId> {
-        self.runs
-            .iter()
-            .find(|(_, r)| r.pid == pid)
-            .map(|(id, _)| *id)
+        self.by_pid.get(&pid).copied()
     }
 
     /// Every open pipe, as (run, stream, descriptor).
