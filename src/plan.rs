@@ -86,6 +86,11 @@ pub enum Event {
         job: String,
         scheduled: DateTime<Utc>,
         late_by: TimeDelta,
+        /// The oldest fire this stands for (`scheduled` itself when it stands for one).
+        first: DateTime<Utc>,
+        /// How many fires it stands for, `first` and `scheduled` included; `None` when there
+        /// were too many to count (see `due::MISSED_COUNT_LIMIT`).
+        fires: Option<u64>,
     },
     /// Not run on its own: folded into the run for a later fire of the same job (`coalesce`).
     Coalesced {
@@ -186,6 +191,18 @@ impl Planner {
             rng: fastrand::Rng::with_seed(seed),
             last_run: 0,
             last_queued: 0,
+        }
+    }
+
+    /// Picks up where an earlier scheduler left off: the job's pending fire becomes its first
+    /// fire after `last_fire`, the newest fire that scheduler handled (ran, or reported missed,
+    /// coalesced or skipped). Fires that passed while jobrun was down are then due at the next
+    /// [`advance`](Planner::advance), and go through `misfire_grace` and `coalesce` like any
+    /// late fire. Call it before the first `advance`; an unknown job is ignored.
+    pub fn resume(&mut self, name: &str, last_fire: DateTime<Utc>) {
+        if let Some(&i) = self.index.get(name) {
+            let scheduled = &mut self.jobs[i];
+            scheduled.next = scheduled.job.next_after(last_fire);
         }
     }
 
@@ -290,13 +307,15 @@ impl Planner {
             order,
             what: StepKind::Report(event),
         };
-        if let Some(fire) = due.missed {
+        if let Some(missed) = due.missed {
             steps.push(report(
-                fire,
+                missed.newest,
                 Event::Missed {
                     job: job.name.clone(),
-                    scheduled: fire,
-                    late_by: now - fire,
+                    scheduled: missed.newest,
+                    late_by: now - missed.newest,
+                    first: missed.oldest,
+                    fires: missed.count,
                 },
             ));
         }
@@ -374,6 +393,8 @@ impl Planner {
             late_by: now - p.due,
             job: p.job,
             scheduled: p.scheduled,
+            first: p.scheduled,
+            fires: Some(1),
         }));
     }
 
@@ -415,6 +436,8 @@ impl Planner {
                 job: job.name.clone(),
                 scheduled: pending.scheduled,
                 late_by,
+                first: pending.scheduled,
+                fires: Some(1),
             });
             return None;
         }
@@ -477,6 +500,21 @@ fn index_of(jobs: &[Scheduled]) -> HashMap<String, usize> {
         .enumerate()
         .map(|(i, s)| (s.job.name.clone(), i))
         .collect()
+}
+
+/// What decides a job's fire times, as text: its trigger, zone and window. A state store keeps
+/// it beside the job's last fire, so that a trigger edited while jobrun was down is noticed
+/// (its old fires are not caught up). Built from the jobfile's own spelling (a cron
+/// expression's source), so it does not change between jobrun versions.
+pub fn schedule_key(job: &Job) -> String {
+    let instant = |t: Option<DateTime<Utc>>| t.map_or_else(|| "-".to_owned(), |t| t.to_rfc3339());
+    format!(
+        "{} tz={} start={} end={}",
+        job.trigger.describe(),
+        job.timezone.name(),
+        instant(job.start),
+        instant(job.end)
+    )
 }
 
 /// The declared pools, plus one of the default size for any pool a job names undeclared.

@@ -11,11 +11,25 @@ use crate::job::Job;
 /// and then only after a stall of about that long: it keeps the work and the log bounded.
 pub(super) const CATCH_UP_LIMIT: usize = 1000;
 
+/// The fires a `Missed` event stands for are counted up to this many (an every-second job
+/// down for a day has 86,400; three weeks, 1.8 million). Past it the count is left unknown
+/// rather than spending seconds on it.
+pub(super) const MISSED_COUNT_LIMIT: u64 = 1_000_000;
+
+/// The late fires of one catch-up: the newest, the oldest, and how many there are.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct MissedFires {
+    pub(super) newest: DateTime<Utc>,
+    pub(super) oldest: DateTime<Utc>,
+    /// `None` past [`MISSED_COUNT_LIMIT`].
+    pub(super) count: Option<u64>,
+}
+
 /// One job's fires from its pending fire up to `now`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) struct DueFires {
-    /// The newest fire that is too late to run, standing for every older one of the same gap.
-    pub(super) missed: Option<DateTime<Utc>>,
+    /// The fires too late to run.
+    pub(super) missed: Option<MissedFires>,
     /// The fires that may still run, oldest first; at most [`CATCH_UP_LIMIT`].
     pub(super) runnable: Vec<DateTime<Utc>>,
     /// The first fire after `now`.
@@ -41,7 +55,14 @@ pub(super) fn due_fires(job: &Job, pending: DateTime<Utc>, now: DateTime<Utc>) -
         };
         match fires_until(job, first, now) {
             Ok((runnable, next)) => {
-                let missed = (pending < cutoff).then(|| newest_before(job, pending, cutoff));
+                let missed = (pending < cutoff).then(|| {
+                    let newest = newest_before(job, pending, cutoff);
+                    MissedFires {
+                        newest,
+                        oldest: pending,
+                        count: count_fires(job, pending, newest),
+                    }
+                });
                 return DueFires {
                     missed,
                     runnable,
@@ -70,6 +91,20 @@ fn fires_until(job: &Job, first: Option<DateTime<Utc>>, now: DateTime<Utc>) -> R
         fire = job.next_after(f);
     }
     Ok((fires, fire))
+}
+
+/// How many fires lie in `[oldest, newest]` (both fires), or `None` past the limit.
+fn count_fires(job: &Job, oldest: DateTime<Utc>, newest: DateTime<Utc>) -> Option<u64> {
+    let mut count = 1;
+    let mut fire = oldest;
+    while fire < newest {
+        if count == MISSED_COUNT_LIMIT {
+            return None;
+        }
+        fire = job.next_after(fire)?;
+        count += 1;
+    }
+    Some(count)
 }
 
 /// The first fire at or after `t`.
@@ -118,7 +153,8 @@ mod tests {
             options: &'static str,
             pending: &'static str,
             now: &'static str,
-            missed: Option<&'static str>,
+            /// Newest, oldest, count.
+            missed: Option<(&'static str, &'static str, Option<u64>)>,
             runnable: &'static [&'static str],
             next: Option<&'static str>,
         }
@@ -137,7 +173,7 @@ mod tests {
                 options: "cron = \"* * * * *\"\nmisfire_grace = \"5m\"",
                 pending: "2026-05-01T10:01:00Z",
                 now: "2026-05-01T10:10:30Z",
-                missed: Some("2026-05-01T10:05:00Z"),
+                missed: Some(("2026-05-01T10:05:00Z", "2026-05-01T10:01:00Z", Some(5))),
                 runnable: &[
                     "2026-05-01T10:06:00Z",
                     "2026-05-01T10:07:00Z",
@@ -168,7 +204,7 @@ mod tests {
                 options: "at = \"2026-05-01T10:00:00Z\"",
                 pending: "2026-05-01T10:00:00Z",
                 now: "2026-05-01T10:01:01Z",
-                missed: Some("2026-05-01T10:00:00Z"),
+                missed: Some(("2026-05-01T10:00:00Z", "2026-05-01T10:00:00Z", Some(1))),
                 runnable: &[],
                 next: None,
             },
@@ -177,7 +213,8 @@ mod tests {
                 options: "every = \"1s\"\nmisfire_grace = \"2s\"",
                 pending: "2026-05-01T00:00:01Z",
                 now: "2026-05-22T00:00:00Z",
-                missed: Some("2026-05-21T23:59:57Z"),
+                // 1,814,397 late fires: more than are counted.
+                missed: Some(("2026-05-21T23:59:57Z", "2026-05-01T00:00:01Z", None)),
                 runnable: &[
                     "2026-05-21T23:59:58Z",
                     "2026-05-21T23:59:59Z",
@@ -189,7 +226,11 @@ mod tests {
         for case in cases {
             let due = due_fires(&job(case.options), utc(case.pending), utc(case.now));
             let expected = DueFires {
-                missed: case.missed.map(utc),
+                missed: case.missed.map(|(newest, oldest, count)| MissedFires {
+                    newest: utc(newest),
+                    oldest: utc(oldest),
+                    count,
+                }),
                 runnable: case.runnable.iter().copied().map(utc).collect(),
                 next: case.next.map(utc),
             };
@@ -206,7 +247,11 @@ mod tests {
         assert!((CATCH_UP_LIMIT / 2..=CATCH_UP_LIMIT).contains(&n), "{n}");
         assert_eq!(due.runnable.last(), Some(&now));
         let oldest_kept = due.runnable[0];
-        assert_eq!(due.missed, Some(oldest_kept - TimeDelta::seconds(1)));
+        let missed = due.missed.unwrap();
+        assert_eq!(missed.newest, oldest_kept - TimeDelta::seconds(1));
+        assert_eq!(missed.oldest, utc("2026-05-01T00:00:00Z"));
+        let late = (missed.newest - missed.oldest).num_seconds() + 1;
+        assert_eq!(missed.count, Some(u64::try_from(late).unwrap()));
     }
 
     #[test]
@@ -221,7 +266,11 @@ mod tests {
             utc("2026-10-20T00:00:00Z"),
             utc("2026-11-01T06:35:00Z"),
         );
-        assert_eq!(due.missed, Some(utc("2026-11-01T06:00:00Z")));
+        let missed = due.missed.unwrap();
+        assert_eq!(missed.newest, utc("2026-11-01T06:00:00Z"));
+        // Every half hour of real time, both passes of 01:00-01:59 included: 12 days and 6
+        // hours hold 588 half hours, and both ends are fires.
+        assert_eq!(missed.count, Some(589));
         assert_eq!(due.runnable, [utc("2026-11-01T06:30:00Z")]);
     }
 }

@@ -55,6 +55,7 @@ fn render(event: &Event) -> String {
             job,
             scheduled,
             late_by,
+            ..
         } => format!(
             "miss {job}@{} late={}s",
             hms(scheduled),
@@ -554,6 +555,8 @@ fn a_jittered_run_waits_in_the_queue_and_is_missed_if_the_scheduler_oversleeps()
             job: "j".into(),
             scheduled: at("10:00:00"),
             late_by: TimeDelta::seconds(61),
+            first: at("10:00:00"),
+            fires: Some(1),
         }]
     );
     assert_eq!(p.queued(), 0);
@@ -741,6 +744,9 @@ fn three_weeks_of_downtime_with_an_every_second_job_is_a_bounded_catch_up() {
                 job: "tick".into(),
                 scheduled: back - TimeDelta::seconds(61),
                 late_by: TimeDelta::seconds(61),
+                first: start + TimeDelta::seconds(1),
+                // 1,814,339 fires: too many to count.
+                fires: None,
             }),
             "one Missed, for the newest late fire, stands for the gap"
         );
@@ -754,4 +760,138 @@ fn three_weeks_of_downtime_with_an_every_second_job_is_a_bounded_catch_up() {
         assert_eq!(events.len(), 62, "coalesce = {coalesce}");
         assert_eq!(p.next_wake(), Some(back + TimeDelta::seconds(1)));
     }
+}
+
+/// A planner started at `back`, resumed from `last_fire` for job `j`, advanced once.
+fn resumed(text: &str, last_fire: DateTime<Utc>, back: DateTime<Utc>) -> Vec<Event> {
+    let mut p = planner(text, back);
+    p.resume("j", last_fire);
+    p.advance(back)
+}
+
+#[test]
+fn resuming_after_minutes_of_downtime_coalesces_or_runs_each_fire() {
+    let minutely = "[jobs.j]\ncommand = [\"true\"]\ncron = \"* * * * *\"\nmisfire_grace = \"10m\"";
+    // Down from just after 10:00 to 10:03:30: 10:01, 10:02 and 10:03 passed.
+    let coalesced = resumed(minutely, at("10:00:00"), at("10:03:30"));
+    assert_eq!(
+        rendered(&coalesced),
+        [
+            "coalesce j@10:01:00 into 10:03:00",
+            "coalesce j@10:02:00 into 10:03:00",
+            "start j@10:03:00 #1",
+        ]
+    );
+    let each = format!("{minutely}\ncoalesce = false\nmax_instances = 3");
+    assert_eq!(
+        rendered(&resumed(&each, at("10:00:00"), at("10:03:30"))),
+        [
+            "start j@10:01:00 #1",
+            "start j@10:02:00 #2",
+            "start j@10:03:00 #3",
+        ]
+    );
+    // Without resume, a fresh planner would not run any of them.
+    assert!(
+        planner(minutely, at("10:03:30"))
+            .advance(at("10:03:30"))
+            .is_empty()
+    );
+}
+
+#[test]
+fn resuming_after_weeks_reports_the_gap_once_with_its_size_and_runs_what_is_in_grace() {
+    let hourly = "[jobs.j]\ncommand = [\"true\"]\ncron = \"0 * * * *\"\nmisfire_grace = \"90m\"";
+    let last = utc("2026-05-01T10:00:00Z");
+    let back = utc("2026-05-22T10:20:00Z");
+    let events = resumed(hourly, last, back);
+    assert_eq!(
+        events,
+        [
+            Event::Missed {
+                job: "j".into(),
+                scheduled: utc("2026-05-22T08:00:00Z"),
+                late_by: TimeDelta::minutes(140),
+                first: utc("2026-05-01T11:00:00Z"),
+                // 21 days of hours, less the two still in grace (09:00, 10:00).
+                fires: Some(21 * 24 - 2),
+            },
+            Event::Coalesced {
+                job: "j".into(),
+                scheduled: utc("2026-05-22T09:00:00Z"),
+                into: utc("2026-05-22T10:00:00Z"),
+            },
+            Event::Start {
+                run: 1,
+                job: "j".into(),
+                scheduled: utc("2026-05-22T10:00:00Z"),
+            },
+        ]
+    );
+}
+
+#[test]
+fn resuming_respects_the_grace_to_the_second() {
+    let daily = "[jobs.j]\ncommand = [\"true\"]\ncron = \"0 3 * * *\"\nmisfire_grace = \"5m\"";
+    let last = utc("2026-04-30T03:00:00Z");
+    for (back, expected) in [
+        ("03:04:59", "start j@03:00:00 #1"),
+        ("03:05:00", "start j@03:00:00 #1"),
+        ("03:05:01", "miss j@03:00:00 late=301s"),
+    ] {
+        let events = resumed(daily, last, at(back));
+        assert_eq!(rendered(&events), [expected], "back at {back}");
+    }
+}
+
+#[test]
+fn resuming_across_a_dst_change_runs_the_gap_time_once() {
+    // New York springs forward on 2026-03-08: 02:30 does not exist, the job runs at 03:00
+    // EDT (07:00 UTC). Down from the day before until 03:10 EDT.
+    let text = "[jobs.j]\ncommand = [\"true\"]\ncron = \"30 2 * * *\"\n\
+                timezone = \"America/New_York\"\nmisfire_grace = \"1h\"";
+    let events = resumed(
+        text,
+        utc("2026-03-07T07:30:00Z"),
+        utc("2026-03-08T07:10:00Z"),
+    );
+    assert_eq!(
+        events,
+        [Event::Start {
+            run: 1,
+            job: "j".into(),
+            scheduled: utc("2026-03-08T07:00:00Z"),
+        }]
+    );
+    // Falling back on 2026-11-01, 01:30 comes twice; the fixed-time job ran in the first pass
+    // (05:30 UTC) before jobrun went down, and does not run again in the second (06:30 UTC).
+    let fall = "[jobs.j]\ncommand = [\"true\"]\ncron = \"30 1 * * *\"\n\
+                timezone = \"America/New_York\"\nmisfire_grace = \"1h\"";
+    let events = resumed(
+        fall,
+        utc("2026-11-01T05:30:00Z"),
+        utc("2026-11-01T06:45:00Z"),
+    );
+    assert!(events.is_empty(), "{events:?}");
+}
+
+#[test]
+fn a_paused_job_resumed_from_the_store_reports_nothing_for_its_pause() {
+    let text = "[jobs.j]\ncommand = [\"true\"]\ncron = \"* * * * *\"\npaused = true";
+    assert!(resumed(text, at("09:00:00"), at("10:00:30")).is_empty());
+}
+
+#[test]
+fn the_schedule_key_changes_with_the_trigger_zone_and_window_only() {
+    let key = |extra: &str| {
+        let text = format!("[jobs.j]\ncommand = [\"true\"]\ncron = \"0 3 * * *\"\n{extra}");
+        schedule_key(&jobfile(&text).jobs[0])
+    };
+    let base = key("");
+    assert_eq!(base, "cron \"0 3 * * *\" tz=UTC start=- end=-");
+    assert_eq!(key("timeout = \"1h\"\ncoalesce = false"), base);
+    assert_ne!(key("timezone = \"Europe/Paris\""), base);
+    assert_ne!(key("end = 2027-01-01T00:00:00Z"), base);
+    let other = "[jobs.j]\ncommand = [\"true\"]\ncron = \"0 4 * * *\"";
+    assert_ne!(schedule_key(&jobfile(other).jobs[0]), base);
 }

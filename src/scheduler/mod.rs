@@ -302,15 +302,24 @@ impl<'a> Loop<'a> {
                     job,
                     scheduled,
                     late_by,
-                } => self.log.event(
-                    now,
-                    "missed",
-                    &[
+                    first,
+                    fires,
+                } => {
+                    let mut fields: Vec<(&str, Field)> = vec![
                         ("job", job.into()),
                         ("scheduled", rfc3339(scheduled).into()),
                         ("late_by", format!("{}s", late_by.num_seconds()).into()),
-                    ],
-                ),
+                    ];
+                    // One event can stand for a whole gap of fires (downtime, suspend).
+                    if fires != Some(1) {
+                        fields.push(("first", rfc3339(first).into()));
+                        fields.push((
+                            "fires",
+                            fires.map_or_else(|| "uncounted".into(), Field::from),
+                        ));
+                    }
+                    self.log.event(now, "missed", &fields);
+                }
                 Event::Coalesced {
                     job,
                     scheduled,
