@@ -4,7 +4,8 @@
 //! Each edit runs under the jobfile directory's lock (see `atomic_file`), validates the file it
 //! read, changes the text, validates the whole result again, and only then replaces the file
 //! atomically. Any failure leaves the file as it was (and a missing file missing). `Existing` is
-//! that cycle for a file that must already exist.
+//! that cycle for a file that must already exist; `jobrun pause` and `resume` (`pause.rs`) use it
+//! too.
 
 use std::fs;
 use std::io;
@@ -47,6 +48,13 @@ pub enum EditError {
         .path.display()
     )]
     InlineJobs { path: PathBuf },
+
+    /// `pause`/`resume` found no place for the `paused` key in the job as it is written.
+    #[error(
+        "cannot set paused in job {name:?} of {} as it is written; set paused = true or false in it by hand",
+        .path.display()
+    )]
+    PausedUnwritable { name: String, path: PathBuf },
 
     /// The existing jobfile: missing (for `remove`), unreadable, or invalid.
     #[error(transparent)]
