@@ -94,6 +94,12 @@ impl Test {
     /// The command, with a clean environment: TZ=UTC unless the test sets it, HOME and the XDG
     /// directories inside the temp dir, no JOBRUN_* variables.
     pub(crate) fn command(&self) -> Command {
+        self.command_with(&self.args)
+    }
+
+    /// [`Test::command`] with other arguments than the test's: a second jobrun in the same
+    /// directory and environment, e.g. an edit beside a `spawn`ed `jobrun start`.
+    pub(crate) fn command_with<S: AsRef<std::ffi::OsStr>>(&self, args: &[S]) -> Command {
         let mut cmd = Command::new(BIN);
         cmd.current_dir(self.dir.path())
             .env_clear()
@@ -102,7 +108,7 @@ impl Test {
             .env("XDG_CONFIG_HOME", self.dir.path().join("home/.config"))
             .env("XDG_STATE_HOME", self.dir.path().join("home/.local/state"))
             .env("TZ", "UTC")
-            .args(&self.args);
+            .args(args);
         for (k, v) in &self.env {
             cmd.env(k, v);
         }
