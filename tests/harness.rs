@@ -115,6 +115,30 @@ impl Test {
         cmd
     }
 
+    /// Starts one jobrun per argument list, all at once, and checks that each exits 0: for
+    /// concurrent edits, which must all land.
+    pub(crate) fn all_succeed_at_once(&self, runs: &[Vec<String>]) {
+        let children: Vec<_> = runs
+            .iter()
+            .map(|args| {
+                self.command_with(args)
+                    .stdout(Stdio::null())
+                    .stderr(Stdio::piped())
+                    .spawn()
+                    .expect("spawn jobrun")
+            })
+            .collect();
+        for child in children {
+            let output = child.wait_with_output().expect("wait");
+            assert_eq!(
+                output.status.code(),
+                Some(0),
+                "{}",
+                String::from_utf8_lossy(&output.stderr)
+            );
+        }
+    }
+
     pub(crate) fn output(&self) -> Output {
         let mut cmd = self.command();
         cmd.stdin(if self.stdin.is_some() {

@@ -1,7 +1,7 @@
 //! `jobrun pause` and `jobrun resume`: the flag lands in the jobfile (and nothing else changes),
 //! the other commands see it, and a running scheduler honours it at once.
 
-use std::process::{Output, Stdio};
+use std::process::Output;
 
 use crate::harness::{Test, assert_file, check, wait_for};
 
@@ -134,24 +134,10 @@ fn concurrent_pauses_of_different_jobs_all_land() {
         })
         .collect();
     let test = Test::new().file("jobrun.toml", &jobs);
-    let children: Vec<_> = (0..12)
-        .map(|i| {
-            let mut cmd = test.command();
-            cmd.args(["pause", &format!("job{i:02}")])
-                .stdout(Stdio::null())
-                .stderr(Stdio::piped());
-            cmd.spawn().expect("spawn jobrun pause")
-        })
+    let runs: Vec<Vec<String>> = (0..12)
+        .map(|i| vec!["pause".to_owned(), format!("job{i:02}")])
         .collect();
-    for child in children {
-        let output = child.wait_with_output().expect("wait");
-        assert_eq!(
-            output.status.code(),
-            Some(0),
-            "{}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-    }
+    test.all_succeed_at_once(&runs);
     let list = jobrun(&test, &["list", "--json"]);
     let listed: serde_json::Value = serde_json::from_slice(&list.stdout).expect("JSON");
     let paused: Vec<&serde_json::Value> = listed
