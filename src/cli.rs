@@ -77,6 +77,30 @@ pub enum Command {
 
     /// Remove jobs from the jobfile, keeping the rest of it as it was
     Remove(RemoveArgs),
+
+    /// Pause jobs: they stay in the jobfile but do not fire until resumed
+    ///
+    /// Writes paused = true into each job, keeping the rest of the jobfile as it was. A running
+    /// `jobrun start` reloads the edited jobfile and stops firing the jobs at once; runs already
+    /// going are left to finish. A job that is already paused is left as it is.
+    ///
+    /// Examples:
+    ///   jobrun pause backup
+    ///   jobrun pause report poll
+    #[command(verbatim_doc_comment)]
+    Pause(PauseArgs),
+
+    /// Resume paused jobs
+    ///
+    /// Writes paused = false into each job, keeping the rest of the jobfile as it was. A job
+    /// fires again from its first fire time after the resume; the fires that passed while it
+    /// was paused are not run. A job that is not paused is left as it is.
+    ///
+    /// Examples:
+    ///   jobrun resume backup
+    ///   jobrun resume report poll
+    #[command(verbatim_doc_comment)]
+    Resume(ResumeArgs),
 }
 
 /// How a listing is printed.
@@ -251,6 +275,20 @@ pub struct AddArgs {
 #[derive(Debug, Args)]
 pub struct RemoveArgs {
     /// Jobs to remove
+    #[arg(required = true, value_name = "NAME")]
+    pub names: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct PauseArgs {
+    /// Jobs to pause
+    #[arg(required = true, value_name = "NAME")]
+    pub names: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ResumeArgs {
+    /// Jobs to resume
     #[arg(required = true, value_name = "NAME")]
     pub names: Vec<String>,
 }

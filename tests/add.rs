@@ -1,8 +1,6 @@
 //! `jobrun add`: the new job is appended, everything else stays byte for byte; bad input
 //! changes nothing; concurrent adds all land.
 
-use std::process::Stdio;
-
 use crate::harness::{Test, assert_file, texts, unindent};
 
 const EXISTING: &str = "# my jobs\n[defaults]\ntimezone = \"UTC\"   # keep this comment\n\n[jobs.report]\ncron = \"36 19 * * *\"\ncommand = [\"./report.sh\"]\n";
@@ -153,33 +151,21 @@ fn bad_input_is_refused_and_the_file_is_unchanged() {
 #[test]
 fn twenty_concurrent_adds_all_land_in_a_valid_file() {
     let test = Test::new().file("jobrun.toml", EXISTING);
-    let children: Vec<_> = (0..20)
+    let runs: Vec<Vec<String>> = (0..20)
         .map(|i| {
-            let mut cmd = test.command();
-            cmd.args([
-                "add",
-                "--name",
-                &format!("job{i:02}"),
-                "--every",
-                &format!("{}m", i + 1),
-                "--",
-                "echo",
-                &i.to_string(),
-            ])
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped());
-            cmd.spawn().expect("spawn jobrun add")
+            vec![
+                "add".to_owned(),
+                "--name".to_owned(),
+                format!("job{i:02}"),
+                "--every".to_owned(),
+                format!("{}m", i + 1),
+                "--".to_owned(),
+                "echo".to_owned(),
+                i.to_string(),
+            ]
         })
         .collect();
-    for child in children {
-        let output = child.wait_with_output().expect("wait");
-        assert_eq!(
-            output.status.code(),
-            Some(0),
-            "{}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-    }
+    test.all_succeed_at_once(&runs);
     let text = test.read("jobrun.toml");
     assert!(text.starts_with(EXISTING));
     let (names, _) = Test::new()

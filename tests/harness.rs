@@ -94,6 +94,12 @@ impl Test {
     /// The command, with a clean environment: TZ=UTC unless the test sets it, HOME and the XDG
     /// directories inside the temp dir, no JOBRUN_* variables.
     pub(crate) fn command(&self) -> Command {
+        self.command_with(&self.args)
+    }
+
+    /// [`Test::command`] with other arguments than the test's: a second jobrun in the same
+    /// directory and environment, e.g. an edit beside a `spawn`ed `jobrun start`.
+    pub(crate) fn command_with<S: AsRef<std::ffi::OsStr>>(&self, args: &[S]) -> Command {
         let mut cmd = Command::new(BIN);
         cmd.current_dir(self.dir.path())
             .env_clear()
@@ -102,11 +108,35 @@ impl Test {
             .env("XDG_CONFIG_HOME", self.dir.path().join("home/.config"))
             .env("XDG_STATE_HOME", self.dir.path().join("home/.local/state"))
             .env("TZ", "UTC")
-            .args(&self.args);
+            .args(args);
         for (k, v) in &self.env {
             cmd.env(k, v);
         }
         cmd
+    }
+
+    /// Starts one jobrun per argument list, all at once, and checks that each exits 0: for
+    /// concurrent edits, which must all land.
+    pub(crate) fn all_succeed_at_once(&self, runs: &[Vec<String>]) {
+        let children: Vec<_> = runs
+            .iter()
+            .map(|args| {
+                self.command_with(args)
+                    .stdout(Stdio::null())
+                    .stderr(Stdio::piped())
+                    .spawn()
+                    .expect("spawn jobrun")
+            })
+            .collect();
+        for child in children {
+            let output = child.wait_with_output().expect("wait");
+            assert_eq!(
+                output.status.code(),
+                Some(0),
+                "{}",
+                String::from_utf8_lossy(&output.stderr)
+            );
+        }
     }
 
     pub(crate) fn output(&self) -> Output {

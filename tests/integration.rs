@@ -13,6 +13,8 @@ mod errors;
 mod list;
 /// `jobrun next`: jobfile and ad-hoc previews, formats, DST, paused jobs.
 mod next;
+/// `jobrun pause` and `jobrun resume`: the jobfile edit, and a running scheduler honouring it.
+mod pause;
 /// `jobrun remove`.
 mod remove;
 /// `jobrun start` and `jobrun run`: real processes, real clock, a few seconds each.

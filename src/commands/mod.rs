@@ -4,6 +4,7 @@ mod add;
 mod check;
 mod list;
 mod next;
+mod pause;
 mod remove;
 mod run;
 mod start;
@@ -19,6 +20,8 @@ pub fn dispatch(ctx: &Context, command: Command) -> Result<(), Error> {
         Command::Check => check::run(ctx),
         Command::Add(args) => add::run(ctx, *args),
         Command::Remove(args) => remove::run(ctx, &args),
+        Command::Pause(args) => pause::run(ctx, &args.names, true),
+        Command::Resume(args) => pause::run(ctx, &args.names, false),
         Command::Start(args) => start::run(ctx, &args),
         Command::Run(args) => run::run(ctx, &args),
     }

@@ -3,7 +3,9 @@
 //!
 //! Each edit runs under the jobfile directory's lock (see `atomic_file`), validates the file it
 //! read, changes the text, validates the whole result again, and only then replaces the file
-//! atomically. Any failure leaves the file as it was (and a missing file missing).
+//! atomically. Any failure leaves the file as it was (and a missing file missing). `Existing` is
+//! that cycle for a file that must already exist; `jobrun pause` and `resume` (`pause.rs`) use it
+//! too.
 
 use std::fs;
 use std::io;
@@ -13,8 +15,8 @@ use chrono_tz::Tz;
 use toml_edit::Document;
 
 use super::new_job::{NewJob, attribute};
-use super::{JobfileError, parse, parse_document, read_text, removal};
-use crate::atomic_file::{lock_dir, parent_dir, write_atomic};
+use super::{Jobfile, JobfileError, parse, parse_document, read_text, removal};
+use crate::atomic_file::{DirLock, lock_dir, parent_dir, write_atomic};
 use crate::error::did_you_mean;
 
 /// Why an edit of the jobfile did not happen. Messages are whole sentences without the
@@ -46,6 +48,13 @@ pub enum EditError {
         .path.display()
     )]
     InlineJobs { path: PathBuf },
+
+    /// `pause`/`resume` found no place for the `paused` key in the job as it is written.
+    #[error(
+        "cannot set paused in job {name:?} of {} as it is written; set paused = true or false in it by hand",
+        .path.display()
+    )]
+    PausedUnwritable { name: String, path: PathBuf },
 
     /// The existing jobfile: missing (for `remove`), unreadable, or invalid.
     #[error(transparent)]
@@ -184,35 +193,74 @@ pub(super) fn append_table(text: &str, table: &str) -> String {
 /// Removes the named jobs (all of them, or none when one is unknown), with their sub-tables and
 /// the comment lines directly above them.
 pub fn remove_jobs(path: &Path, names: &[String], local_tz: Tz) -> Result<(), EditError> {
-    let dir = parent_dir(path);
-    let missing = || EditError::Jobfile(JobfileError::Missing { path: path.into() });
-    let _lock = match lock_dir(dir) {
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Err(missing()),
-        lock => lock.map_err(io_error("lock the directory", dir))?,
-    };
-    let text = read_text(path)?.ok_or_else(missing)?;
-    let jobfile = parse(path, &text, local_tz).map_err(JobfileError::Invalid)?;
-    let mut unknown: Vec<(String, Option<String>)> = Vec::new();
-    for name in names {
-        if jobfile.job(name).is_none() && !unknown.iter().any(|(n, _)| n == name) {
-            let close = did_you_mean(name, jobfile.jobs.iter().map(|j| j.name.as_str()));
-            unknown.push((name.clone(), close));
-        }
-    }
-    if !unknown.is_empty() {
-        return Err(EditError::UnknownJobs {
-            names: unknown,
-            path: path.into(),
-        });
-    }
+    let existing = Existing::read(path, local_tz)?;
+    existing.check_names(names)?;
     let names: Vec<&str> = names.iter().map(String::as_str).collect();
-    let new_text = removal::without_jobs(&text, &names)
+    let new_text = removal::without_jobs(&existing.text, &names)
         .ok_or_else(|| EditError::InlineJobs { path: path.into() })?;
-    parse(path, &new_text, local_tz).map_err(JobfileError::Invalid)?;
-    if new_text == text {
-        return Ok(());
+    existing.validate(&new_text, local_tz)?;
+    existing.write(&new_text)
+}
+
+/// An existing jobfile read for an edit, with the directory lock held until it is dropped, so
+/// that no other jobrun edit comes between the read and the write.
+pub(super) struct Existing<'p> {
+    _lock: DirLock,
+    pub(super) path: &'p Path,
+    pub(super) text: String,
+    pub(super) jobfile: Jobfile,
+}
+
+impl<'p> Existing<'p> {
+    /// Locks the directory, then reads and validates the file; a missing file is an error.
+    pub(super) fn read(path: &'p Path, local_tz: Tz) -> Result<Existing<'p>, EditError> {
+        let dir = parent_dir(path);
+        let missing = || EditError::Jobfile(JobfileError::Missing { path: path.into() });
+        let lock = match lock_dir(dir) {
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Err(missing()),
+            lock => lock.map_err(io_error("lock the directory", dir))?,
+        };
+        let text = read_text(path)?.ok_or_else(missing)?;
+        let jobfile = parse(path, &text, local_tz).map_err(JobfileError::Invalid)?;
+        Ok(Existing {
+            _lock: lock,
+            path,
+            text,
+            jobfile,
+        })
     }
-    write_atomic(path, new_text.as_bytes()).map_err(io_error("write", path))
+
+    /// Refuses the edit unless every name is a job of the file; all unknown ones are listed.
+    pub(super) fn check_names(&self, names: &[String]) -> Result<(), EditError> {
+        let mut unknown: Vec<(String, Option<String>)> = Vec::new();
+        for name in names {
+            if self.jobfile.job(name).is_none() && !unknown.iter().any(|(n, _)| n == name) {
+                let close = did_you_mean(name, self.jobfile.jobs.iter().map(|j| j.name.as_str()));
+                unknown.push((name.clone(), close));
+            }
+        }
+        if unknown.is_empty() {
+            return Ok(());
+        }
+        Err(EditError::UnknownJobs {
+            names: unknown,
+            path: self.path.into(),
+        })
+    }
+
+    /// Validates `new_text` as a whole, as the file it is about to become.
+    pub(super) fn validate(&self, new_text: &str, local_tz: Tz) -> Result<Jobfile, EditError> {
+        Ok(parse(self.path, new_text, local_tz).map_err(JobfileError::Invalid)?)
+    }
+
+    /// Replaces the file with `new_text` atomically, unless it is the text read: an edit that
+    /// changes nothing leaves the file (and its modification time) alone.
+    pub(super) fn write(&self, new_text: &str) -> Result<(), EditError> {
+        if new_text == self.text {
+            return Ok(());
+        }
+        write_atomic(self.path, new_text.as_bytes()).map_err(io_error("write", self.path))
+    }
 }
 
 #[cfg(test)]

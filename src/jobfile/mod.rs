@@ -4,8 +4,8 @@
 //! - loading turns it into typed [`Job`]s and [`Executor`]s, or into [`Diagnostics`]: every
 //!   problem of the file at once, each at its line and column (`validate.rs`, `trigger.rs`,
 //!   `command.rs`, `value.rs`; rendered by `diagnostic.rs`);
-//! - editing (`jobrun add` / `remove`) changes only the bytes it must (`edit.rs`, `new_job.rs`,
-//!   `removal.rs`).
+//! - editing (`jobrun add` / `remove` / `pause` / `resume`) changes only the bytes it must
+//!   (`edit.rs`, `new_job.rs`, `removal.rs`, `pause.rs`).
 //!
 //! Nothing here reads the environment or the clock: the caller passes the zone that stands for
 //! "local" when neither a job nor `[defaults]` names one.
@@ -14,6 +14,7 @@ mod command;
 mod diagnostic;
 mod edit;
 mod new_job;
+mod pause;
 mod removal;
 mod trigger;
 mod validate;
@@ -31,6 +32,7 @@ use toml_edit::Document;
 pub use diagnostic::{Diagnostic, Diagnostics};
 pub use edit::{EditError, add_job, remove_jobs};
 pub use new_job::{NewJob, NewTrigger};
+pub use pause::{PauseChange, set_paused};
 
 use crate::job::{Executor, Job};
 

@@ -66,7 +66,7 @@ pub(super) fn without_jobs(text: &str, names: &[&str]) -> Option<String> {
     Some(apply_cuts(text, cuts))
 }
 
-fn is_headed(table: &Table) -> bool {
+pub(super) fn is_headed(table: &Table) -> bool {
     !table.is_dotted() && !table.is_implicit() && table.span().is_some()
 }
 
@@ -99,7 +99,7 @@ fn collect_headers(table: &Table, path: &mut Vec<String>, out: &mut Vec<Header>)
 
 /// Spans of the values of `item` that sit outside any headed table's body: the key-value forms
 /// of a job.
-fn collect_headerless_values(item: &Item, out: &mut Vec<Range<usize>>) {
+pub(super) fn collect_headerless_values(item: &Item, out: &mut Vec<Range<usize>>) {
     match item {
         Item::Value(value) => out.extend(value.span()),
         Item::Table(table) if !is_headed(table) => {
