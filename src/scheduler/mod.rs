@@ -131,6 +131,8 @@ struct Loop<'a> {
     last_status: Option<ExitStatus>,
     /// The jobfile's directory, absolute: runs without a `workdir` start there.
     base_dir: PathBuf,
+    /// The jobfile, absolute (`JOBRUN_JOBFILE`).
+    jobfile_path: PathBuf,
 }
 
 impl<'a> Loop<'a> {
@@ -158,6 +160,8 @@ impl<'a> Loop<'a> {
             session: format!("{:08x}", fastrand::u32(..)),
             last_status: None,
             base_dir: jobfile_dir(&settings.jobfile),
+            jobfile_path: std::path::absolute(&settings.jobfile)
+                .unwrap_or_else(|_| settings.jobfile.clone()),
         })
     }
 
@@ -367,6 +371,7 @@ impl<'a> Loop<'a> {
                     job,
                     scheduled_at: *scheduled,
                     run_id,
+                    jobfile: &self.jobfile_path,
                     base_dir: &self.base_dir,
                 });
             }
