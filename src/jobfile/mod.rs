@@ -1,9 +1,10 @@
 //! The jobfile, jobrun's job store as the user writes it: a TOML file of `[defaults]`,
 //! `[executors.NAME]` and `[jobs.NAME]` tables.
 //!
-//! - loading turns it into typed [`Job`]s and [`Executor`]s, or into [`Diagnostics`]: every
-//!   problem of the file at once, each at its line and column (`validate.rs`, `trigger.rs`,
-//!   `command.rs`, `value.rs`; rendered by `diagnostic.rs`);
+//! - loading reads it into a lean spanned tree (`tree.rs`) and turns that into typed [`Job`]s
+//!   and [`Executor`]s, or into [`Diagnostics`]: every problem of the file at once, each at its
+//!   line and column (`validate.rs`, `trigger.rs`, `command.rs`, `value.rs`; rendered by
+//!   `diagnostic.rs`);
 //! - editing (`jobrun add` / `remove`) changes only the bytes it must (`edit.rs`, `new_job.rs`,
 //!   `removal.rs`).
 //!
@@ -15,6 +16,7 @@ mod diagnostic;
 mod edit;
 mod new_job;
 mod removal;
+mod tree;
 mod trigger;
 mod validate;
 mod value;
@@ -27,6 +29,8 @@ use std::path::{Path, PathBuf};
 
 use chrono_tz::Tz;
 use toml_edit::Document;
+
+use tree::Tree;
 
 pub use diagnostic::{Diagnostic, Diagnostics};
 pub use edit::{EditError, add_job, remove_jobs};
@@ -82,31 +86,52 @@ pub fn load(path: &Path, local_tz: Tz) -> Result<Jobfile, JobfileError> {
 
 /// Validates jobfile text; `path` is only used in messages and to resolve relative `workdir`s.
 pub fn parse(path: &Path, text: &str, local_tz: Tz) -> Result<Jobfile, Diagnostics> {
-    parse_document(path, text, local_tz).map(|(jobfile, _)| jobfile)
-}
-
-/// [`parse`], also returning the spanned TOML tree for edits.
-fn parse_document<'t>(
-    path: &Path,
-    text: &'t str,
-    local_tz: Tz,
-) -> Result<(Jobfile, Document<&'t str>), Diagnostics> {
     let source = diagnostic::SourceFile::new(path, text);
     let invalid = |errors| Diagnostics {
         path: path.into(),
         errors,
     };
-    let doc =
-        Document::parse(text).map_err(|e| invalid(vec![validate::syntax_error(&source, &e)]))?;
-    let (executors, jobs) = validate::validate(&source, &doc, path, local_tz).map_err(invalid)?;
-    Ok((
-        Jobfile {
-            path: path.into(),
-            executors,
-            jobs,
-        },
-        doc,
-    ))
+    if u32::try_from(text.len()).is_err() {
+        let message = "the jobfile is larger than 4 GiB".to_owned();
+        return Err(invalid(vec![source.diagnostic(0..0, "", message, None)]));
+    }
+    let tree = Tree::parse(text).map_err(|first| {
+        // toml_edit words the problem, as it always has. The tree's own first problem stands
+        // in only should toml_edit ever accept what the tree refused (the tree's tests hold
+        // the two to the same answers).
+        let (span, message) = match Document::parse(text) {
+            Err(e) => (e.span(), e.message().to_owned()),
+            Ok(_) => (
+                first.unexpected().map(|s| s.start()..s.end()),
+                first.description().to_owned(),
+            ),
+        };
+        invalid(vec![validate::syntax_error(&source, span, &message)])
+    })?;
+    let (executors, jobs) = validate::validate(&source, &tree, path, local_tz).map_err(invalid)?;
+    Ok(Jobfile {
+        path: path.into(),
+        executors,
+        jobs,
+    })
+}
+
+/// [`parse`], also returning toml_edit's spanned document for edits.
+fn parse_document<'t>(
+    path: &Path,
+    text: &'t str,
+    local_tz: Tz,
+) -> Result<(Jobfile, Document<&'t str>), Diagnostics> {
+    let jobfile = parse(path, text, local_tz)?;
+    let doc = Document::parse(text).map_err(|e| Diagnostics {
+        path: path.into(),
+        errors: vec![validate::syntax_error(
+            &diagnostic::SourceFile::new(path, text),
+            e.span(),
+            e.message(),
+        )],
+    })?;
+    Ok((jobfile, doc))
 }
 
 /// The file's text, `None` when it does not exist. Bytes that are not UTF-8 are a diagnostic

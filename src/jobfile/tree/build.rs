@@ -1,0 +1,708 @@
+//! Builds a [`Tree`] from toml_parser's events: a port of toml_edit 0.25's `parser/document.rs`,
+//! `inline_table.rs`, `array.rs`, `key.rs` and `value.rs` without the layout they record.
+//! Every check those files make is made here, in the same order, reporting to the same kind
+//! of error sink; the differential tests in `tests.rs` hold the two to the same answers.
+//!
+//! The text is lexed as it is parsed, [`CHUNK_TOKENS`] tokens at a time: a chunk ends at a line
+//! end outside any brackets, which in valid TOML is always where one expression ends and the
+//! next begins, so each chunk parses as a document of its own. That keeps the tokens and events
+//! of a large jobfile from ever being in memory at once (toml_edit holds them all: 24 bytes
+//! each, over 200,000 for 10,000 jobs).
+
+use std::borrow::Cow;
+
+use toml_edit::Datetime;
+use toml_parser::decoder::ScalarKind;
+use toml_parser::lexer::TokenKind;
+use toml_parser::parser::{Event, EventKind, RecursionGuard, ValidateWhitespace};
+use toml_parser::{ErrorSink, ParseError, Source, Span};
+
+use super::{Id, Kind, ROOT, Scalar, Text, Tree};
+
+/// Tokens lexed before the parser runs over them, at the next line end outside brackets.
+pub(super) const CHUNK_TOKENS: usize = 4096;
+
+/// toml_edit's nesting limit (`parser::LIMIT`), for arrays and inline tables and for keys.
+const LIMIT: u32 = 80;
+
+/// A decoded key and where it is written.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Key {
+    pub(super) text: Text,
+    pub(super) span: (u32, u32),
+}
+
+/// A `[header]` or `[[header]]` whose table is being filled.
+struct Header {
+    path: Vec<Key>,
+    key: Option<Key>,
+    span: (u32, u32),
+    is_array: bool,
+    /// A table that existed implicitly and is now declared: it stays where it is until the
+    /// header's table ends, then moves to the end, as toml_edit's remove and insert do.
+    reopened: bool,
+}
+
+/// Parses `text`, `chunk` tokens at a time (tests use tiny chunks to put a cut everywhere).
+pub(super) fn build(text: &str, chunk: usize) -> Result<Tree<'_>, ParseError> {
+    if u32::try_from(text.len()).is_err() {
+        return Err(ParseError::new("the jobfile is larger than 4 GiB"));
+    }
+    let source = Source::new(text);
+    let mut builder = Builder {
+        source,
+        tree: Tree::new(text),
+        current: ROOT,
+        header: None,
+    };
+    let mut errors: Option<ParseError> = None;
+    let mut lexer = source.lex();
+    let mut tokens = Vec::with_capacity(chunk + 64);
+    let mut events = Vec::new();
+    let mut depth = 0i64;
+    loop {
+        tokens.clear();
+        let mut more = false;
+        for token in lexer.by_ref() {
+            tokens.push(token);
+            match token.kind() {
+                TokenKind::LeftSquareBracket | TokenKind::LeftCurlyBracket => depth += 1,
+                TokenKind::RightSquareBracket | TokenKind::RightCurlyBracket => depth -= 1,
+                TokenKind::Newline if depth == 0 && tokens.len() >= chunk => {
+                    more = true;
+                    break;
+                }
+                _ => {}
+            }
+        }
+        events.clear();
+        let mut receiver = ValidateWhitespace::new(&mut events, source);
+        let mut receiver = RecursionGuard::new(&mut receiver, LIMIT);
+        toml_parser::parser::parse_document(&tokens, &mut receiver, &mut errors);
+        if errors.is_none() {
+            builder.document(&events, &mut errors);
+        }
+        if let Some(error) = errors {
+            return Err(error);
+        }
+        if !more {
+            break;
+        }
+    }
+    builder.finish_table(&mut errors);
+    match errors {
+        Some(error) => Err(error),
+        None => Ok(builder.tree),
+    }
+}
+
+/// The events of one chunk, read in order with a little lookahead.
+struct Input<'e> {
+    events: &'e [Event],
+    at: usize,
+}
+
+impl Input<'_> {
+    fn next(&mut self) -> Option<Event> {
+        let event = self.events.get(self.at).copied();
+        self.at += usize::from(event.is_some());
+        event
+    }
+
+    fn peek(&self, ahead: usize) -> Option<EventKind> {
+        self.events.get(self.at + ahead).map(Event::kind)
+    }
+}
+
+struct Builder<'t> {
+    source: Source<'t>,
+    tree: Tree<'t>,
+    /// The table key/values go into: the root until the first header, then the header's.
+    current: Id,
+    header: Option<Header>,
+}
+
+fn span32(span: Span) -> (u32, u32) {
+    // `build` checked that every offset fits.
+    let at = |offset: usize| u32::try_from(offset).unwrap_or(u32::MAX);
+    (at(span.start()), at(span.end()))
+}
+
+fn to_span(span: (u32, u32)) -> Span {
+    Span::new_unchecked(span.0 as usize, span.1 as usize)
+}
+
+impl<'t> Builder<'t> {
+    /// Decoded text that borrows from the source stays a range of it.
+    fn text(&mut self, decoded: Cow<'t, str>) -> Text {
+        if decoded.is_empty() {
+            return Text::Slice(0, 0);
+        }
+        let input = self.source.input();
+        let slice = |s: &str| {
+            let at = (s.as_ptr() as usize).checked_sub(input.as_ptr() as usize)?;
+            (at + s.len() <= input.len()).then(|| span32(Span::new_unchecked(at, at + s.len())))
+        };
+        if let Cow::Borrowed(s) = decoded
+            && let Some((start, end)) = slice(s)
+        {
+            return Text::Slice(start, end);
+        }
+        let i = u32::try_from(self.tree.owned.len()).unwrap_or(u32::MAX);
+        self.tree.owned.push(decoded.into_owned());
+        Text::Owned(i)
+    }
+
+    fn key_str(&self, key: Key) -> &str {
+        self.tree.str(key.text)
+    }
+
+    /// toml_edit's `parser::document::document`, for one chunk.
+    fn document(&mut self, events: &[Event], errors: &mut dyn ErrorSink) {
+        let mut input = Input { events, at: 0 };
+        let mut path = Vec::new();
+        while let Some(event) = input.next() {
+            match event.kind() {
+                EventKind::StdTableOpen | EventKind::ArrayTableOpen => {
+                    self.finish_table(errors);
+                    self.on_table(event, &mut input, errors);
+                    ws_comment_newline(&mut input);
+                    self.start_table(errors);
+                }
+                EventKind::SimpleKey => {
+                    path.clear();
+                    let Some(key) = self.on_key(event, &mut input, &mut path, errors) else {
+                        break;
+                    };
+                    let Some(mut next) = input.next() else { break };
+                    if next.kind() == EventKind::Whitespace {
+                        let Some(after) = input.next() else { break };
+                        next = after;
+                    }
+                    if next.kind() != EventKind::KeyValSep {
+                        break;
+                    }
+                    if input.peek(0) == Some(EventKind::Whitespace) {
+                        input.next();
+                    }
+                    let value = self.value(&mut input, errors);
+                    ws_comment_newline(&mut input);
+                    self.capture_key_value(&path, key, value, errors);
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// A header's keys and span, kept in `self.header`.
+    fn on_table(&mut self, open: Event, input: &mut Input<'_>, errors: &mut dyn ErrorSink) {
+        let mut path = Vec::new();
+        let mut key = None;
+        let mut span = open.span();
+        while let Some(event) = input.next() {
+            match event.kind() {
+                EventKind::ArrayTableClose | EventKind::StdTableClose => {
+                    span = span.append(event.span());
+                    break;
+                }
+                EventKind::SimpleKey => {
+                    path.clear();
+                    key = self.on_key(event, input, &mut path, errors);
+                }
+                _ => {}
+            }
+        }
+        self.header = Some(Header {
+            path,
+            key,
+            span: span32(span),
+            is_array: open.kind() == EventKind::ArrayTableOpen,
+            reopened: false,
+        });
+    }
+
+    /// A key and its dotted prefix (pushed onto `path`): toml_edit's `parser::key::on_key`.
+    fn on_key(
+        &mut self,
+        first: Event,
+        input: &mut Input<'_>,
+        path: &mut Vec<Key>,
+        errors: &mut dyn ErrorSink,
+    ) -> Option<Key> {
+        let more_key = |input: &Input<'_>| {
+            input.peek(0) == Some(EventKind::KeySep)
+                || (input.peek(0) == Some(EventKind::Whitespace)
+                    && input.peek(1) == Some(EventKind::KeySep))
+        };
+        let mut current = Some(first);
+        let mut key = None;
+        if more_key(input) {
+            while let Some(event) = input.next() {
+                match event.kind() {
+                    EventKind::SimpleKey => {
+                        current = Some(event);
+                        if !more_key(input) {
+                            break;
+                        }
+                    }
+                    EventKind::KeySep => {
+                        if let Some(done) = current.take() {
+                            path.extend(key.replace(self.decode_key(done, errors)));
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+        if let Some(done) = current.take() {
+            path.extend(key.replace(self.decode_key(done, errors)));
+        }
+        if LIMIT as usize <= path.len() {
+            errors.report_error(ParseError::new("recursion limit"));
+            path.clear();
+            return None;
+        }
+        key
+    }
+
+    fn decode_key(&mut self, event: Event, errors: &mut dyn ErrorSink) -> Key {
+        let mut decoded = Cow::Borrowed("");
+        if let Some(raw) = self.source.get(event) {
+            raw.decode_key(&mut decoded, errors);
+        }
+        Key {
+            text: self.text(decoded),
+            span: span32(event.span()),
+        }
+    }
+
+    /// toml_edit's `parser::value::value`: a detached node for the value.
+    fn value(&mut self, input: &mut Input<'_>, errors: &mut dyn ErrorSink) -> Id {
+        if let Some(event) = input.next() {
+            match event.kind() {
+                EventKind::InlineTableOpen => return self.on_inline_table(event, input, errors),
+                EventKind::ArrayOpen => return self.on_array(event, input, errors),
+                EventKind::Scalar => return self.on_scalar(event, errors),
+                _ => {}
+            }
+        }
+        let id = self.tree.add(Kind::Integer, (0, 0));
+        self.tree.node_mut(id).scalar = Scalar::Integer(0);
+        id
+    }
+
+    /// toml_edit's `parser::value::on_scalar`.
+    fn on_scalar(&mut self, event: Event, errors: &mut dyn ErrorSink) -> Id {
+        let span = event.span();
+        let mut decoded = Cow::Borrowed("");
+        let kind = match self.source.get(event) {
+            Some(raw) => raw.decode_scalar(&mut decoded, errors),
+            None => ScalarKind::String,
+        };
+        let (kind, scalar) = match kind {
+            ScalarKind::String => (Kind::String, Scalar::String(self.text(decoded))),
+            ScalarKind::Boolean(b) => (Kind::Boolean, Scalar::Boolean(b)),
+            ScalarKind::DateTime => {
+                let value = decoded.parse::<Datetime>().unwrap_or_else(|e| {
+                    errors.report_error(ParseError::new(e.to_string()).with_unexpected(span));
+                    Datetime {
+                        date: None,
+                        time: None,
+                        offset: None,
+                    }
+                });
+                let i = u32::try_from(self.tree.datetimes.len()).unwrap_or(u32::MAX);
+                self.tree.datetimes.push(value);
+                (Kind::Datetime, Scalar::Datetime(i))
+            }
+            ScalarKind::Float => {
+                let value = match decoded.parse::<f64>() {
+                    Ok(value) => {
+                        let digits = decoded.strip_prefix(['+', '-']).unwrap_or(&decoded);
+                        if value.is_infinite() && !digits.chars().all(|c| c.is_ascii_alphabetic()) {
+                            errors.report_error(
+                                ParseError::new("floating-point number overflowed")
+                                    .with_unexpected(span),
+                            );
+                        }
+                        value
+                    }
+                    Err(_) => {
+                        errors.report_error(
+                            ParseError::new(kind.invalid_description()).with_unexpected(span),
+                        );
+                        f64::NAN
+                    }
+                };
+                (Kind::Float, Scalar::Float(value))
+            }
+            ScalarKind::Integer(radix) => {
+                let value = i64::from_str_radix(&decoded, radix.value()).unwrap_or_else(|_| {
+                    errors.report_error(
+                        ParseError::new("integer number overflowed").with_unexpected(span),
+                    );
+                    i64::MAX
+                });
+                (Kind::Integer, Scalar::Integer(value))
+            }
+        };
+        let id = self.tree.add(kind, span32(span));
+        self.tree.node_mut(id).scalar = scalar;
+        id
+    }
+
+    /// toml_edit's `parser::array::on_array`.
+    fn on_array(&mut self, open: Event, input: &mut Input<'_>, errors: &mut dyn ErrorSink) -> Id {
+        let array = self.tree.add(Kind::Array, span32(open.span()));
+        let mut close = open.span();
+        let mut closed = false;
+        let mut value = None;
+        let mut trailing = true;
+        while let Some(event) = input.next() {
+            close = event.span();
+            match event.kind() {
+                EventKind::StdTableOpen
+                | EventKind::ArrayTableOpen
+                | EventKind::InlineTableClose
+                | EventKind::SimpleKey
+                | EventKind::KeySep
+                | EventKind::KeyValSep
+                | EventKind::StdTableClose
+                | EventKind::ArrayTableClose => break,
+                EventKind::InlineTableOpen => {
+                    value = Some(self.on_inline_table(event, input, errors));
+                    trailing = false;
+                }
+                EventKind::ArrayOpen => {
+                    value = Some(self.on_array(event, input, errors));
+                    trailing = false;
+                }
+                EventKind::Scalar => {
+                    value = Some(self.on_scalar(event, errors));
+                    trailing = false;
+                }
+                EventKind::ValueSep => {
+                    if let Some(v) = value.take() {
+                        self.tree.push(array, v);
+                    }
+                    trailing = true;
+                }
+                EventKind::ArrayClose => {
+                    if let Some(v) = value.take() {
+                        self.tree.push(array, v);
+                    }
+                    closed = true;
+                    break;
+                }
+                _ => {}
+            }
+        }
+        let node = self.tree.node_mut(array);
+        node.span = span32(open.span().append(close));
+        node.trailing_comma = closed && trailing && node.len > 0;
+        array
+    }
+
+    /// toml_edit's `parser::inline_table::on_inline_table`.
+    fn on_inline_table(
+        &mut self,
+        open: Event,
+        input: &mut Input<'_>,
+        errors: &mut dyn ErrorSink,
+    ) -> Id {
+        let table = self.tree.add(Kind::InlineTable, span32(open.span()));
+        let mut close = open.span();
+        let mut closed = false;
+        let mut path = Vec::new();
+        let mut key = None;
+        let mut value = None;
+        let mut trailing = true;
+        while let Some(event) = input.next() {
+            close = event.span();
+            match event.kind() {
+                EventKind::StdTableOpen
+                | EventKind::ArrayTableOpen
+                | EventKind::StdTableClose
+                | EventKind::ArrayClose
+                | EventKind::ArrayTableClose
+                | EventKind::KeySep => break,
+                EventKind::SimpleKey => {
+                    path.clear();
+                    key = self.on_key(event, input, &mut path, errors);
+                    trailing = false;
+                }
+                EventKind::InlineTableOpen => {
+                    value = Some(self.on_inline_table(event, input, errors));
+                }
+                EventKind::ArrayOpen => value = Some(self.on_array(event, input, errors)),
+                EventKind::Scalar => value = Some(self.on_scalar(event, errors)),
+                EventKind::ValueSep => {
+                    self.finish_inline_value(table, &path, key.take(), value.take(), errors);
+                    trailing = true;
+                }
+                EventKind::InlineTableClose => {
+                    self.finish_inline_value(table, &path, key.take(), value.take(), errors);
+                    closed = true;
+                    break;
+                }
+                _ => {}
+            }
+        }
+        let node = self.tree.node_mut(table);
+        node.span = span32(open.span().append(close));
+        node.trailing_comma = closed && trailing && node.len > 0;
+        table
+    }
+
+    /// toml_edit's `inline_table::State::finish_value`.
+    fn finish_inline_value(
+        &mut self,
+        table: Id,
+        path: &[Key],
+        key: Option<Key>,
+        value: Option<Id>,
+        errors: &mut dyn ErrorSink,
+    ) {
+        let (Some(key), Some(value)) = (key, value) else {
+            return;
+        };
+        let Some(parent) = self.descend_inline(table, path, errors) else {
+            return;
+        };
+        if self.tree.node(parent).dotted == path.is_empty() {
+            errors
+                .report_error(ParseError::new("duplicate key").with_unexpected(to_span(key.span)));
+        } else if let Some(existing) = self.tree.get(parent, self.key_str(key)) {
+            let old = to_span(self.tree.node(existing).key_span);
+            errors.report_error(
+                ParseError::new("duplicate key")
+                    .with_unexpected(to_span(key.span))
+                    .with_context(old),
+            );
+        } else {
+            self.tree.insert(parent, key, value);
+        }
+    }
+
+    /// toml_edit's `inline_table::descend_path`.
+    fn descend_inline(
+        &mut self,
+        mut table: Id,
+        path: &[Key],
+        errors: &mut dyn ErrorSink,
+    ) -> Option<Id> {
+        for &key in path {
+            table = match self.tree.get(table, self.key_str(key)) {
+                None => {
+                    let child = self.tree.add(Kind::InlineTable, key.span);
+                    let node = self.tree.node_mut(child);
+                    node.implicit = true;
+                    node.dotted = true;
+                    self.tree.insert(table, key, child);
+                    child
+                }
+                Some(child) => {
+                    let node = self.tree.node(child);
+                    if node.kind != Kind::InlineTable {
+                        let message = format!(
+                            "cannot extend value of type {} with a dotted key",
+                            type_name(node.kind)
+                        );
+                        errors.report_error(
+                            ParseError::new(message).with_unexpected(to_span(key.span)),
+                        );
+                        return None;
+                    }
+                    if !node.implicit {
+                        errors.report_error(
+                            ParseError::new("duplicate key").with_unexpected(to_span(key.span)),
+                        );
+                        return None;
+                    }
+                    child
+                }
+            };
+        }
+        Some(table)
+    }
+
+    /// toml_edit's `document::State::capture_key_value`.
+    fn capture_key_value(&mut self, path: &[Key], key: Key, value: Id, errors: &mut dyn ErrorSink) {
+        let dotted = !path.is_empty();
+        let Some(parent) = self.descend(self.current, path, dotted, errors) else {
+            return;
+        };
+        if dotted && !self.tree.node(parent).implicit {
+            errors
+                .report_error(ParseError::new("duplicate key").with_unexpected(to_span(key.span)));
+            return;
+        }
+        if let Some(existing) = self.tree.get(parent, self.key_str(key)) {
+            let old = to_span(self.tree.node(existing).key_span);
+            errors.report_error(
+                ParseError::new("duplicate key")
+                    .with_unexpected(to_span(key.span))
+                    .with_context(old),
+            );
+        } else {
+            self.tree.insert(parent, key, value);
+        }
+    }
+
+    /// toml_edit's `document::State::finish_table`: the table of the header just read goes into
+    /// its parent (or, before any header, the key/values read so far are the root's).
+    fn finish_table(&mut self, errors: &mut dyn ErrorSink) {
+        let table = self.current;
+        let Some(header) = self.header.take() else {
+            return;
+        };
+        let Some(key) = header.key else {
+            return;
+        };
+        self.tree.node_mut(table).span = header.span;
+        let Some(parent) = self.descend(ROOT, &header.path, false, errors) else {
+            return;
+        };
+        if header.is_array {
+            let array = match self.tree.get(parent, self.key_str(key)) {
+                Some(existing) => existing,
+                None => {
+                    let array = self.tree.add(Kind::ArrayOfTables, header.span);
+                    self.tree.insert(parent, key, array);
+                    array
+                }
+            };
+            if self.tree.node(array).kind != Kind::ArrayOfTables {
+                let old = to_span(self.tree.node(array).span);
+                errors.report_error(
+                    ParseError::new("duplicate key")
+                        .with_unexpected(to_span(key.span))
+                        .with_context(old),
+                );
+                return;
+            }
+            self.tree.push(array, table);
+            let first = self.tree.node(self.tree.node(array).first).span;
+            let last = self.tree.node(self.tree.node(array).last).span;
+            self.tree.node_mut(array).span = (first.0, last.1);
+        } else if header.reopened {
+            self.tree.move_to_end(parent, table, key);
+        } else {
+            self.tree.insert(parent, key, table);
+        }
+    }
+
+    /// toml_edit's `document::State::start_table`: a new table for the header, or the implicit
+    /// one an earlier header or dotted key made.
+    fn start_table(&mut self, errors: &mut dyn ErrorSink) {
+        let Some(mut header) = self.header.take() else {
+            return;
+        };
+        let mut table = None;
+        if !header.is_array
+            && let Some(parent) = self.descend(ROOT, &header.path, false, errors)
+            && let Some(key) = header.key
+            && let Some(existing) = self.tree.get(parent, self.key_str(key))
+        {
+            let node = self.tree.node(existing);
+            if node.kind == Kind::Table && node.implicit && !node.dotted {
+                table = Some(existing);
+            } else {
+                let old = to_span(node.key_span);
+                errors.report_error(
+                    ParseError::new("duplicate key")
+                        .with_unexpected(to_span(key.span))
+                        .with_context(old),
+                );
+                if node.kind == Kind::Table {
+                    table = Some(existing);
+                }
+            }
+        }
+        header.reopened = table.is_some();
+        let table = table.unwrap_or_else(|| self.tree.add(Kind::Table, header.span));
+        let node = self.tree.node_mut(table);
+        node.implicit = false;
+        node.dotted = false;
+        node.span = header.span;
+        self.current = table;
+        self.header = Some(header);
+    }
+
+    /// toml_edit's `document::descend_path`: the table at `path` under `table`, made implicitly
+    /// where missing.
+    fn descend(
+        &mut self,
+        mut table: Id,
+        path: &[Key],
+        dotted: bool,
+        errors: &mut dyn ErrorSink,
+    ) -> Option<Id> {
+        for &key in path {
+            table = match self.tree.get(table, self.key_str(key)) {
+                None => {
+                    let child = self.tree.add(Kind::Table, key.span);
+                    let node = self.tree.node_mut(child);
+                    node.implicit = true;
+                    node.dotted = dotted;
+                    self.tree.insert(table, key, child);
+                    child
+                }
+                Some(child) => match self.tree.node(child).kind {
+                    Kind::ArrayOfTables => self.tree.node(child).last,
+                    Kind::Table => {
+                        let node = self.tree.node_mut(child);
+                        if dotted && node.implicit {
+                            node.dotted = true;
+                        }
+                        if dotted && !node.implicit {
+                            errors.report_error(
+                                ParseError::new("duplicate key").with_unexpected(to_span(key.span)),
+                            );
+                            return None;
+                        }
+                        child
+                    }
+                    kind => {
+                        let node = self.tree.node(child);
+                        let message = format!(
+                            "cannot extend value of type {} with a dotted key",
+                            type_name(kind)
+                        );
+                        errors.report_error(
+                            ParseError::new(message)
+                                .with_unexpected(to_span(key.span))
+                                .with_context(to_span(node.span)),
+                        );
+                        return None;
+                    }
+                },
+            };
+        }
+        Some(table)
+    }
+}
+
+/// toml_edit's `Value::type_name`, for its "cannot extend" message.
+fn type_name(kind: Kind) -> &'static str {
+    match kind {
+        Kind::String => "string",
+        Kind::Integer => "integer",
+        Kind::Float => "float",
+        Kind::Boolean => "boolean",
+        Kind::Datetime => "datetime",
+        Kind::Array => "array",
+        Kind::InlineTable => "inline table",
+        Kind::Table => "table",
+        Kind::ArrayOfTables => "array of tables",
+    }
+}
+
+/// toml_edit's `ws_comment_newline`: skips to the end of the line.
+fn ws_comment_newline(input: &mut Input<'_>) {
+    while let Some(event) = input.next() {
+        if event.kind() == EventKind::Newline {
+            break;
+        }
+    }
+}
