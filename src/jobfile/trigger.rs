@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
 use super::value::{Checker, Entry, Field, entries};
-use crate::trigger::{At, CronExpr, CronTrigger, Every, Trigger};
+use crate::trigger::{At, CronTrigger, Every, Trigger};
 
 pub(super) const TRIGGER_KEYS: [&str; 5] = ["cron", "every", "at", "all", "any"];
 
@@ -101,8 +101,8 @@ impl Checker<'_> {
 
     fn cron(&mut self, entry: &Entry<'_>, tz: Tz) -> Option<Trigger> {
         let text = self.string(entry, "a string like \"0 3 * * *\"")?;
-        match CronExpr::parse(text) {
-            Ok(expr) => Some(Trigger::Cron(CronTrigger::new(expr, tz))),
+        match self.cron_expr(text) {
+            Ok(expr) => Some(Trigger::Cron(CronTrigger::shared(expr, tz))),
             Err(e) => {
                 let span = token_span(self.source.text(), &entry.span, text, &e.span);
                 self.error(span, &entry.field, e.message, None);

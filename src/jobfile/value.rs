@@ -1,9 +1,10 @@
 //! Typed reads out of the spanned TOML tree. Every read that fails records a diagnostic at the
 //! value and returns `None`, so validation goes on and `jobrun check` reports every error at once.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::ops::Range;
+use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, TimeDelta, Utc};
 use chrono_tz::Tz;
@@ -12,7 +13,7 @@ use super::diagnostic::{Diagnostic, SourceFile};
 use super::tree::Item;
 use crate::duration::Duration;
 use crate::error::did_you_mean;
-use crate::trigger::At;
+use crate::trigger::{At, CronExpr};
 
 /// Where a value is, as messages name it: `jobs.report.all[1].every`. Only a diagnostic spells
 /// it out, so the 10,000 keys of a valid jobfile cost no string each.
@@ -79,6 +80,9 @@ pub(super) fn entries<'a>(
 pub(super) struct Checker<'a> {
     pub(super) source: &'a SourceFile<'a>,
     pub(super) errors: Vec<Diagnostic>,
+    /// Parsed cron expressions by their text: jobfiles repeat a few schedules over many jobs,
+    /// which then share one parse (and its memory).
+    crons: HashMap<Box<str>, Arc<CronExpr>>,
 }
 
 impl<'a> Checker<'a> {
@@ -86,6 +90,7 @@ impl<'a> Checker<'a> {
         Checker {
             source,
             errors: Vec::new(),
+            crons: HashMap::new(),
         }
     }
 
@@ -219,6 +224,19 @@ impl<'a> Checker<'a> {
                 None
             }
         }
+    }
+
+    /// `text` as a cron expression, parsed once however many jobs use it.
+    pub(super) fn cron_expr(
+        &mut self,
+        text: &str,
+    ) -> Result<Arc<CronExpr>, crate::trigger::cron::CronError> {
+        if let Some(expr) = self.crons.get(text) {
+            return Ok(Arc::clone(expr));
+        }
+        let expr = Arc::new(CronExpr::parse(text)?);
+        self.crons.insert(text.into(), Arc::clone(&expr));
+        Ok(expr)
     }
 
     /// A TOML date-time or a string: with an offset it is that instant, without one it is wall
