@@ -95,17 +95,7 @@ pub fn parse(path: &Path, text: &str, local_tz: Tz) -> Result<Jobfile, Diagnosti
         let message = "the jobfile is larger than 4 GiB".to_owned();
         return Err(invalid(vec![source.diagnostic(0..0, "", message, None)]));
     }
-    let tree = Tree::parse(text).map_err(|first| {
-        // toml_edit words the problem, as it always has. The tree's own first problem stands
-        // in only should toml_edit ever accept what the tree refused (the tree's tests hold
-        // the two to the same answers).
-        let (span, message) = match Document::parse(text) {
-            Err(e) => (e.span(), e.message().to_owned()),
-            Ok(_) => (
-                first.unexpected().map(|s| s.start()..s.end()),
-                first.description().to_owned(),
-            ),
-        };
+    let tree = Tree::parse(text).map_err(|(span, message)| {
         invalid(vec![validate::syntax_error(&source, span, &message)])
     })?;
     let (executors, jobs) = validate::validate(&source, &tree, path, local_tz).map_err(invalid)?;

@@ -10,8 +10,8 @@
 //! The tree is built from toml_parser's events (the parser toml_edit itself is built on) by a
 //! port of toml_edit's rules for tables, dotted keys, inline tables and arrays of tables
 //! (`build.rs`), so it accepts exactly the documents toml_edit accepts and lists keys in the
-//! same order. It does not describe problems: when the text is not valid TOML the loader asks
-//! toml_edit, so syntax diagnostics stay word for word what they were.
+//! same order, and refuses the others with toml_edit's message, so syntax diagnostics stay word
+//! for word what they were.
 
 mod build;
 
@@ -23,7 +23,6 @@ use std::hash::{BuildHasher, RandomState};
 use std::ops::Range;
 
 use toml_edit::{Array, Datetime, InlineTable, Value};
-use toml_parser::ParseError;
 
 /// Where a node is in [`Tree::nodes`].
 type Id = u32;
@@ -105,9 +104,13 @@ struct Node {
 const INDEX_FROM: u32 = 8;
 
 impl<'t> Tree<'t> {
-    /// The tree of `text`, or the first problem found when it is not valid TOML.
-    pub(super) fn parse(text: &'t str) -> Result<Tree<'t>, ParseError> {
-        build::build(text, build::CHUNK_TOKENS)
+    /// The tree of `text`; when it is not valid TOML, the problem toml_edit reports (its first)
+    /// and where it is, worded as toml_edit words it.
+    pub(super) fn parse(text: &'t str) -> Result<Tree<'t>, (Option<Range<usize>>, String)> {
+        build::build(text, build::CHUNK_TOKENS).map_err(|e| {
+            let span = e.unexpected().map(|s| s.start()..s.end());
+            (span, build::message(&e))
+        })
     }
 
     pub(super) fn root(&self) -> Item<'_> {

@@ -8,14 +8,19 @@
 //! next begins, so each chunk parses as a document of its own. That keeps the tokens and events
 //! of a large jobfile from ever being in memory at once (toml_edit holds them all: 24 bytes
 //! each, over 200,000 for 10,000 jobs).
+//!
+//! The problem reported is the one toml_edit reports: its first. toml_edit checks the grammar
+//! of the whole text before it reads any key or value, so a grammar error anywhere comes before
+//! a duplicate key or a bad number; after a problem of the second kind in one chunk, the rest
+//! of the text is still parsed for a grammar error.
 
 use std::borrow::Cow;
 
 use toml_edit::Datetime;
 use toml_parser::decoder::ScalarKind;
-use toml_parser::lexer::TokenKind;
-use toml_parser::parser::{Event, EventKind, RecursionGuard, ValidateWhitespace};
-use toml_parser::{ErrorSink, ParseError, Source, Span};
+use toml_parser::lexer::{Lexer, Token, TokenKind};
+use toml_parser::parser::{Event, EventKind, EventReceiver, RecursionGuard, ValidateWhitespace};
+use toml_parser::{ErrorSink, Expected, ParseError, Source, Span};
 
 use super::{Id, Kind, ROOT, Scalar, Text, Tree};
 
@@ -55,44 +60,109 @@ pub(super) fn build(text: &str, chunk: usize) -> Result<Tree<'_>, ParseError> {
         current: ROOT,
         header: None,
     };
-    let mut errors: Option<ParseError> = None;
-    let mut lexer = source.lex();
-    let mut tokens = Vec::with_capacity(chunk + 64);
+    let mut chunks = Chunks {
+        lexer: source.lex(),
+        tokens: Vec::with_capacity(chunk + 64),
+        size: chunk,
+        depth: 0,
+        more: true,
+    };
     let mut events = Vec::new();
-    let mut depth = 0i64;
-    loop {
-        tokens.clear();
-        let mut more = false;
-        for token in lexer.by_ref() {
-            tokens.push(token);
+    while chunks.advance() {
+        events.clear();
+        parse_grammar(source, &chunks.tokens, &mut events)?;
+        let mut problem = None;
+        builder.document(&events, &mut problem);
+        if let Some(problem) = problem {
+            return Err(chunks.grammar_error(source).unwrap_or(problem));
+        }
+    }
+    let mut problem = None;
+    builder.finish_table(&mut problem);
+    problem.map_or(Ok(builder.tree), Err)
+}
+
+/// The message toml_edit's `TomlError` gives `error`: what is wrong, then what was expected.
+pub(super) fn message(error: &ParseError) -> String {
+    let mut message = error.description().to_owned();
+    if let Some(expected) = error.expected() {
+        message.push_str(", expected ");
+        if expected.is_empty() {
+            message.push_str("nothing");
+        }
+        for (i, expected) in expected.iter().enumerate() {
+            if i != 0 {
+                message.push_str(", ");
+            }
+            match expected {
+                Expected::Literal("\n") => message.push_str("newline"),
+                Expected::Literal("`") => message.push_str("'`'"),
+                Expected::Literal(s) if s.chars().all(|c| c.is_ascii_control()) => {
+                    message.push_str(&format!("`{}`", s.escape_debug()));
+                }
+                Expected::Literal(s) => message.push_str(&format!("`{s}`")),
+                Expected::Description(s) => message.push_str(s),
+                _ => message.push_str("etc"),
+            }
+        }
+    }
+    message
+}
+
+/// Runs toml_parser over one chunk's tokens as toml_edit does, its events into `events`.
+fn parse_grammar(
+    source: Source<'_>,
+    tokens: &[Token],
+    events: &mut dyn EventReceiver,
+) -> Result<(), ParseError> {
+    let mut error = None;
+    let mut receiver = ValidateWhitespace::new(events, source);
+    let mut receiver = RecursionGuard::new(&mut receiver, LIMIT);
+    toml_parser::parser::parse_document(tokens, &mut receiver, &mut error);
+    error.map_or(Ok(()), Err)
+}
+
+/// The text's tokens, a chunk at a time.
+struct Chunks<'t> {
+    lexer: Lexer<'t>,
+    tokens: Vec<Token>,
+    size: usize,
+    /// Brackets open at the end of the last chunk.
+    depth: i64,
+    more: bool,
+}
+
+impl Chunks<'_> {
+    /// Lexes the next chunk into `tokens`; false once the text is used up.
+    fn advance(&mut self) -> bool {
+        if !self.more {
+            return false;
+        }
+        self.tokens.clear();
+        self.more = false;
+        for token in self.lexer.by_ref() {
+            self.tokens.push(token);
             match token.kind() {
-                TokenKind::LeftSquareBracket | TokenKind::LeftCurlyBracket => depth += 1,
-                TokenKind::RightSquareBracket | TokenKind::RightCurlyBracket => depth -= 1,
-                TokenKind::Newline if depth == 0 && tokens.len() >= chunk => {
-                    more = true;
+                TokenKind::LeftSquareBracket | TokenKind::LeftCurlyBracket => self.depth += 1,
+                TokenKind::RightSquareBracket | TokenKind::RightCurlyBracket => self.depth -= 1,
+                TokenKind::Newline if self.depth == 0 && self.tokens.len() >= self.size => {
+                    self.more = true;
                     break;
                 }
                 _ => {}
             }
         }
-        events.clear();
-        let mut receiver = ValidateWhitespace::new(&mut events, source);
-        let mut receiver = RecursionGuard::new(&mut receiver, LIMIT);
-        toml_parser::parser::parse_document(&tokens, &mut receiver, &mut errors);
-        if errors.is_none() {
-            builder.document(&events, &mut errors);
-        }
-        if let Some(error) = errors {
-            return Err(error);
-        }
-        if !more {
-            break;
-        }
+        true
     }
-    builder.finish_table(&mut errors);
-    match errors {
-        Some(error) => Err(error),
-        None => Ok(builder.tree),
+
+    /// The first grammar error in the chunks not parsed yet.
+    fn grammar_error(&mut self, source: Source<'_>) -> Option<ParseError> {
+        while self.advance() {
+            if let Err(error) = parse_grammar(source, &self.tokens, &mut ()) {
+                return Some(error);
+            }
+        }
+        None
     }
 }
 

@@ -1,6 +1,7 @@
-//! The tree against toml_edit, its oracle: for every document, both accept or both refuse, and
+//! The tree against toml_edit, its oracle: for every document, both accept or both refuse it;
 //! what they accept reads the same (keys in the same order, kinds, values, spans, and values
-//! printed the same in help text), whichever line ends the tokens are cut at.
+//! printed the same in help text), and what they refuse is refused with the same message at the
+//! same place, whichever line ends the tokens are cut at.
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -8,7 +9,7 @@ use std::path::Path;
 use proptest::prelude::*;
 use toml_edit::{Document, Item as EditItem, TableLike, Value};
 
-use super::build::{CHUNK_TOKENS, build};
+use super::build::{CHUNK_TOKENS, build, message};
 use super::{Item, Tree};
 
 fn span(range: Option<std::ops::Range<usize>>) -> String {
@@ -188,7 +189,20 @@ fn compare(text: &str, chunk: usize) -> Result<(), String> {
                 ))
             }
         }
-        (Err(_), Err(_)) => Ok(()),
+        (Err(expected), Err(actual)) => {
+            let expected = (expected.span(), expected.message().to_owned());
+            let actual = (
+                actual.unexpected().map(|s| s.start()..s.end()),
+                message(&actual),
+            );
+            if expected == actual {
+                Ok(())
+            } else {
+                Err(format!(
+                    "{text:?} (chunk {chunk}) is refused differently:\n  toml_edit {expected:?}\n  tree      {actual:?}"
+                ))
+            }
+        }
         (Ok(_), Err(e)) => Err(format!(
             "{text:?} (chunk {chunk}): toml_edit accepts it, the tree refuses it: {e:?}"
         )),
@@ -288,6 +302,11 @@ const INVALID: &[&str] = &[
     "a = 1\n[[b]]\nc = 1\n[b]\n",
     "[[t.arr]]\n[t]\narr.k = 1\n",
     "[x.a.b]\n[x]\na.k = 1\n[x.a]\n",
+    "a = 1\na = 2\nb = \n",
+    "a = 1\na = 2\n# bell \u{7}\n",
+    "a = 1\na = 2\nc = [1\nd = 2\n",
+    "a = 0777\nb = 1\nb = 2\n",
+    "[t]\n[t]\n[u\n",
 ];
 
 #[test]
