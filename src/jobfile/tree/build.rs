@@ -22,7 +22,7 @@ use toml_parser::lexer::{Lexer, Token, TokenKind};
 use toml_parser::parser::{Event, EventKind, EventReceiver, RecursionGuard, ValidateWhitespace};
 use toml_parser::{ErrorSink, Expected, ParseError, Source, Span};
 
-use super::{Id, Kind, ROOT, Scalar, Text, Tree};
+use super::{Data, Id, Kind, OWNED, ROOT, Text, Tree};
 
 /// Tokens lexed before the parser runs over them, at the next line end outside brackets.
 pub(super) const CHUNK_TOKENS: usize = 4096;
@@ -59,6 +59,7 @@ pub(super) fn build(text: &str, chunk: usize) -> Result<Tree<'_>, ParseError> {
         tree: Tree::new(text),
         current: ROOT,
         header: None,
+        spare_path: Vec::new(),
     };
     let mut chunks = Chunks {
         lexer: source.lex(),
@@ -190,6 +191,8 @@ struct Builder<'t> {
     /// The table key/values go into: the root until the first header, then the header's.
     current: Id,
     header: Option<Header>,
+    /// The last header's path, kept for the next one so that headers allocate nothing.
+    spare_path: Vec<Key>,
 }
 
 fn span32(span: Span) -> (u32, u32) {
@@ -206,7 +209,7 @@ impl<'t> Builder<'t> {
     /// Decoded text that borrows from the source stays a range of it.
     fn text(&mut self, decoded: Cow<'t, str>) -> Text {
         if decoded.is_empty() {
-            return Text::Slice(0, 0);
+            return Text { start: 0, end: 0 };
         }
         let input = self.source.input();
         let slice = |s: &str| {
@@ -216,11 +219,12 @@ impl<'t> Builder<'t> {
         if let Cow::Borrowed(s) = decoded
             && let Some((start, end)) = slice(s)
         {
-            return Text::Slice(start, end);
+            return Text { start, end };
         }
-        let i = u32::try_from(self.tree.owned.len()).unwrap_or(u32::MAX);
-        self.tree.owned.push(decoded.into_owned());
-        Text::Owned(i)
+        Text {
+            start: OWNED,
+            end: index(&mut self.tree.owned, decoded.into_owned()),
+        }
     }
 
     fn key_str(&self, key: Key) -> &str {
@@ -266,7 +270,7 @@ impl<'t> Builder<'t> {
 
     /// A header's keys and span, kept in `self.header`.
     fn on_table(&mut self, open: Event, input: &mut Input<'_>, errors: &mut dyn ErrorSink) {
-        let mut path = Vec::new();
+        let mut path = std::mem::take(&mut self.spare_path);
         let mut key = None;
         let mut span = open.span();
         while let Some(event) = input.next() {
@@ -356,9 +360,8 @@ impl<'t> Builder<'t> {
                 _ => {}
             }
         }
-        let id = self.tree.add(Kind::Integer, (0, 0));
-        self.tree.node_mut(id).scalar = Scalar::Integer(0);
-        id
+        let i = index(&mut self.tree.integers, 0);
+        self.tree.add_value(Kind::Integer, (0, 0), Data::Integer(i))
     }
 
     /// toml_edit's `parser::value::on_scalar`.
@@ -369,9 +372,9 @@ impl<'t> Builder<'t> {
             Some(raw) => raw.decode_scalar(&mut decoded, errors),
             None => ScalarKind::String,
         };
-        let (kind, scalar) = match kind {
-            ScalarKind::String => (Kind::String, Scalar::String(self.text(decoded))),
-            ScalarKind::Boolean(b) => (Kind::Boolean, Scalar::Boolean(b)),
+        let (kind, data) = match kind {
+            ScalarKind::String => (Kind::String, Data::String(self.text(decoded))),
+            ScalarKind::Boolean(b) => (Kind::Boolean, Data::Boolean(b)),
             ScalarKind::DateTime => {
                 let value = decoded.parse::<Datetime>().unwrap_or_else(|e| {
                     errors.report_error(ParseError::new(e.to_string()).with_unexpected(span));
@@ -381,9 +384,10 @@ impl<'t> Builder<'t> {
                         offset: None,
                     }
                 });
-                let i = u32::try_from(self.tree.datetimes.len()).unwrap_or(u32::MAX);
-                self.tree.datetimes.push(value);
-                (Kind::Datetime, Scalar::Datetime(i))
+                (
+                    Kind::Datetime,
+                    Data::Datetime(index(&mut self.tree.datetimes, value)),
+                )
             }
             ScalarKind::Float => {
                 let value = match decoded.parse::<f64>() {
@@ -404,7 +408,10 @@ impl<'t> Builder<'t> {
                         f64::NAN
                     }
                 };
-                (Kind::Float, Scalar::Float(value))
+                (
+                    Kind::Float,
+                    Data::Float(index(&mut self.tree.floats, value)),
+                )
             }
             ScalarKind::Integer(radix) => {
                 let value = i64::from_str_radix(&decoded, radix.value()).unwrap_or_else(|_| {
@@ -413,12 +420,13 @@ impl<'t> Builder<'t> {
                     );
                     i64::MAX
                 });
-                (Kind::Integer, Scalar::Integer(value))
+                (
+                    Kind::Integer,
+                    Data::Integer(index(&mut self.tree.integers, value)),
+                )
             }
         };
-        let id = self.tree.add(kind, span32(span));
-        self.tree.node_mut(id).scalar = scalar;
-        id
+        self.tree.add_value(kind, span32(span), data)
     }
 
     /// toml_edit's `parser::array::on_array`.
@@ -633,6 +641,7 @@ impl<'t> Builder<'t> {
         let Some(parent) = self.descend(ROOT, &header.path, false, errors) else {
             return;
         };
+        self.spare_path = header.path;
         if header.is_array {
             let array = match self.tree.get(parent, self.key_str(key)) {
                 Some(existing) => existing,
@@ -652,8 +661,8 @@ impl<'t> Builder<'t> {
                 return;
             }
             self.tree.push(array, table);
-            let first = self.tree.node(self.tree.node(array).first).span;
-            let last = self.tree.node(self.tree.node(array).last).span;
+            let (first, last) = self.tree.ends(array);
+            let (first, last) = (self.tree.node(first).span, self.tree.node(last).span);
             self.tree.node_mut(array).span = (first.0, last.1);
         } else if header.reopened {
             self.tree.move_to_end(parent, table, key);
@@ -719,7 +728,7 @@ impl<'t> Builder<'t> {
                     child
                 }
                 Some(child) => match self.tree.node(child).kind {
-                    Kind::ArrayOfTables => self.tree.node(child).last,
+                    Kind::ArrayOfTables => self.tree.ends(child).1,
                     Kind::Table => {
                         let node = self.tree.node_mut(child);
                         if dotted && node.implicit {
@@ -766,6 +775,13 @@ fn type_name(kind: Kind) -> &'static str {
         Kind::Table => "table",
         Kind::ArrayOfTables => "array of tables",
     }
+}
+
+/// Pushes `value` onto `values`, returning where it is.
+fn index<T>(values: &mut Vec<T>, value: T) -> u32 {
+    let i = u32::try_from(values.len()).unwrap_or(u32::MAX);
+    values.push(value);
+    i
 }
 
 /// toml_edit's `ws_comment_newline`: skips to the end of the line.
