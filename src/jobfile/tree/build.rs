@@ -352,13 +352,10 @@ impl<'t> Builder<'t> {
 
     /// toml_edit's `parser::value::value`: a detached node for the value.
     fn value(&mut self, input: &mut Input<'_>, errors: &mut dyn ErrorSink) -> Id {
-        if let Some(event) = input.next() {
-            match event.kind() {
-                EventKind::InlineTableOpen => return self.on_inline_table(event, input, errors),
-                EventKind::ArrayOpen => return self.on_array(event, input, errors),
-                EventKind::Scalar => return self.on_scalar(event, errors),
-                _ => {}
-            }
+        if let Some(event) = input.next()
+            && let Some(value) = self.nested_value(event, input, errors)
+        {
+            return value;
         }
         let i = index(&mut self.tree.integers, 0);
         self.tree.add_value(Kind::Integer, (0, 0), Data::Integer(i))
@@ -429,13 +426,34 @@ impl<'t> Builder<'t> {
         self.tree.add_value(kind, span32(span), data)
     }
 
+    /// A value that starts with `event` (a scalar, an array or an inline table), as a detached
+    /// node; `None` for any other event.
+    fn nested_value(
+        &mut self,
+        event: Event,
+        input: &mut Input<'_>,
+        errors: &mut dyn ErrorSink,
+    ) -> Option<Id> {
+        match event.kind() {
+            EventKind::InlineTableOpen => Some(self.on_inline_table(event, input, errors)),
+            EventKind::ArrayOpen => Some(self.on_array(event, input, errors)),
+            EventKind::Scalar => Some(self.on_scalar(event, errors)),
+            _ => None,
+        }
+    }
+
+    /// Ends an array or inline table: its span, and whether a comma follows its last element
+    /// (`trailing`: the last thing before the closing bracket was a comma, or nothing).
+    fn close(&mut self, id: Id, span: Span, closed: bool, trailing: bool) {
+        let node = self.tree.node_mut(id);
+        node.span = span32(span);
+        node.trailing_comma = closed && trailing && node.len > 0;
+    }
+
     /// toml_edit's `parser::array::on_array`.
     fn on_array(&mut self, open: Event, input: &mut Input<'_>, errors: &mut dyn ErrorSink) -> Id {
         let array = self.tree.add(Kind::Array, span32(open.span()));
-        let mut close = open.span();
-        let mut closed = false;
-        let mut value = None;
-        let mut trailing = true;
+        let (mut close, mut closed, mut trailing, mut value) = (open.span(), false, true, None);
         while let Some(event) = input.next() {
             close = event.span();
             match event.kind() {
@@ -447,18 +465,6 @@ impl<'t> Builder<'t> {
                 | EventKind::KeyValSep
                 | EventKind::StdTableClose
                 | EventKind::ArrayTableClose => break,
-                EventKind::InlineTableOpen => {
-                    value = Some(self.on_inline_table(event, input, errors));
-                    trailing = false;
-                }
-                EventKind::ArrayOpen => {
-                    value = Some(self.on_array(event, input, errors));
-                    trailing = false;
-                }
-                EventKind::Scalar => {
-                    value = Some(self.on_scalar(event, errors));
-                    trailing = false;
-                }
                 EventKind::ValueSep => {
                     if let Some(v) = value.take() {
                         self.tree.push(array, v);
@@ -472,12 +478,15 @@ impl<'t> Builder<'t> {
                     closed = true;
                     break;
                 }
-                _ => {}
+                _ => {
+                    if let Some(v) = self.nested_value(event, input, errors) {
+                        value = Some(v);
+                        trailing = false;
+                    }
+                }
             }
         }
-        let node = self.tree.node_mut(array);
-        node.span = span32(open.span().append(close));
-        node.trailing_comma = closed && trailing && node.len > 0;
+        self.close(array, open.span().append(close), closed, trailing);
         array
     }
 
@@ -489,12 +498,8 @@ impl<'t> Builder<'t> {
         errors: &mut dyn ErrorSink,
     ) -> Id {
         let table = self.tree.add(Kind::InlineTable, span32(open.span()));
-        let mut close = open.span();
-        let mut closed = false;
-        let mut path = Vec::new();
-        let mut key = None;
-        let mut value = None;
-        let mut trailing = true;
+        let (mut close, mut closed, mut trailing, mut value) = (open.span(), false, true, None);
+        let (mut path, mut key) = (Vec::new(), None);
         while let Some(event) = input.next() {
             close = event.span();
             match event.kind() {
@@ -509,11 +514,6 @@ impl<'t> Builder<'t> {
                     key = self.on_key(event, input, &mut path, errors);
                     trailing = false;
                 }
-                EventKind::InlineTableOpen => {
-                    value = Some(self.on_inline_table(event, input, errors));
-                }
-                EventKind::ArrayOpen => value = Some(self.on_array(event, input, errors)),
-                EventKind::Scalar => value = Some(self.on_scalar(event, errors)),
                 EventKind::ValueSep => {
                     self.finish_inline_value(table, &path, key.take(), value.take(), errors);
                     trailing = true;
@@ -523,12 +523,14 @@ impl<'t> Builder<'t> {
                     closed = true;
                     break;
                 }
-                _ => {}
+                _ => {
+                    if let Some(v) = self.nested_value(event, input, errors) {
+                        value = Some(v);
+                    }
+                }
             }
         }
-        let node = self.tree.node_mut(table);
-        node.span = span32(open.span().append(close));
-        node.trailing_comma = closed && trailing && node.len > 0;
+        self.close(table, open.span().append(close), closed, trailing);
         table
     }
 
@@ -548,17 +550,9 @@ impl<'t> Builder<'t> {
             return;
         };
         if self.tree.node(parent).dotted == path.is_empty() {
-            errors
-                .report_error(ParseError::new("duplicate key").with_unexpected(to_span(key.span)));
-        } else if let Some(existing) = self.tree.get(parent, self.key_str(key)) {
-            let old = to_span(self.tree.node(existing).key_span);
-            errors.report_error(
-                ParseError::new("duplicate key")
-                    .with_unexpected(to_span(key.span))
-                    .with_context(old),
-            );
+            errors.report_error(duplicate_key(key, None));
         } else {
-            self.tree.insert(parent, key, value);
+            self.insert_new(parent, key, value, errors);
         }
     }
 
@@ -592,9 +586,7 @@ impl<'t> Builder<'t> {
                         return None;
                     }
                     if !node.implicit {
-                        errors.report_error(
-                            ParseError::new("duplicate key").with_unexpected(to_span(key.span)),
-                        );
+                        errors.report_error(duplicate_key(key, None));
                         return None;
                     }
                     child
@@ -611,19 +603,20 @@ impl<'t> Builder<'t> {
             return;
         };
         if dotted && !self.tree.node(parent).implicit {
-            errors
-                .report_error(ParseError::new("duplicate key").with_unexpected(to_span(key.span)));
+            errors.report_error(duplicate_key(key, None));
             return;
         }
-        if let Some(existing) = self.tree.get(parent, self.key_str(key)) {
-            let old = to_span(self.tree.node(existing).key_span);
-            errors.report_error(
-                ParseError::new("duplicate key")
-                    .with_unexpected(to_span(key.span))
-                    .with_context(old),
-            );
-        } else {
-            self.tree.insert(parent, key, value);
+        self.insert_new(parent, key, value, errors);
+    }
+
+    /// Adds a key/value to `table`, or reports the key as a duplicate.
+    fn insert_new(&mut self, table: Id, key: Key, value: Id, errors: &mut dyn ErrorSink) {
+        match self.tree.get(table, self.key_str(key)) {
+            Some(existing) => {
+                let old = self.tree.node(existing).key_span;
+                errors.report_error(duplicate_key(key, Some(old)));
+            }
+            None => self.tree.insert(table, key, value),
         }
     }
 
@@ -652,12 +645,8 @@ impl<'t> Builder<'t> {
                 }
             };
             if self.tree.node(array).kind != Kind::ArrayOfTables {
-                let old = to_span(self.tree.node(array).span);
-                errors.report_error(
-                    ParseError::new("duplicate key")
-                        .with_unexpected(to_span(key.span))
-                        .with_context(old),
-                );
+                let old = self.tree.node(array).span;
+                errors.report_error(duplicate_key(key, Some(old)));
                 return;
             }
             self.tree.push(array, table);
@@ -687,12 +676,7 @@ impl<'t> Builder<'t> {
             if node.kind == Kind::Table && node.implicit && !node.dotted {
                 table = Some(existing);
             } else {
-                let old = to_span(node.key_span);
-                errors.report_error(
-                    ParseError::new("duplicate key")
-                        .with_unexpected(to_span(key.span))
-                        .with_context(old),
-                );
+                errors.report_error(duplicate_key(key, Some(node.key_span)));
                 if node.kind == Kind::Table {
                     table = Some(existing);
                 }
@@ -735,9 +719,7 @@ impl<'t> Builder<'t> {
                             node.dotted = true;
                         }
                         if dotted && !node.implicit {
-                            errors.report_error(
-                                ParseError::new("duplicate key").with_unexpected(to_span(key.span)),
-                            );
+                            errors.report_error(duplicate_key(key, None));
                             return None;
                         }
                         child
@@ -774,6 +756,16 @@ fn type_name(kind: Kind) -> &'static str {
         Kind::InlineTable => "inline table",
         Kind::Table => "table",
         Kind::ArrayOfTables => "array of tables",
+    }
+}
+
+/// toml_edit's "duplicate key" at `key`, with the earlier definition (`old`) as context when
+/// toml_edit gives one.
+fn duplicate_key(key: Key, old: Option<(u32, u32)>) -> ParseError {
+    let error = ParseError::new("duplicate key").with_unexpected(to_span(key.span));
+    match old {
+        Some(old) => error.with_context(to_span(old)),
+        None => error,
     }
 }
 
