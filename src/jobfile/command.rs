@@ -4,8 +4,9 @@
 
 use toml_edit::{Array, Value};
 
+use super::tree::Item;
 use super::trigger::Owner;
-use super::value::{Checker, Entry, value_kind};
+use super::value::{Checker, Entry, Field};
 use crate::job::Command;
 
 impl Checker<'_> {
@@ -38,7 +39,8 @@ impl Checker<'_> {
         } else {
             ""
         };
-        match (e.item.as_str(), e.item.as_array(), shell) {
+        let array = e.item.is_array().then_some(e.item);
+        match (e.item.as_str(), array, shell) {
             (Some(script), _, true) if script.trim().is_empty() => self.error(
                 e.span.clone(),
                 &e.field,
@@ -64,7 +66,7 @@ impl Checker<'_> {
                 self.error(e.span.clone(), &e.field, message, Some(help));
             }
             (_, Some(array), true) => {
-                let joined: Vec<&str> = array.iter().filter_map(|v| v.as_str()).collect();
+                let joined: Vec<&str> = array.elements().filter_map(Item::as_str).collect();
                 let joined = Value::from(joined.join(" "));
                 let remove = if inherited {
                     "set shell = false in this job"
@@ -95,8 +97,8 @@ impl Checker<'_> {
         None
     }
 
-    fn argv(&mut self, e: &Entry<'_>, array: &Array) -> Option<Command> {
-        if array.is_empty() {
+    fn argv(&mut self, e: &Entry<'_>, array: Item<'_>) -> Option<Command> {
+        if array.len() == 0 {
             let help = Some(
                 "write the program and its arguments, like [\"./report.sh\", \"--daily\"]"
                     .to_owned(),
@@ -110,17 +112,19 @@ impl Checker<'_> {
             return None;
         }
         let mut words = Vec::with_capacity(array.len());
-        for (i, value) in array.iter().enumerate() {
-            let span = value.span().unwrap_or_else(|| e.span.clone());
-            let field = format!("{}[{i}]", e.field);
+        for (i, value) in array.elements().enumerate() {
+            let span = value.span();
+            let field = Field::Index(&e.field, i);
             match value.as_str() {
                 Some("") if i == 0 => {
                     self.error(span, &field, "the program name is empty".into(), None)
                 }
                 Some(word) => words.push(word.to_owned()),
                 None => {
-                    let help = Some(format!("quote it: \"{}\"", value.to_string().trim()));
-                    let message = format!("expected a string, found {}", value_kind(value));
+                    let help = value
+                        .to_value()
+                        .map(|v| format!("quote it: \"{}\"", v.to_string().trim()));
+                    let message = format!("expected a string, found {}", value.kind());
                     self.error(span, &field, message, help);
                 }
             }

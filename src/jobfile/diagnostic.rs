@@ -11,6 +11,7 @@
 //!
 //! This file owns the layout only; the messages are written where the problems are found.
 
+use std::cell::OnceCell;
 use std::fmt;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
@@ -48,20 +49,26 @@ impl std::error::Error for Diagnostics {}
 pub(super) struct SourceFile<'a> {
     path: &'a Path,
     text: &'a str,
-    /// Byte offset at which each line starts.
-    line_starts: Vec<usize>,
+    /// Byte offset at which each line starts; worked out at the first diagnostic, so that a
+    /// valid file (the usual case) never pays for it.
+    line_starts: OnceCell<Vec<usize>>,
 }
 
 impl<'a> SourceFile<'a> {
     pub(super) fn new(path: &'a Path, text: &'a str) -> SourceFile<'a> {
-        let line_starts = std::iter::once(0)
-            .chain(text.match_indices('\n').map(|(i, _)| i + 1))
-            .collect();
         SourceFile {
             path,
             text,
-            line_starts,
+            line_starts: OnceCell::new(),
         }
+    }
+
+    fn line_starts(&self) -> &[usize] {
+        self.line_starts.get_or_init(|| {
+            std::iter::once(0)
+                .chain(self.text.match_indices('\n').map(|(i, _)| i + 1))
+                .collect()
+        })
     }
 
     pub(super) fn text(&self) -> &'a str {
@@ -78,10 +85,10 @@ impl<'a> SourceFile<'a> {
     ) -> Diagnostic {
         let start = floor_char_boundary(self.text, span.start.min(self.text.len()));
         let end = floor_char_boundary(self.text, span.end.clamp(start, self.text.len()));
-        let index = self.line_starts.partition_point(|&s| s <= start) - 1;
-        let line_start = self.line_starts[index];
-        let line_end = self
-            .line_starts
+        let line_starts = self.line_starts();
+        let index = line_starts.partition_point(|&s| s <= start) - 1;
+        let line_start = line_starts[index];
+        let line_end = line_starts
             .get(index + 1)
             .map_or(self.text.len(), |next| next - 1);
         let source_line = self.text[line_start..line_end].trim_end_matches('\r');

@@ -1,9 +1,10 @@
 //! The jobfile, jobrun's job store as the user writes it: a TOML file of `[defaults]`,
 //! `[executors.NAME]` and `[jobs.NAME]` tables.
 //!
-//! - loading turns it into typed [`Job`]s and [`Executor`]s, or into [`Diagnostics`]: every
-//!   problem of the file at once, each at its line and column (`validate.rs`, `trigger.rs`,
-//!   `command.rs`, `value.rs`; rendered by `diagnostic.rs`);
+//! - loading reads it into a lean spanned tree (`tree.rs`) and turns that into typed [`Job`]s
+//!   and [`Executor`]s, or into [`Diagnostics`]: every problem of the file at once, each at its
+//!   line and column (`validate.rs`, `trigger.rs`, `command.rs`, `value.rs`; rendered by
+//!   `diagnostic.rs`);
 //! - editing (`jobrun add` / `remove` / `pause` / `resume`) changes only the bytes it must
 //!   (`edit.rs`, `new_job.rs`, `removal.rs`, `pause.rs`).
 //!
@@ -16,6 +17,7 @@ mod edit;
 mod new_job;
 mod pause;
 mod removal;
+mod tree;
 mod trigger;
 mod validate;
 mod value;
@@ -28,6 +30,8 @@ use std::path::{Path, PathBuf};
 
 use chrono_tz::Tz;
 use toml_edit::Document;
+
+use tree::Tree;
 
 pub use diagnostic::{Diagnostic, Diagnostics};
 pub use edit::{EditError, add_job, remove_jobs};
@@ -84,31 +88,42 @@ pub fn load(path: &Path, local_tz: Tz) -> Result<Jobfile, JobfileError> {
 
 /// Validates jobfile text; `path` is only used in messages and to resolve relative `workdir`s.
 pub fn parse(path: &Path, text: &str, local_tz: Tz) -> Result<Jobfile, Diagnostics> {
-    parse_document(path, text, local_tz).map(|(jobfile, _)| jobfile)
-}
-
-/// [`parse`], also returning the spanned TOML tree for edits.
-fn parse_document<'t>(
-    path: &Path,
-    text: &'t str,
-    local_tz: Tz,
-) -> Result<(Jobfile, Document<&'t str>), Diagnostics> {
     let source = diagnostic::SourceFile::new(path, text);
     let invalid = |errors| Diagnostics {
         path: path.into(),
         errors,
     };
-    let doc =
-        Document::parse(text).map_err(|e| invalid(vec![validate::syntax_error(&source, &e)]))?;
-    let (executors, jobs) = validate::validate(&source, &doc, path, local_tz).map_err(invalid)?;
-    Ok((
-        Jobfile {
-            path: path.into(),
-            executors,
-            jobs,
-        },
-        doc,
-    ))
+    if u32::try_from(text.len()).is_err() {
+        let message = "the jobfile is larger than 4 GiB".to_owned();
+        return Err(invalid(vec![source.diagnostic(0..0, "", message, None)]));
+    }
+    let tree = Tree::parse(text).map_err(|(span, message)| {
+        invalid(vec![validate::syntax_error(&source, span, &message)])
+    })?;
+    let (executors, jobs) = validate::validate(&source, &tree, path, local_tz).map_err(invalid)?;
+    Ok(Jobfile {
+        path: path.into(),
+        executors,
+        jobs,
+    })
+}
+
+/// [`parse`], also returning toml_edit's spanned document for edits.
+fn parse_document<'t>(
+    path: &Path,
+    text: &'t str,
+    local_tz: Tz,
+) -> Result<(Jobfile, Document<&'t str>), Diagnostics> {
+    let jobfile = parse(path, text, local_tz)?;
+    let doc = Document::parse(text).map_err(|e| Diagnostics {
+        path: path.into(),
+        errors: vec![validate::syntax_error(
+            &diagnostic::SourceFile::new(path, text),
+            e.span(),
+            e.message(),
+        )],
+    })?;
+    Ok((jobfile, doc))
 }
 
 /// The file's text, `None` when it does not exist. Bytes that are not UTF-8 are a diagnostic

@@ -2,14 +2,14 @@
 //! hold parts that are triggers themselves (and nest). Every part reads wall-clock times in the
 //! job's zone, and every `every` is anchored at the job's `start`.
 
+use std::fmt;
 use std::ops::Range;
 
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
-use toml_edit::{Item, TableLike, Value};
 
-use super::value::{Checker, Entry, entries, value_kind};
-use crate::trigger::{At, CronExpr, CronTrigger, Every, Trigger};
+use super::value::{Checker, Entry, Field, entries};
+use crate::trigger::{At, CronTrigger, Every, Trigger};
 
 pub(super) const TRIGGER_KEYS: [&str; 5] = ["cron", "every", "at", "all", "any"];
 
@@ -21,22 +21,39 @@ pub(super) struct TriggerContext {
 
 /// The table a trigger key sits in: a job, or a part of `all`/`any`.
 pub(super) struct Owner<'a> {
-    /// How messages name it: `job "report"`, `this part`.
-    pub(super) name: String,
+    pub(super) name: OwnerName<'a>,
     pub(super) span: Range<usize>,
-    pub(super) field: &'a str,
+    pub(super) field: &'a Field<'a>,
+}
+
+/// How messages name an [`Owner`]: `job "report"`, `this part`.
+#[derive(Clone, Copy)]
+pub(super) enum OwnerName<'a> {
+    Job(&'a str),
+    Part,
+}
+
+impl fmt::Display for OwnerName<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            OwnerName::Job(name) => write!(f, "job {name:?}"),
+            OwnerName::Part => f.write_str("this part"),
+        }
+    }
 }
 
 impl Checker<'_> {
-    /// The trigger of a table whose trigger keys are `keys` (in file order): the first one, with
-    /// an error at each further one and at the table when there is none.
+    /// The trigger of a table whose trigger keys are `first` and then `rest` (in file order):
+    /// the first one, with an error at each further one and at the table when there is none.
+    /// (`rest` is apart so that the usual single trigger costs no allocation.)
     pub(super) fn one_trigger(
         &mut self,
-        keys: &[Entry<'_>],
+        first: Option<&Entry<'_>>,
+        rest: &[Entry<'_>],
         owner: &Owner<'_>,
         ctx: &TriggerContext,
     ) -> Option<Trigger> {
-        let Some((first, rest)) = keys.split_first() else {
+        let Some(first) = first else {
             self.error(
                 owner.span.clone(),
                 owner.field,
@@ -84,8 +101,8 @@ impl Checker<'_> {
 
     fn cron(&mut self, entry: &Entry<'_>, tz: Tz) -> Option<Trigger> {
         let text = self.string(entry, "a string like \"0 3 * * *\"")?;
-        match CronExpr::parse(text) {
-            Ok(expr) => Some(Trigger::Cron(CronTrigger::new(expr, tz))),
+        match self.cron_expr(text) {
+            Ok(expr) => Some(Trigger::Cron(CronTrigger::shared(expr, tz))),
             Err(e) => {
                 let span = token_span(self.source.text(), &entry.span, text, &e.span);
                 self.error(span, &entry.field, e.message, None);
@@ -96,37 +113,15 @@ impl Checker<'_> {
 
     /// The parts of `all`/`any`: an array of inline tables, or `[[jobs.x.all]]` tables.
     fn parts(&mut self, entry: &Entry<'_>, ctx: &TriggerContext) -> Option<Vec<Trigger>> {
-        let elements: Vec<(Range<usize>, Option<&dyn TableLike>, &str)> = match entry.item {
-            Item::Value(Value::Array(array)) => array
-                .iter()
-                .map(|v| {
-                    (
-                        v.span().unwrap_or_else(|| entry.span.clone()),
-                        v.as_inline_table().map(|t| t as &dyn TableLike),
-                        value_kind(v),
-                    )
-                })
-                .collect(),
-            Item::ArrayOfTables(tables) => tables
-                .iter()
-                .map(|t| {
-                    (
-                        t.span().unwrap_or_else(|| entry.span.clone()),
-                        Some(t as &dyn TableLike),
-                        "a table",
-                    )
-                })
-                .collect(),
-            _ => {
-                self.wrong_type(
-                    entry,
-                    "an array of triggers like [{ cron = \"0 9 * * *\" }, { every = \"1h\" }]",
-                    None,
-                );
-                return None;
-            }
-        };
-        if elements.is_empty() {
+        if !entry.item.is_array() && !entry.item.is_array_of_tables() {
+            self.wrong_type(
+                entry,
+                "an array of triggers like [{ cron = \"0 9 * * *\" }, { every = \"1h\" }]",
+                None,
+            );
+            return None;
+        }
+        if entry.item.len() == 0 {
             let example = format!(
                 "{} = [{{ cron = \"*/10 * * * *\" }}, {{ cron = \"* 8-11 * * MON-FRI\" }}]",
                 entry.key
@@ -139,11 +134,13 @@ impl Checker<'_> {
             );
             return None;
         }
-        let mut parts = Vec::with_capacity(elements.len());
+        let mut parts = Vec::with_capacity(entry.item.len());
         let mut ok = true;
-        for (i, (span, table, kind)) in elements.into_iter().enumerate() {
-            let field = format!("{}[{i}]", entry.field);
-            let Some(table) = table else {
+        for (i, element) in entry.item.elements().enumerate() {
+            let field = Field::Index(&entry.field, i);
+            let span = element.span();
+            if !element.is_table() {
+                let kind = element.kind();
                 let raw = self
                     .source
                     .text()
@@ -160,9 +157,9 @@ impl Checker<'_> {
                 );
                 ok = false;
                 continue;
-            };
+            }
             let mut keys = Vec::new();
-            for key in entries(table, &field, &span) {
+            for key in entries(element, &field) {
                 if TRIGGER_KEYS.contains(&key.key) {
                     keys.push(key);
                 } else {
@@ -180,11 +177,15 @@ impl Checker<'_> {
                 }
             }
             let owner = Owner {
-                name: "this part".to_owned(),
+                name: OwnerName::Part,
                 span,
                 field: &field,
             };
-            match self.one_trigger(&keys, &owner, ctx) {
+            let (first, rest) = match keys.split_first() {
+                Some((first, rest)) => (Some(first), rest),
+                None => (None, &[][..]),
+            };
+            match self.one_trigger(first, rest, &owner, ctx) {
                 Some(part) => parts.push(part),
                 None => ok = false,
             }

@@ -6,14 +6,15 @@
 //! a default; `shell` in `[defaults]` is inherited like any other option.
 
 use std::collections::BTreeMap;
+use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 use chrono_tz::Tz;
-use toml_edit::{Document, TomlError};
 
 use super::diagnostic::{Diagnostic, SourceFile};
-use super::trigger::{Owner, TRIGGER_KEYS, TriggerContext};
-use super::value::{Checker, Entry, entries};
+use super::tree::Tree;
+use super::trigger::{Owner, OwnerName, TRIGGER_KEYS, TriggerContext};
+use super::value::{Checker, Entry, Field, entries};
 use super::{is_job_name, suggested_job_name};
 use crate::duration::Duration;
 use crate::error::did_you_mean;
@@ -78,7 +79,7 @@ struct Options {
 /// Checks the whole file; every problem is returned, in file order.
 pub(super) fn validate(
     source: &SourceFile<'_>,
-    doc: &Document<&str>,
+    tree: &Tree<'_>,
     path: &Path,
     local_tz: Tz,
 ) -> Result<(Vec<Executor>, Vec<Job>), Vec<Diagnostic>> {
@@ -89,7 +90,7 @@ pub(super) fn validate(
         local_tz,
     };
     let (mut defaults_entry, mut executors_entry, mut jobs_entry) = (None, None, None);
-    for entry in entries(doc.as_table(), "", &(0..0)) {
+    for entry in entries(tree.root(), &Field::Root) {
         match entry.key {
             "defaults" => defaults_entry = Some(entry),
             "executors" => executors_entry = Some(entry),
@@ -117,11 +118,16 @@ pub(super) fn validate(
     Err(errors)
 }
 
-pub(super) fn syntax_error(source: &SourceFile<'_>, e: &TomlError) -> Diagnostic {
+/// A TOML syntax error: toml_edit's message at toml_edit's span.
+pub(super) fn syntax_error(
+    source: &SourceFile<'_>,
+    span: Option<Range<usize>>,
+    message: &str,
+) -> Diagnostic {
     source.diagnostic(
-        e.span().unwrap_or(0..0),
+        span.unwrap_or(0..0),
         "",
-        format!("invalid TOML: {}", e.message()),
+        format!("invalid TOML: {message}"),
         None,
     )
 }
@@ -140,10 +146,11 @@ impl Validator<'_> {
                 "options for every job go under [defaults]: [defaults] {} = ...",
                 entry.key
             ))
-        } else if entry.item.as_table_like().is_some_and(|t| {
-            t.iter()
-                .any(|(k, _)| TRIGGER_KEYS.contains(&k) || k == "command")
-        }) {
+        } else if entry
+            .item
+            .entries()
+            .any(|kv| TRIGGER_KEYS.contains(&kv.key) || kv.key == "command")
+        {
             Some(format!(
                 "jobs are tables under jobs: write [jobs.{}]",
                 entry.key
@@ -156,11 +163,11 @@ impl Validator<'_> {
 
     fn defaults(&mut self, entry: &Entry<'_>) -> Options {
         let mut options = Options::default();
-        let Some(table) = entry.item.as_table_like() else {
+        if !entry.item.is_table() {
             self.c.wrong_type(entry, "a table like [defaults]", None);
             return options;
-        };
-        for e in entries(table, &entry.field, &entry.span) {
+        }
+        for e in entries(entry.item, &entry.field) {
             if !self.option(&e, &mut options) {
                 let help = JOB_KEYS
                     .contains(&e.key)
@@ -224,20 +231,17 @@ impl Validator<'_> {
         let mut pools = Vec::new();
         let mut names = Vec::new();
         if let Some(entry) = entry {
-            match entry.item.as_table_like() {
-                None => self
-                    .c
-                    .wrong_type(entry, "a table like [executors.heavy]", None),
-                Some(table) => {
-                    for e in entries(table, &entry.field, &entry.span) {
-                        names.push(e.key.to_owned());
-                        if let Some(workers) = self.executor(&e) {
-                            pools.push(Executor {
-                                name: e.key.to_owned(),
-                                workers,
-                            });
-                        }
-                    }
+            if !entry.item.is_table() {
+                self.c
+                    .wrong_type(entry, "a table like [executors.heavy]", None);
+            }
+            for e in entries(entry.item, &entry.field) {
+                names.push(e.key.to_owned());
+                if let Some(workers) = self.executor(&e) {
+                    pools.push(Executor {
+                        name: e.key.to_owned(),
+                        workers,
+                    });
                 }
             }
         }
@@ -255,14 +259,14 @@ impl Validator<'_> {
     }
 
     fn executor(&mut self, entry: &Entry<'_>) -> Option<u32> {
-        let Some(table) = entry.item.as_table_like() else {
+        if !entry.item.is_table() {
             let expected = format!("a table like [executors.{}] with workers = 4", entry.key);
             self.c.wrong_type(entry, &expected, None);
             return None;
-        };
+        }
         let mut workers = None;
         let mut seen = false;
-        for e in entries(table, &entry.field, &entry.span) {
+        for e in entries(entry.item, &entry.field) {
             if e.key == "workers" {
                 seen = true;
                 workers = self.c.count(&e, 4);
@@ -285,13 +289,7 @@ impl Validator<'_> {
         if pools.contains(&name) {
             return;
         }
-        let Some(table) = owner.item.as_table_like() else {
-            return;
-        };
-        let Some(e) = entries(table, &owner.field, &owner.span)
-            .into_iter()
-            .find(|e| e.key == "executor")
-        else {
+        let Some(e) = entries(owner.item, &owner.field).find(|e| e.key == "executor") else {
             return;
         };
         let help = match did_you_mean(name, pools.iter().copied()) {
@@ -310,15 +308,17 @@ impl Validator<'_> {
     }
 
     fn jobs(&mut self, entry: &Entry<'_>, defaults: &Options, pools: &[&str]) -> Vec<Job> {
-        let Some(table) = entry.item.as_table_like() else {
+        if !entry.item.is_table() {
             self.c
                 .wrong_type(entry, "a table of jobs like [jobs.report]", None);
             return Vec::new();
-        };
-        entries(table, &entry.field, &entry.span)
-            .iter()
-            .filter_map(|e| self.job(e, defaults, pools))
-            .collect()
+        }
+        // Exactly as many as the file has: the planner keeps these for good.
+        let mut jobs = Vec::with_capacity(entry.item.len());
+        for e in entries(entry.item, &entry.field) {
+            jobs.extend(self.job(&e, defaults, pools));
+        }
+        jobs
     }
 
     fn job(&mut self, entry: &Entry<'_>, defaults: &Options, pools: &[&str]) -> Option<Job> {
@@ -335,23 +335,24 @@ impl Validator<'_> {
                 )),
             );
         }
-        let Some(table) = entry.item.as_table_like() else {
+        if !entry.item.is_table() {
             let expected = format!(
                 "a table like [jobs.{}] with a trigger and a command",
                 suggested_job_name(name)
             );
             self.c.wrong_type(entry, &expected, None);
             return None;
-        };
+        }
         let mut options = Options::default();
-        let (mut triggers, mut command, mut start, mut end, mut paused) =
-            (Vec::new(), None, None, None, Some(false));
-        for e in entries(table, &entry.field, &entry.span) {
+        let (mut trigger, mut more_triggers, mut command, mut start, mut end, mut paused) =
+            (None, Vec::new(), None, None, None, Some(false));
+        for e in entries(entry.item, &entry.field) {
             if self.option(&e, &mut options) {
                 continue;
             }
             match e.key {
-                key if TRIGGER_KEYS.contains(&key) => triggers.push(e),
+                key if TRIGGER_KEYS.contains(&key) && trigger.is_none() => trigger = Some(e),
+                key if TRIGGER_KEYS.contains(&key) => more_triggers.push(e),
                 "command" => command = Some(e),
                 "start" => start = Some(e),
                 "end" => end = Some(e),
@@ -382,12 +383,13 @@ impl Validator<'_> {
             self.c.error(end.span.clone(), &end.field, message, None);
         }
         let owner = Owner {
-            name: format!("job {name:?}"),
+            name: OwnerName::Job(name),
             span: entry.span.clone(),
             field: &entry.field,
         };
         let trigger = self.c.one_trigger(
-            &triggers,
+            trigger.as_ref(),
+            &more_triggers,
             &owner,
             &TriggerContext {
                 tz,

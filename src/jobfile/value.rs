@@ -1,99 +1,88 @@
 //! Typed reads out of the spanned TOML tree. Every read that fails records a diagnostic at the
 //! value and returns `None`, so validation goes on and `jobrun check` reports every error at once.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::fmt;
 use std::ops::Range;
+use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, TimeDelta, Utc};
 use chrono_tz::Tz;
-use toml_edit::{Item, TableLike, Value};
 
 use super::diagnostic::{Diagnostic, SourceFile};
+use super::tree::Item;
 use crate::duration::Duration;
 use crate::error::did_you_mean;
-use crate::trigger::At;
+use crate::trigger::{At, CronExpr};
 
-/// A key of a table, with where it is and what it is called in messages.
-pub(super) struct Entry<'t> {
-    pub(super) key: &'t str,
-    pub(super) key_span: Range<usize>,
-    pub(super) item: &'t Item,
-    /// The value's span (for a `[table]`, its header).
-    pub(super) span: Range<usize>,
-    /// Dotted path like `jobs.report.cron`.
-    pub(super) field: String,
+/// Where a value is, as messages name it: `jobs.report.all[1].every`. Only a diagnostic spells
+/// it out, so the 10,000 keys of a valid jobfile cost no string each.
+#[derive(Clone, Copy)]
+pub(super) enum Field<'a> {
+    Root,
+    Key(&'a Field<'a>, &'a str),
+    Index(&'a Field<'a>, usize),
 }
 
-/// The entries of a table in file order.
-pub(super) fn entries<'t>(
-    table: &'t dyn TableLike,
-    parent: &str,
-    fallback: &Range<usize>,
-) -> Vec<Entry<'t>> {
-    table
-        .iter()
-        .filter_map(|(key, _)| table.get_key_value(key))
-        .map(|(key, item)| {
-            let key_span = key.span().unwrap_or_else(|| fallback.clone());
-            Entry {
-                key: key.get(),
-                span: item.span().unwrap_or_else(|| key_span.clone()),
-                key_span,
-                item,
-                field: child_field(parent, key.get()),
+impl fmt::Display for Field<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Field::Root => Ok(()),
+            Field::Key(Field::Root, key) => write_key(f, key),
+            Field::Key(parent, key) => {
+                write!(f, "{parent}.")?;
+                write_key(f, key)
             }
-        })
-        .collect()
+            Field::Index(parent, i) => write!(f, "{parent}[{i}]"),
+        }
+    }
 }
 
-/// `parent.key`, quoting keys that are not bare TOML keys.
-pub(super) fn child_field(parent: &str, key: &str) -> String {
+/// A key as written in a dotted path: bare when TOML allows it, else quoted.
+fn write_key(f: &mut fmt::Formatter<'_>, key: &str) -> fmt::Result {
     let bare = !key.is_empty()
         && key
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
-    let key = if bare {
-        key.to_owned()
+    if bare {
+        f.write_str(key)
     } else {
-        format!("{key:?}")
-    };
-    if parent.is_empty() {
-        key
-    } else {
-        format!("{parent}.{key}")
+        write!(f, "{key:?}")
     }
 }
 
-/// What a value is, for "expected …, found …" messages.
-pub(super) fn kind(item: &Item) -> &'static str {
-    match item {
-        Item::None => "nothing",
-        Item::Value(value) => value_kind(value),
-        Item::Table(_) => "a table",
-        Item::ArrayOfTables(_) => "an array of tables",
-    }
+/// A key of a table, with where it is and what it is called in messages.
+pub(super) struct Entry<'a> {
+    pub(super) key: &'a str,
+    pub(super) key_span: Range<usize>,
+    pub(super) item: Item<'a>,
+    /// The value's span (for a `[table]`, its header).
+    pub(super) span: Range<usize>,
+    /// Dotted path like `jobs.report.cron`.
+    pub(super) field: Field<'a>,
 }
 
-pub(super) fn value_kind(value: &Value) -> &'static str {
-    match value {
-        Value::String(_) => "a string",
-        Value::Integer(_) => "an integer",
-        Value::Float(_) => "a float",
-        Value::Boolean(_) => "a boolean",
-        Value::Datetime(dt) => match (dt.value().date, dt.value().time) {
-            (Some(_), Some(_)) => "a date-time",
-            (Some(_), None) => "a date",
-            _ => "a time",
-        },
-        Value::Array(_) => "an array",
-        Value::InlineTable(_) => "a table",
-    }
+/// The entries of a table in file order (none when `table` is not a table).
+pub(super) fn entries<'a>(
+    table: Item<'a>,
+    parent: &'a Field<'a>,
+) -> impl Iterator<Item = Entry<'a>> + use<'a> {
+    table.entries().map(move |kv| Entry {
+        key: kv.key,
+        key_span: kv.key_span,
+        item: kv.item,
+        span: kv.item.span(),
+        field: Field::Key(parent, kv.key),
+    })
 }
 
 /// Collects diagnostics for one file.
 pub(super) struct Checker<'a> {
     pub(super) source: &'a SourceFile<'a>,
     pub(super) errors: Vec<Diagnostic>,
+    /// Parsed cron expressions by their text: jobfiles repeat a few schedules over many jobs,
+    /// which then share one parse (and its memory).
+    crons: HashMap<Box<str>, Arc<CronExpr>>,
 }
 
 impl<'a> Checker<'a> {
@@ -101,18 +90,20 @@ impl<'a> Checker<'a> {
         Checker {
             source,
             errors: Vec::new(),
+            crons: HashMap::new(),
         }
     }
 
     pub(super) fn error(
         &mut self,
         span: Range<usize>,
-        field: &str,
+        field: &Field<'_>,
         message: String,
         help: Option<String>,
     ) {
+        let field = field.to_string();
         self.errors
-            .push(self.source.diagnostic(span, field, message, help));
+            .push(self.source.diagnostic(span, &field, message, help));
     }
 
     /// "expected {expected}, found {kind}".
@@ -120,7 +111,7 @@ impl<'a> Checker<'a> {
         self.error(
             entry.span.clone(),
             &entry.field,
-            format!("expected {expected}, found {}", kind(entry.item)),
+            format!("expected {expected}, found {}", entry.item.kind()),
             help,
         );
     }
@@ -235,22 +226,35 @@ impl<'a> Checker<'a> {
         }
     }
 
+    /// `text` as a cron expression, parsed once however many jobs use it.
+    pub(super) fn cron_expr(
+        &mut self,
+        text: &str,
+    ) -> Result<Arc<CronExpr>, crate::trigger::cron::CronError> {
+        if let Some(expr) = self.crons.get(text) {
+            return Ok(Arc::clone(expr));
+        }
+        let expr = Arc::new(CronExpr::parse(text)?);
+        self.crons.insert(text.into(), Arc::clone(&expr));
+        Ok(expr)
+    }
+
     /// A TOML date-time or a string: with an offset it is that instant, without one it is wall
     /// time in `tz` (a time the zone skips is an error, as for `at`).
     pub(super) fn instant(&mut self, entry: &Entry<'_>, tz: Tz) -> Option<DateTime<Utc>> {
-        let result = match entry.item.as_value() {
-            Some(Value::String(s)) => At::parse(s.value(), tz)
+        let result = if let Some(s) = entry.item.as_str() {
+            At::parse(s, tz)
                 .map(|at| at.instant())
-                .map_err(|e| e.to_string()),
-            Some(Value::Datetime(dt)) => toml_instant(dt.value(), tz),
-            _ => {
-                self.wrong_type(
-                    entry,
-                    "a date-time like 2026-12-24T18:00:00 or 2026-12-24T18:00:00+01:00",
-                    None,
-                );
-                return None;
-            }
+                .map_err(|e| e.to_string())
+        } else if let Some(dt) = entry.item.as_datetime() {
+            toml_instant(dt, tz)
+        } else {
+            self.wrong_type(
+                entry,
+                "a date-time like 2026-12-24T18:00:00 or 2026-12-24T18:00:00+01:00",
+                None,
+            );
+            return None;
         };
         result
             .map_err(|message| self.error(entry.span.clone(), &entry.field, message, None))
@@ -259,13 +263,13 @@ impl<'a> Checker<'a> {
 
     /// `env`: a table of string values whose keys are valid variable names.
     pub(super) fn env(&mut self, entry: &Entry<'_>) -> Option<BTreeMap<String, String>> {
-        let Some(table) = entry.item.as_table_like() else {
+        if !entry.item.is_table() {
             self.wrong_type(entry, "a table like { NAME = \"value\" }", None);
             return None;
-        };
+        }
         let mut env = BTreeMap::new();
         let mut ok = true;
-        for var in entries(table, &entry.field, &entry.span) {
+        for var in entries(entry.item, &entry.field) {
             if !is_env_name(var.key) {
                 ok = false;
                 self.error(
@@ -283,16 +287,11 @@ impl<'a> Checker<'a> {
                 }
                 None => {
                     ok = false;
-                    let help = match var.item.as_value() {
-                        Some(v @ (Value::Integer(_) | Value::Float(_) | Value::Boolean(_))) => {
-                            Some(format!(
-                                "quote it: {} = \"{}\"",
-                                var.key,
-                                v.to_string().trim()
-                            ))
-                        }
-                        _ => None,
-                    };
+                    let help = var
+                        .item
+                        .to_value()
+                        .filter(|_| var.item.is_number_or_boolean())
+                        .map(|v| format!("quote it: {} = \"{}\"", var.key, v.to_string().trim()));
                     self.wrong_type(&var, "a string", help);
                 }
             }
@@ -376,9 +375,16 @@ mod tests {
 
     #[test]
     fn fields_quote_keys_that_are_not_bare() {
-        assert_eq!(child_field("", "jobs"), "jobs");
-        assert_eq!(child_field("jobs", "report-2"), "jobs.report-2");
-        assert_eq!(child_field("jobs", "my job"), "jobs.\"my job\"");
+        let jobs = Field::Key(&Field::Root, "jobs");
+        assert_eq!(jobs.to_string(), "jobs");
+        assert_eq!(Field::Key(&jobs, "report-2").to_string(), "jobs.report-2");
+        let job = Field::Key(&jobs, "my job");
+        assert_eq!(job.to_string(), "jobs.\"my job\"");
+        let part = Field::Index(&Field::Key(&job, "all"), 1);
+        assert_eq!(
+            Field::Key(&part, "every").to_string(),
+            "jobs.\"my job\".all[1].every"
+        );
     }
 
     #[test]

@@ -45,6 +45,7 @@ mod tests;
 
 use std::fmt;
 use std::ops::Range;
+use std::sync::Arc;
 
 use chrono::{DateTime, Timelike, Utc};
 use chrono_tz::Tz;
@@ -117,18 +118,24 @@ impl fmt::Debug for CronExpr {
 /// (July 2100, 2200 and 2300 alike), and a job at 12:00 New York time fires at 17:00 UTC
 /// in those summers, not 16:00; Europe/London stays on +00:00, while southern zones whose
 /// last transition starts summer time stay on it (Australia/Sydney on +11:00).
+///
+/// Sixteen bytes: the expression is shared (the jobfile loader gives every job with the same
+/// text the same one), the zone is the zone itself.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CronTrigger {
-    expr: CronExpr,
-    tz: Tz,
+    expr: Arc<CronExpr>,
     zone: Zone,
 }
 
 impl CronTrigger {
     pub fn new(expr: CronExpr, tz: Tz) -> CronTrigger {
+        CronTrigger::shared(Arc::new(expr), tz)
+    }
+
+    /// A trigger for an expression other triggers may use too.
+    pub fn shared(expr: Arc<CronExpr>, tz: Tz) -> CronTrigger {
         CronTrigger {
             expr,
-            tz,
             zone: Zone::new(tz),
         }
     }
@@ -138,7 +145,7 @@ impl CronTrigger {
     }
 
     pub fn timezone(&self) -> Tz {
-        self.tz
+        self.zone.tz()
     }
 
     /// The first fire instant strictly after `t` (t may have sub-seconds; results are whole
