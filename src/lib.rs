@@ -24,6 +24,7 @@ pub mod output;
 pub mod parallel;
 pub mod plan;
 pub mod scheduler;
+pub mod store;
 pub mod trigger;
 
 use std::ffi::OsString;

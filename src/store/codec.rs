@@ -1,0 +1,331 @@
+//! How a run is laid out in its row, both ways, and the rules a row must follow.
+//!
+//! Each [`Outcome`] variant has a `state` name and its own columns; every other outcome column
+//! is NULL. Reading re-encodes the decoded outcome and compares, so a row with stray values
+//! (written by something other than jobrun, or damaged) is reported, not half-read. `check()`
+//! runs the same rules over every row.
+
+use chrono::{DateTime, Utc};
+use rusqlite::Row;
+
+use super::{MAX_TAIL, Outcome, RunRecord};
+
+/// The columns of `runs`, in the order [`RawRun::from_row`] reads them.
+pub(super) const RUN_COLUMNS: &str = "id, job, scheduled, manual, recorded_at, started, ended, \
+     timed_out, state, pid, exit_code, signal, message, late_by_ms, fires, first_fire, into_fire, \
+     output_tail";
+
+/// Microseconds since the Unix epoch: the store's time format (sub-microsecond digits dropped).
+pub(super) fn micros(t: DateTime<Utc>) -> i64 {
+    t.timestamp_micros()
+}
+
+fn time(us: i64) -> Result<DateTime<Utc>, String> {
+    DateTime::from_timestamp_micros(us).ok_or_else(|| format!("time {us} is out of range"))
+}
+
+/// The last `MAX_TAIL` bytes of `text`, starting at a character boundary.
+pub(super) fn tail(text: &str) -> &str {
+    let mut start = text.len().saturating_sub(MAX_TAIL);
+    while !text.is_char_boundary(start) {
+        start += 1;
+    }
+    &text[start..]
+}
+
+/// The outcome-specific columns of a row.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub(super) struct OutcomeColumns<'a> {
+    pub(super) state: &'static str,
+    pub(super) pid: Option<i64>,
+    pub(super) exit_code: Option<i64>,
+    pub(super) signal: Option<i64>,
+    pub(super) message: Option<&'a str>,
+    pub(super) late_by_ms: Option<i64>,
+    pub(super) fires: Option<i64>,
+    pub(super) first_fire: Option<i64>,
+    pub(super) into_fire: Option<i64>,
+}
+
+impl<'a> OutcomeColumns<'a> {
+    pub(super) fn of(outcome: &'a Outcome) -> Result<Self, String> {
+        let none = OutcomeColumns::default();
+        Ok(match outcome {
+            Outcome::Claimed => OutcomeColumns {
+                state: "claimed",
+                ..none
+            },
+            Outcome::Running { pid } => OutcomeColumns {
+                state: "running",
+                pid: Some(i64::from(*pid)),
+                ..none
+            },
+            Outcome::Exited { code } => OutcomeColumns {
+                state: "exited",
+                exit_code: Some(i64::from(*code)),
+                ..none
+            },
+            Outcome::Signaled { signal } => OutcomeColumns {
+                state: "signaled",
+                signal: Some(i64::from(*signal)),
+                ..none
+            },
+            Outcome::SpawnFailed { error } => OutcomeColumns {
+                state: "spawn_failed",
+                message: Some(error),
+                ..none
+            },
+            Outcome::Interrupted { note } => OutcomeColumns {
+                state: "interrupted",
+                message: Some(note),
+                ..none
+            },
+            Outcome::Missed {
+                late_by_ms,
+                fires,
+                first,
+            } => OutcomeColumns {
+                state: "missed",
+                late_by_ms: Some(*late_by_ms),
+                fires: Some(
+                    i64::try_from(*fires).map_err(|_| format!("{fires} fires is too many"))?,
+                ),
+                first_fire: Some(micros(*first)),
+                ..none
+            },
+            Outcome::Coalesced { into } => OutcomeColumns {
+                state: "coalesced",
+                into_fire: Some(micros(*into)),
+                ..none
+            },
+            Outcome::Skipped { reason } => OutcomeColumns {
+                state: "skipped",
+                message: Some(reason),
+                ..none
+            },
+        })
+    }
+}
+
+/// What is wrong with a missed range, if anything: it stands for at least one fire, and its
+/// oldest fire is its newest (`scheduled`) exactly when it stands for one, else earlier.
+pub(super) fn missed_problem(
+    scheduled: DateTime<Utc>,
+    fires: u64,
+    first: DateTime<Utc>,
+) -> Option<String> {
+    match fires {
+        0 => Some("a missed row stands for at least one fire, not 0".into()),
+        1 if first != scheduled => Some(format!(
+            "a missed row for one fire must have its first fire ({first}) at its scheduled \
+             time ({scheduled})"
+        )),
+        2.. if first >= scheduled => Some(format!(
+            "a missed range's first fire ({first}) must come before its newest ({scheduled})"
+        )),
+        _ => None,
+    }
+}
+
+/// A row as read, before its rules are checked.
+#[derive(Debug)]
+pub(super) struct RawRun {
+    id: i64,
+    job: String,
+    scheduled: i64,
+    manual: bool,
+    recorded_at: i64,
+    started: Option<i64>,
+    ended: Option<i64>,
+    timed_out: bool,
+    state: String,
+    pid: Option<i64>,
+    exit_code: Option<i64>,
+    signal: Option<i64>,
+    message: Option<String>,
+    late_by_ms: Option<i64>,
+    fires: Option<i64>,
+    first_fire: Option<i64>,
+    into_fire: Option<i64>,
+    output_tail: String,
+}
+
+impl RawRun {
+    /// Reads a row selected with [`RUN_COLUMNS`].
+    pub(super) fn from_row(row: &Row<'_>) -> rusqlite::Result<Self> {
+        Ok(RawRun {
+            id: row.get(0)?,
+            job: row.get(1)?,
+            scheduled: row.get(2)?,
+            manual: row.get(3)?,
+            recorded_at: row.get(4)?,
+            started: row.get(5)?,
+            ended: row.get(6)?,
+            timed_out: row.get(7)?,
+            state: row.get(8)?,
+            pid: row.get(9)?,
+            exit_code: row.get(10)?,
+            signal: row.get(11)?,
+            message: row.get(12)?,
+            late_by_ms: row.get(13)?,
+            fires: row.get(14)?,
+            first_fire: row.get(15)?,
+            into_fire: row.get(16)?,
+            output_tail: row.get(17)?,
+        })
+    }
+
+    /// The run this row records, or what makes the row inconsistent.
+    pub(super) fn decode(self) -> Result<RunRecord, String> {
+        let id = self.id;
+        let state = self.state.as_str();
+        let need = |value: Option<i64>, column: &str| {
+            value.ok_or_else(|| format!("run {id} ({state}) has no {column}"))
+        };
+        let int32 = |value: Option<i64>, column: &str| {
+            i32::try_from(need(value, column)?)
+                .map_err(|_| format!("run {id} ({state}) has {column} out of range"))
+        };
+        let text = |value: &Option<String>, column: &str| {
+            value
+                .clone()
+                .ok_or_else(|| format!("run {id} ({state}) has no {column}"))
+        };
+        let outcome = match state {
+            "claimed" => Outcome::Claimed,
+            "running" => Outcome::Running {
+                pid: int32(self.pid, "pid")?,
+            },
+            "exited" => Outcome::Exited {
+                code: int32(self.exit_code, "exit code")?,
+            },
+            "signaled" => Outcome::Signaled {
+                signal: int32(self.signal, "signal")?,
+            },
+            "spawn_failed" => Outcome::SpawnFailed {
+                error: text(&self.message, "error message")?,
+            },
+            "interrupted" => Outcome::Interrupted {
+                note: text(&self.message, "note")?,
+            },
+            "missed" => Outcome::Missed {
+                late_by_ms: need(self.late_by_ms, "lateness")?,
+                fires: u64::try_from(need(self.fires, "fire count")?)
+                    .map_err(|_| format!("run {id} (missed) has a negative fire count"))?,
+                first: time(need(self.first_fire, "first fire")?)?,
+            },
+            "coalesced" => Outcome::Coalesced {
+                into: time(need(self.into_fire, "target fire")?)?,
+            },
+            "skipped" => Outcome::Skipped {
+                reason: text(&self.message, "reason")?,
+            },
+            other => return Err(format!("run {id} has an unknown state {other:?}")),
+        };
+
+        let expected = OutcomeColumns::of(&outcome)?;
+        let actual = OutcomeColumns {
+            state: expected.state,
+            pid: self.pid,
+            exit_code: self.exit_code,
+            signal: self.signal,
+            message: self.message.as_deref(),
+            late_by_ms: self.late_by_ms,
+            fires: self.fires,
+            first_fire: self.first_fire,
+            into_fire: self.into_fire,
+        };
+        if actual != expected {
+            return Err(format!(
+                "run {id} ({state}) has values in columns of other outcomes"
+            ));
+        }
+
+        let scheduled = time(self.scheduled)?;
+        let optional = |value: Option<i64>| value.map(time).transpose();
+        let (started, ended) = (optional(self.started)?, optional(self.ended)?);
+        // Which times each outcome has: None = must be absent, Some(true) = must be present.
+        let (want_started, want_ended) = match outcome {
+            Outcome::Claimed => (Some(false), Some(false)),
+            Outcome::Running { .. } => (Some(true), Some(false)),
+            Outcome::Exited { .. } | Outcome::Signaled { .. } => (Some(true), Some(true)),
+            Outcome::SpawnFailed { .. } => (Some(false), Some(true)),
+            Outcome::Interrupted { .. } => (None, Some(true)),
+            Outcome::Missed { .. } | Outcome::Coalesced { .. } | Outcome::Skipped { .. } => {
+                (Some(false), Some(false))
+            }
+        };
+        for (want, value, column) in [
+            (want_started, started, "start time"),
+            (want_ended, ended, "end time"),
+        ] {
+            match (want, value.is_some()) {
+                (Some(true), false) => return Err(format!("run {id} ({state}) has no {column}")),
+                (Some(false), true) => {
+                    return Err(format!("run {id} ({state}) has a {column}"));
+                }
+                _ => {}
+            }
+        }
+        let ended_by_process = matches!(outcome, Outcome::Exited { .. } | Outcome::Signaled { .. });
+        if self.timed_out && !ended_by_process {
+            return Err(format!("run {id} ({state}) is marked as timed out"));
+        }
+        let decision = matches!(
+            outcome,
+            Outcome::Missed { .. } | Outcome::Coalesced { .. } | Outcome::Skipped { .. }
+        );
+        if decision && self.manual {
+            return Err(format!("run {id} ({state}) is a manual run"));
+        }
+        if let Outcome::Missed { fires, first, .. } = &outcome
+            && let Some(problem) = missed_problem(scheduled, *fires, *first)
+        {
+            return Err(format!("run {id}: {problem}"));
+        }
+
+        Ok(RunRecord {
+            id,
+            job: self.job,
+            scheduled,
+            manual: self.manual,
+            recorded_at: time(self.recorded_at)?,
+            started,
+            ended,
+            timed_out: self.timed_out,
+            outcome,
+            output_tail: self.output_tail,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_tail_keeps_the_end_and_cuts_at_a_character() {
+        assert_eq!(tail("short"), "short");
+        let exact = "x".repeat(MAX_TAIL);
+        assert_eq!(tail(&exact), exact);
+        let long = format!("{}{}", "a".repeat(10), "b".repeat(MAX_TAIL));
+        assert_eq!(tail(&long), "b".repeat(MAX_TAIL));
+        // "é" is two bytes; a cut through it moves forward to the next character.
+        let accents = format!("{}{}", "é".repeat(MAX_TAIL / 2), "z");
+        let cut = tail(&accents);
+        assert!(cut.len() <= MAX_TAIL && cut.len() >= MAX_TAIL - 1);
+        assert!(cut.ends_with('z'));
+        assert!(cut.starts_with('é'));
+    }
+
+    #[test]
+    fn a_missed_range_must_be_ordered_and_count_its_fires() {
+        let t = |s: i64| DateTime::from_timestamp(s, 0).unwrap();
+        assert_eq!(missed_problem(t(10), 1, t(10)), None);
+        assert_eq!(missed_problem(t(10), 3, t(5)), None);
+        assert!(missed_problem(t(10), 0, t(10)).is_some());
+        assert!(missed_problem(t(10), 1, t(5)).is_some());
+        assert!(missed_problem(t(10), 2, t(11)).is_some());
+        assert!(missed_problem(t(10), 2, t(10)).is_some());
+    }
+}

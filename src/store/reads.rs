@@ -1,0 +1,135 @@
+//! What the commands and the scheduler read back: job states, unfinished runs, history and
+//! each job's last outcome. Every query is answered from an index.
+
+use std::collections::HashMap;
+
+use rusqlite::{Connection, Params};
+
+use super::codec::{RUN_COLUMNS, RawRun};
+use super::error::Failure;
+use super::{JobState, RunRecord, Store, StoreError};
+
+/// The distinct job names in `runs`, found by hopping through the `runs_by_job` index (one
+/// lookup per job) instead of reading every row: `list` with 10,000 jobs and millions of runs
+/// stays fast. SQLite does not do this by itself without statistics.
+pub(super) const JOB_NAMES: &str = "
+    WITH RECURSIVE names(name) AS (
+        SELECT min(job) FROM runs
+        UNION ALL
+        SELECT (SELECT min(job) FROM runs WHERE job > names.name)
+        FROM names WHERE names.name IS NOT NULL
+    )";
+
+impl Store {
+    /// Every job's scheduler state, by name.
+    pub fn job_states(&self) -> Result<HashMap<String, JobState>, StoreError> {
+        self.read("read the jobs' states", |conn| {
+            let mut stmt = conn.prepare_cached("SELECT name, schedule, last_fire FROM jobs")?;
+            let rows = stmt.query_map([], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, Option<i64>>(2)?,
+                ))
+            })?;
+            let mut states = HashMap::new();
+            for row in rows {
+                let (name, schedule, last_fire) = row?;
+                let last_fire = match last_fire {
+                    None => None,
+                    Some(us) => {
+                        Some(chrono::DateTime::from_timestamp_micros(us).ok_or_else(|| {
+                            Failure::Corrupt(format!("job {name:?} has a last fire out of range"))
+                        })?)
+                    }
+                };
+                states.insert(
+                    name,
+                    JobState {
+                        last_fire,
+                        schedule,
+                    },
+                );
+            }
+            Ok(states)
+        })
+    }
+
+    /// Runs left claimed or running by an earlier session (a scheduler that died), oldest
+    /// first. On an exclusive Store, this Store's own runs are not included; on a read-only
+    /// one, every claimed or running run is (some may belong to the live scheduler).
+    pub fn unfinished(&self) -> Result<Vec<RunRecord>, StoreError> {
+        let before = self.own_runs_from.unwrap_or(i64::MAX);
+        self.read("find unfinished runs", |conn| {
+            runs(
+                conn,
+                &format!(
+                    "SELECT {RUN_COLUMNS} FROM runs
+                     WHERE state IN ('claimed', 'running') AND id < ?1 ORDER BY id"
+                ),
+                [before],
+            )
+        })
+    }
+
+    /// Newest first (in the order recorded), at most `limit`, optionally one job's; rows of
+    /// all outcomes.
+    pub fn history(&self, job: Option<&str>, limit: usize) -> Result<Vec<RunRecord>, StoreError> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        self.read("read the history", |conn| match job {
+            Some(job) => runs(
+                conn,
+                &format!("SELECT {RUN_COLUMNS} FROM runs WHERE job = ?1 ORDER BY id DESC LIMIT ?2"),
+                rusqlite::params![job, limit],
+            ),
+            None => runs(
+                conn,
+                &format!("SELECT {RUN_COLUMNS} FROM runs ORDER BY id DESC LIMIT ?1"),
+                [limit],
+            ),
+        })
+    }
+
+    /// For `jobrun list`: each job's newest row that is not Claimed (its last outcome, which
+    /// may be Running).
+    pub fn last_outcomes(&self) -> Result<HashMap<String, RunRecord>, StoreError> {
+        self.read("read the last outcomes", |conn| {
+            let records = runs(
+                conn,
+                &format!(
+                    "{JOB_NAMES}
+                     SELECT {RUN_COLUMNS} FROM names JOIN runs ON runs.id = (
+                         SELECT id FROM runs AS newest
+                         WHERE newest.job = names.name AND newest.state <> 'claimed'
+                         ORDER BY newest.id DESC LIMIT 1)"
+                ),
+                [],
+            )?;
+            Ok(records.into_iter().map(|r| (r.job.clone(), r)).collect())
+        })
+    }
+
+    /// Runs `body` and attaches the store's path and `action` to any failure.
+    pub(super) fn read<T>(
+        &self,
+        action: &'static str,
+        body: impl FnOnce(&Connection) -> Result<T, Failure>,
+    ) -> Result<T, StoreError> {
+        body(&self.conn).map_err(|f| f.into_store_error(&self.path, action))
+    }
+}
+
+/// The runs a query selecting [`RUN_COLUMNS`] returns, each checked by `codec`.
+pub(super) fn runs(
+    conn: &Connection,
+    sql: &str,
+    params: impl Params,
+) -> Result<Vec<RunRecord>, Failure> {
+    let mut stmt = conn.prepare_cached(sql)?;
+    let raw = stmt
+        .query_map(params, RawRun::from_row)?
+        .collect::<Result<Vec<_>, _>>()?;
+    raw.into_iter()
+        .map(|r| r.decode().map_err(Failure::Corrupt))
+        .collect()
+}

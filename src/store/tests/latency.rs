@@ -1,0 +1,77 @@
+//! Percentiles of the scheduler's per-run writes on a real file, which criterion's means hide.
+//! Ignored by default (it takes seconds and its figures are for reading, not asserting):
+//!
+//!     cargo test --release --lib store::tests::latency -- --ignored --nocapture
+//!
+//! Two loads: a burst (runs back to back, ~10,000 a second, so checkpoints run alongside
+//! nearly every write) and a paced one (a run every millisecond, still six times 10,000 jobs a
+//! minute), which is closer to what a scheduler sees.
+
+use std::time::{Duration, Instant};
+
+use chrono::TimeDelta;
+
+use super::{new_store, scheduled, t};
+use crate::store::{Claim, Outcome, Store};
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    let rank = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[rank]
+}
+
+fn report(what: &str, mut samples: Vec<Duration>) {
+    samples.sort_unstable();
+    eprintln!(
+        "{what}: n={} p50={:?} p90={:?} p99={:?} max={:?}",
+        samples.len(),
+        percentile(&samples, 0.50),
+        percentile(&samples, 0.90),
+        percentile(&samples, 0.99),
+        samples[samples.len() - 1],
+    );
+}
+
+/// Times `runs` runs of claim (a batch of one) + started + finished with a 3 KB output tail.
+fn time_runs(store: &mut Store, first: i64, runs: i64, pause: Option<Duration>) -> Vec<Duration> {
+    let output = "line of output\n".repeat(200);
+    let mut samples = Vec::with_capacity(usize::try_from(runs).unwrap());
+    for i in first..first + runs {
+        let at = t(i);
+        let start = Instant::now();
+        let id = store.claim(&[scheduled("job", at)], at).unwrap()[0];
+        store.started(id, 1000, at).unwrap();
+        store
+            .finished(id, at, &Outcome::Exited { code: 0 }, false, &output)
+            .unwrap();
+        samples.push(start.elapsed());
+        if let Some(pause) = pause {
+            std::thread::sleep(pause);
+        }
+    }
+    samples
+}
+
+#[test]
+#[ignore = "prints latency percentiles; run with --release --ignored --nocapture"]
+fn per_run_write_latency() {
+    let (_dir, mut store) = new_store();
+    report(
+        "burst: claim+started+finished",
+        time_runs(&mut store, 0, 10_000, None),
+    );
+    report(
+        "paced (1 ms apart): claim+started+finished",
+        time_runs(&mut store, 10_000, 3_000, Some(Duration::from_millis(1))),
+    );
+
+    let names: Vec<String> = (0..1000).map(|i| format!("job-{i:04}")).collect();
+    let mut samples = Vec::with_capacity(50);
+    for round in 0..50 {
+        let at = t(20_000) + TimeDelta::seconds(round);
+        let claims: Vec<Claim<'_>> = names.iter().map(|n| scheduled(n, at)).collect();
+        let start = Instant::now();
+        store.claim(&claims, at).unwrap();
+        samples.push(start.elapsed());
+    }
+    report("claim of a batch of 1000", samples);
+}

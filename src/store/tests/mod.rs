@@ -1,0 +1,86 @@
+//! The store's behaviour, written as specifications: opening, locking and refusing files
+//! (`open`), a second process and a crash (`process`), recording runs (`runs`, `lifecycle`),
+//! reading them back (`reads`), pruning and checking (`upkeep`), checkpoints (`wal`), and a
+//! latency probe that prints percentiles (`latency`, ignored by default).
+
+mod latency;
+mod lifecycle;
+mod open;
+mod process;
+mod reads;
+mod runs;
+mod upkeep;
+mod wal;
+
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Utc};
+use tempfile::TempDir;
+
+use super::{Claim, Outcome, RunRecord, Store, StoreError};
+
+/// 2026-01-01T00:00:00Z plus `secs` seconds.
+fn t(secs: i64) -> DateTime<Utc> {
+    DateTime::from_timestamp(1_767_225_600 + secs, 0).expect("in range")
+}
+
+fn store_path(dir: &TempDir) -> PathBuf {
+    dir.path()
+        .join("state")
+        .join("jobs-0123456789abcdef.sqlite")
+}
+
+/// A new exclusive store in a fresh temporary directory (kept alive by the returned TempDir).
+fn new_store() -> (TempDir, Store) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open_exclusive(&store_path(&dir), t(0)).unwrap();
+    (dir, store)
+}
+
+fn reopen(path: &Path) -> Store {
+    Store::open_exclusive(path, t(0)).unwrap()
+}
+
+fn scheduled(job: &str, at: DateTime<Utc>) -> Claim<'_> {
+    Claim {
+        job,
+        scheduled: at,
+        manual: false,
+    }
+}
+
+/// Claims one scheduled fire and returns its id.
+fn claim(store: &mut Store, job: &str, at: DateTime<Utc>) -> i64 {
+    store.claim(&[scheduled(job, at)], at).unwrap()[0]
+}
+
+/// A scheduled fire claimed, started and exited with `code`; returns its id.
+fn run(store: &mut Store, job: &str, at: DateTime<Utc>, code: i32) -> i64 {
+    let id = claim(store, job, at);
+    store.started(id, 4242, at).unwrap();
+    store
+        .finished(id, at, &Outcome::Exited { code }, false, "")
+        .unwrap();
+    id
+}
+
+/// Runs one SQL statement behind the store's back, as another program could.
+fn raw_sql(store: &Store, sql: &str) {
+    store.conn.execute_batch(sql).unwrap();
+}
+
+/// The store's only row.
+fn only_row(store: &Store) -> RunRecord {
+    let mut rows = store.history(None, 10).unwrap();
+    assert_eq!(rows.len(), 1, "{rows:#?}");
+    rows.remove(0)
+}
+
+/// A refused request: `Io` with this action, and a message containing `words`.
+fn assert_refused(err: StoreError, action: &str, words: &str) {
+    match &err {
+        StoreError::Io { action: a, .. } => assert_eq!(*a, action, "{err}"),
+        other => panic!("expected Io, got {other:?}"),
+    }
+    assert!(err.to_string().contains(words), "{err}");
+}

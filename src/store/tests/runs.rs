@@ -1,0 +1,296 @@
+//! Recording: every outcome, the once-per-fire rule, `last_fire` and schedules.
+
+use chrono::TimeDelta;
+
+use super::{assert_refused, claim, new_store, only_row, reopen, scheduled, store_path, t};
+use crate::store::{Claim, Decision, JobState, Outcome, RunRecord, Store};
+
+fn last_fire(store: &Store, job: &str) -> Option<chrono::DateTime<chrono::Utc>> {
+    store
+        .job_states()
+        .unwrap()
+        .get(job)
+        .and_then(|s| s.last_fire)
+}
+
+#[test]
+fn a_run_that_exits_round_trips_with_every_field() {
+    let (_dir, mut store) = new_store();
+    let id = store.claim(&[scheduled("backup", t(60))], t(61)).unwrap()[0];
+    assert_eq!(only_row(&store).outcome, Outcome::Claimed);
+    store.started(id, 777, t(62)).unwrap();
+    assert_eq!(only_row(&store).outcome, Outcome::Running { pid: 777 });
+    store
+        .finished(id, t(65), &Outcome::Exited { code: 3 }, true, "out\nerr\n")
+        .unwrap();
+    assert_eq!(
+        only_row(&store),
+        RunRecord {
+            id,
+            job: "backup".into(),
+            scheduled: t(60),
+            manual: false,
+            recorded_at: t(61),
+            started: Some(t(62)),
+            ended: Some(t(65)),
+            timed_out: true,
+            outcome: Outcome::Exited { code: 3 },
+            output_tail: "out\nerr\n".into(),
+        }
+    );
+}
+
+#[test]
+fn every_outcome_round_trips() {
+    let (_dir, mut store) = new_store();
+    let signaled = claim(&mut store, "a", t(1));
+    store.started(signaled, 10, t(1)).unwrap();
+    store
+        .finished(signaled, t(2), &Outcome::Signaled { signal: 9 }, false, "")
+        .unwrap();
+    let failed = claim(&mut store, "b", t(1));
+    store
+        .spawn_failed(failed, t(1), "No such file or directory")
+        .unwrap();
+    let interrupted = claim(&mut store, "c", t(1));
+    store
+        .mark_interrupted(interrupted, t(5), "jobrun stopped")
+        .unwrap();
+    let decisions = [
+        Outcome::Missed {
+            late_by_ms: 90_000,
+            fires: 1,
+            first: t(10),
+        },
+        Outcome::Missed {
+            late_by_ms: -1,
+            fires: 604_800,
+            first: t(10) - TimeDelta::days(7),
+        },
+        Outcome::Coalesced { into: t(20) },
+        Outcome::Skipped {
+            reason: "max_instances".into(),
+        },
+    ];
+    let jobs = ["d", "e", "f", "g"];
+    let batch: Vec<Decision<'_>> = jobs
+        .iter()
+        .zip(&decisions)
+        .map(|(job, outcome)| Decision {
+            job,
+            scheduled: t(10),
+            outcome: outcome.clone(),
+        })
+        .collect();
+    store.decide(&batch, t(30)).unwrap();
+
+    let mut rows = store.history(None, 100).unwrap();
+    rows.reverse();
+    let outcomes: Vec<_> = rows.iter().map(|r| r.outcome.clone()).collect();
+    let mut expected = vec![
+        Outcome::Signaled { signal: 9 },
+        Outcome::SpawnFailed {
+            error: "No such file or directory".into(),
+        },
+        Outcome::Interrupted {
+            note: "jobrun stopped".into(),
+        },
+    ];
+    expected.extend(decisions);
+    assert_eq!(outcomes, expected);
+    // A failed start has an end but no start; a decision has neither.
+    assert_eq!((rows[1].started, rows[1].ended), (None, Some(t(1))));
+    assert_eq!((rows[2].started, rows[2].ended), (None, Some(t(5))));
+    for decision in &rows[3..] {
+        assert_eq!((decision.started, decision.ended), (None, None));
+        assert_eq!(decision.recorded_at, t(30));
+        assert!(!decision.manual);
+    }
+    assert!(store.check().unwrap().is_empty());
+}
+
+#[test]
+fn times_are_kept_to_the_microsecond() {
+    let (_dir, mut store) = new_store();
+    let at = t(0) + TimeDelta::nanoseconds(123_456_789);
+    store.claim(&[scheduled("a", at)], at).unwrap();
+    assert_eq!(
+        only_row(&store).scheduled,
+        t(0) + TimeDelta::microseconds(123_456)
+    );
+}
+
+#[test]
+fn a_batch_claim_returns_the_ids_in_order() {
+    let (_dir, mut store) = new_store();
+    let claims: Vec<Claim<'_>> = (0..5).map(|i| scheduled("a", t(i))).collect();
+    let ids = store.claim(&claims, t(10)).unwrap();
+    assert_eq!(ids.len(), 5);
+    assert!(ids.windows(2).all(|w| w[0] < w[1]), "{ids:?}");
+    let rows = store.history(None, 10).unwrap();
+    for (id, row) in ids.iter().rev().zip(&rows) {
+        assert_eq!(*id, row.id);
+    }
+    assert_eq!(rows[0].scheduled, t(4));
+    assert!(store.claim(&[], t(10)).unwrap().is_empty());
+}
+
+#[test]
+fn a_scheduled_fire_is_claimed_only_once() {
+    let (_dir, mut store) = new_store();
+    claim(&mut store, "backup", t(60));
+    let err = store
+        .claim(&[scheduled("backup", t(60))], t(61))
+        .unwrap_err();
+    assert_refused(err, "claim a run", "already handled");
+    // Nor decided after being claimed.
+    let err = store
+        .decide(
+            &[Decision {
+                job: "backup",
+                scheduled: t(60),
+                outcome: Outcome::Skipped {
+                    reason: "max_instances".into(),
+                },
+            }],
+            t(61),
+        )
+        .unwrap_err();
+    assert_refused(err, "record a decision", "already handled");
+    // Another job's fire at the same instant is another fire.
+    claim(&mut store, "report", t(60));
+    assert_eq!(store.history(None, 10).unwrap().len(), 2);
+}
+
+#[test]
+fn a_batch_with_a_duplicate_fire_records_nothing() {
+    let (_dir, mut store) = new_store();
+    claim(&mut store, "a", t(60));
+    let batch = [scheduled("b", t(60)), scheduled("a", t(60))];
+    assert!(store.claim(&batch, t(61)).is_err());
+    assert_eq!(store.history(None, 10).unwrap().len(), 1);
+    assert_eq!(last_fire(&store, "b"), None);
+}
+
+#[test]
+fn manual_runs_of_one_instant_may_repeat_and_leave_last_fire_alone() {
+    let (_dir, mut store) = new_store();
+    claim(&mut store, "backup", t(60));
+    let manual = Claim {
+        job: "backup",
+        scheduled: t(120),
+        manual: true,
+    };
+    let ids = store.claim(&[manual, manual], t(120)).unwrap();
+    assert_eq!(ids.len(), 2);
+    // A manual run at the instant of a scheduled fire does not take that fire's place.
+    store.claim(&[scheduled("backup", t(120))], t(120)).unwrap();
+    assert_eq!(store.history(None, 10).unwrap().len(), 4);
+    let rows = store.history(Some("backup"), 10).unwrap();
+    assert_eq!(rows.iter().filter(|r| r.manual).count(), 2);
+    assert_eq!(last_fire(&store, "backup"), Some(t(120)));
+
+    let (_dir, mut store) = new_store();
+    store.claim(&[manual], t(120)).unwrap();
+    assert_eq!(last_fire(&store, "backup"), None);
+}
+
+#[test]
+fn last_fire_never_moves_backwards() {
+    let (_dir, mut store) = new_store();
+    claim(&mut store, "a", t(100));
+    assert_eq!(last_fire(&store, "a"), Some(t(100)));
+    claim(&mut store, "a", t(50));
+    assert_eq!(last_fire(&store, "a"), Some(t(100)));
+    let skipped = |at| Decision {
+        job: "a",
+        scheduled: at,
+        outcome: Outcome::Skipped {
+            reason: "max_instances".into(),
+        },
+    };
+    store.decide(&[skipped(t(40))], t(200)).unwrap();
+    assert_eq!(last_fire(&store, "a"), Some(t(100)));
+    store
+        .decide(&[skipped(t(200)), skipped(t(150))], t(200))
+        .unwrap();
+    assert_eq!(last_fire(&store, "a"), Some(t(200)));
+}
+
+#[test]
+fn set_schedules_keeps_last_fire_until_the_schedule_changes() {
+    let (dir, mut store) = new_store();
+    store
+        .set_schedules(&[("a", "cron:0 3 * * *|UTC"), ("b", "every:60s")])
+        .unwrap();
+    claim(&mut store, "a", t(100));
+    claim(&mut store, "b", t(100));
+    store
+        .set_schedules(&[("a", "cron:0 3 * * *|UTC"), ("b", "every:90s")])
+        .unwrap();
+    let states = store.job_states().unwrap();
+    assert_eq!(
+        states["a"],
+        JobState {
+            last_fire: Some(t(100)),
+            schedule: "cron:0 3 * * *|UTC".into(),
+        }
+    );
+    assert_eq!(
+        states["b"],
+        JobState {
+            last_fire: None,
+            schedule: "every:90s".into(),
+        }
+    );
+    // Kept across a restart; a job no longer listed is left alone.
+    drop(store);
+    let mut store = reopen(&store_path(&dir));
+    store.set_schedules(&[("b", "every:90s")]).unwrap();
+    assert_eq!(store.job_states().unwrap().len(), 2);
+    assert_eq!(last_fire(&store, "a"), Some(t(100)));
+}
+
+#[test]
+fn a_fire_handled_before_any_schedule_was_recorded_gets_an_empty_fingerprint() {
+    let (_dir, mut store) = new_store();
+    claim(&mut store, "a", t(100));
+    let states = store.job_states().unwrap();
+    assert_eq!(states["a"].schedule, "");
+    assert_eq!(states["a"].last_fire, Some(t(100)));
+}
+
+#[test]
+fn a_decision_must_be_a_decision_and_a_missed_range_must_add_up() {
+    let (_dir, mut store) = new_store();
+    let decide = |store: &mut Store, outcome| {
+        store.decide(
+            &[Decision {
+                job: "a",
+                scheduled: t(100),
+                outcome,
+            }],
+            t(100),
+        )
+    };
+    assert_refused(
+        decide(&mut store, Outcome::Exited { code: 0 }).unwrap_err(),
+        "record a decision",
+        "missed, coalesced or skipped",
+    );
+    let missed = |fires, first| Outcome::Missed {
+        late_by_ms: 0,
+        fires,
+        first,
+    };
+    for bad in [
+        missed(0, t(100)),
+        missed(1, t(50)),
+        missed(3, t(100)),
+        missed(3, t(150)),
+    ] {
+        assert!(decide(&mut store, bad).is_err());
+    }
+    assert!(store.history(None, 10).unwrap().is_empty());
+    decide(&mut store, missed(3, t(40))).unwrap();
+}

@@ -1,0 +1,298 @@
+//! Everything the scheduler records: schedules, claims and decisions (which advance a job's
+//! `last_fire`), and a run's life from claimed to ended.
+//!
+//! A run moves claimed → running → exited/signaled, or claimed → spawn_failed, or (found by the
+//! next scheduler) claimed/running → interrupted. A write that does not fit, such as finishing a
+//! run that never started, is refused rather than applied: it would mean the scheduler lost
+//! track of a run. The pid is kept only while the run is running (the outcome of an ended run
+//! has none), so every row carries exactly its outcome's columns.
+
+use chrono::{DateTime, Utc};
+use rusqlite::{
+    Connection, OptionalExtension, Params, Transaction, TransactionBehavior, ffi, params,
+};
+
+use super::codec::{OutcomeColumns, micros, missed_problem, tail};
+use super::error::Failure;
+use super::{Claim, Decision, Outcome, Store, StoreError};
+
+/// Moves a job's `last_fire` forward to `?2`, never back. A job that has no row yet gets one
+/// with an empty schedule fingerprint (no schedule recorded).
+const ADVANCE_LAST_FIRE: &str = "
+    INSERT INTO jobs (name, schedule, last_fire) VALUES (?1, '', ?2)
+    ON CONFLICT (name) DO UPDATE SET last_fire = excluded.last_fire
+    WHERE jobs.last_fire IS NULL OR jobs.last_fire < excluded.last_fire";
+
+impl Store {
+    /// Upserts the fingerprint of each job (one transaction); leaves `last_fire` as it is
+    /// unless the fingerprint changed, in which case `last_fire` is cleared (the new schedule
+    /// starts from now). Jobs not listed are left alone, history included.
+    pub fn set_schedules(&mut self, jobs: &[(&str, &str)]) -> Result<(), StoreError> {
+        self.write("record the jobs' schedules", jobs.len(), |tx| {
+            // Unchanged rows are not rewritten, so a restart with 10,000 jobs writes nothing.
+            let mut upsert = tx.prepare_cached(
+                "INSERT INTO jobs (name, schedule, last_fire) VALUES (?1, ?2, NULL)
+                 ON CONFLICT (name) DO UPDATE SET schedule = excluded.schedule, last_fire = NULL
+                 WHERE jobs.schedule <> excluded.schedule",
+            )?;
+            for (job, schedule) in jobs {
+                upsert.execute(params![job, schedule])?;
+            }
+            Ok(())
+        })
+    }
+
+    /// One transaction: inserts a Claimed row per claim and advances each job's `last_fire`
+    /// (never backwards; manual claims do not touch it). Returns the row ids in order. A
+    /// scheduled fire can be claimed or decided once per job: a second time is refused
+    /// (`Io`, action "claim a run") and the whole batch is rolled back.
+    pub fn claim(
+        &mut self,
+        claims: &[Claim<'_>],
+        now: DateTime<Utc>,
+    ) -> Result<Vec<i64>, StoreError> {
+        if claims.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.write("claim a run", claims.len(), |tx| {
+            let mut insert = tx.prepare_cached(
+                "INSERT INTO runs (job, scheduled, manual, recorded_at, state)
+                 VALUES (?1, ?2, ?3, ?4, 'claimed')",
+            )?;
+            let mut advance = tx.prepare_cached(ADVANCE_LAST_FIRE)?;
+            let mut ids = Vec::with_capacity(claims.len());
+            for claim in claims {
+                let scheduled = micros(claim.scheduled);
+                insert
+                    .execute(params![claim.job, scheduled, claim.manual, micros(now)])
+                    .map_err(|e| once_per_fire(e, claim.job, claim.scheduled))?;
+                ids.push(tx.last_insert_rowid());
+                if !claim.manual {
+                    advance.execute(params![claim.job, scheduled])?;
+                }
+            }
+            Ok(ids)
+        })
+    }
+
+    /// A batch of decisions (missed, coalesced, skipped) in one transaction, advancing
+    /// `last_fire` like [`Store::claim`] and refused like it for a fire already handled.
+    pub fn decide(
+        &mut self,
+        decisions: &[Decision<'_>],
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        if decisions.is_empty() {
+            return Ok(());
+        }
+        self.write("record a decision", decisions.len(), |tx| {
+            let mut insert = tx.prepare_cached(
+                "INSERT INTO runs (job, scheduled, manual, recorded_at, state, message,
+                                   late_by_ms, fires, first_fire, into_fire)
+                 VALUES (?1, ?2, 0, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            )?;
+            let mut advance = tx.prepare_cached(ADVANCE_LAST_FIRE)?;
+            for decision in decisions {
+                match &decision.outcome {
+                    Outcome::Missed { fires, first, .. } => {
+                        if let Some(problem) = missed_problem(decision.scheduled, *fires, *first) {
+                            return Err(Failure::Refused(problem));
+                        }
+                    }
+                    Outcome::Coalesced { .. } | Outcome::Skipped { .. } => {}
+                    other => {
+                        return Err(Failure::Refused(format!(
+                            "a decision is missed, coalesced or skipped, not {other:?}"
+                        )));
+                    }
+                }
+                let c = OutcomeColumns::of(&decision.outcome).map_err(Failure::Refused)?;
+                let scheduled = micros(decision.scheduled);
+                insert
+                    .execute(params![
+                        decision.job,
+                        scheduled,
+                        micros(now),
+                        c.state,
+                        c.message,
+                        c.late_by_ms,
+                        c.fires,
+                        c.first_fire,
+                        c.into_fire
+                    ])
+                    .map_err(|e| once_per_fire(e, decision.job, decision.scheduled))?;
+                advance.execute(params![decision.job, scheduled])?;
+            }
+            Ok(())
+        })
+    }
+
+    /// The claimed run `id` has started as process `pid`.
+    pub fn started(&mut self, id: i64, pid: i32, at: DateTime<Utc>) -> Result<(), StoreError> {
+        self.move_run(
+            "record a run's start",
+            id,
+            "claimed",
+            "UPDATE runs SET state = 'running', pid = ?2, started = ?3
+             WHERE id = ?1 AND state = 'claimed'",
+            params![id, pid, micros(at)],
+        )
+    }
+
+    /// The claimed run `id` could not be started.
+    pub fn spawn_failed(
+        &mut self,
+        id: i64,
+        at: DateTime<Utc>,
+        error: &str,
+    ) -> Result<(), StoreError> {
+        self.move_run(
+            "record a failed start",
+            id,
+            "claimed",
+            "UPDATE runs SET state = 'spawn_failed', message = ?2, ended = ?3
+             WHERE id = ?1 AND state = 'claimed'",
+            params![id, error, micros(at)],
+        )
+    }
+
+    /// The running run `id` ended. `outcome` must be `Exited` or `Signaled`; `output_tail` is
+    /// cut to its last [`super::MAX_TAIL`] bytes.
+    pub fn finished(
+        &mut self,
+        id: i64,
+        at: DateTime<Utc>,
+        outcome: &Outcome,
+        timed_out: bool,
+        output_tail: &str,
+    ) -> Result<(), StoreError> {
+        let action = "record a run's end";
+        if !matches!(outcome, Outcome::Exited { .. } | Outcome::Signaled { .. }) {
+            let why = format!("a run ends exited or signaled, not {outcome:?}");
+            return Err(StoreError::refused(&self.path, action, why));
+        }
+        let c = OutcomeColumns::of(outcome)
+            .map_err(|why| StoreError::refused(&self.path, action, why))?;
+        self.move_run(
+            action,
+            id,
+            "running",
+            "UPDATE runs SET state = ?2, exit_code = ?3, signal = ?4, ended = ?5,
+                             timed_out = ?6, output_tail = ?7, pid = NULL
+             WHERE id = ?1 AND state = 'running'",
+            params![
+                id,
+                c.state,
+                c.exit_code,
+                c.signal,
+                micros(at),
+                timed_out,
+                tail(output_tail)
+            ],
+        )
+    }
+
+    /// Marks a run that an earlier scheduler left claimed or running (see
+    /// [`Store::unfinished`]) as interrupted, ending at `at`.
+    pub fn mark_interrupted(
+        &mut self,
+        id: i64,
+        at: DateTime<Utc>,
+        note: &str,
+    ) -> Result<(), StoreError> {
+        self.move_run(
+            "mark a run as interrupted",
+            id,
+            "claimed or running",
+            "UPDATE runs SET state = 'interrupted', message = ?2, ended = ?3, pid = NULL
+             WHERE id = ?1 AND state IN ('claimed', 'running')",
+            params![id, note, micros(at)],
+        )
+    }
+
+    /// One step of a run's life: `update` changes run `id` if it is in the state(s) `from`
+    /// names, and is refused otherwise. A single UPDATE is atomic on its own, so it runs
+    /// without an explicit transaction: two statements fewer on the scheduler's hot path.
+    fn move_run(
+        &mut self,
+        action: &'static str,
+        id: i64,
+        from: &str,
+        update: &str,
+        params: impl Params,
+    ) -> Result<(), StoreError> {
+        let result = self
+            .conn
+            .prepare_cached(update)
+            .and_then(|mut statement| statement.execute(params))
+            .map_err(Failure::from)
+            .and_then(|changed| expect_one(&self.conn, changed, id, from));
+        self.after_write(action, 1, result)
+    }
+
+    /// Runs `body` in one IMMEDIATE transaction (the write lock is taken up front, so the
+    /// transaction cannot fail halfway for want of it) and commits it; any failure rolls back.
+    /// `rows` is about how many rows it writes, which is how the checkpoint thread paces itself.
+    pub(super) fn write<T>(
+        &mut self,
+        action: &'static str,
+        rows: usize,
+        body: impl FnOnce(&Transaction<'_>) -> Result<T, Failure>,
+    ) -> Result<T, StoreError> {
+        let result = (|| {
+            let tx = self
+                .conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let value = body(&tx)?;
+            tx.commit()?;
+            Ok(value)
+        })();
+        self.after_write(action, rows, result)
+    }
+
+    /// Counts a committed write for the checkpoint thread, and names the store and the action
+    /// in a failure.
+    fn after_write<T>(
+        &mut self,
+        action: &'static str,
+        rows: usize,
+        result: Result<T, Failure>,
+    ) -> Result<T, StoreError> {
+        if result.is_ok()
+            && let Some(checkpointer) = &mut self.checkpointer
+        {
+            checkpointer.wrote(rows);
+        }
+        result.map_err(|f| f.into_store_error(&self.path, action))
+    }
+}
+
+/// Names the fire when the one-row-per-fire index refuses an insert.
+fn once_per_fire(error: rusqlite::Error, job: &str, scheduled: DateTime<Utc>) -> Failure {
+    match &error {
+        rusqlite::Error::SqliteFailure(e, _)
+            if e.extended_code == ffi::SQLITE_CONSTRAINT_UNIQUE =>
+        {
+            Failure::Refused(format!(
+                "the fire of job {job:?} at {} was already handled: a scheduled fire is claimed \
+                 or decided once",
+                scheduled.to_rfc3339()
+            ))
+        }
+        _ => Failure::Sql(error),
+    }
+}
+
+/// Refuses an update that matched no row, saying why: no such run, or a run in another state.
+fn expect_one(conn: &Connection, changed: usize, id: i64, wanted: &str) -> Result<(), Failure> {
+    if changed == 1 {
+        return Ok(());
+    }
+    let state: Option<String> = conn
+        .query_row("SELECT state FROM runs WHERE id = ?1", [id], |r| r.get(0))
+        .optional()?;
+    Err(Failure::Refused(match state {
+        None => format!("there is no run {id}"),
+        Some(state) => format!("run {id} is {state}, not {wanted}"),
+    }))
+}
