@@ -21,6 +21,11 @@ pub struct Cli {
     #[arg(long, global = true, value_name = "PATH")]
     pub jobfile: Option<PathBuf>,
 
+    /// Where state stores (run history, last fires) live, one file per jobfile [default:
+    /// $JOBRUN_STATE_DIR, else the user's state dir, e.g. ~/.local/state/jobrun]
+    #[arg(long, global = true, value_name = "DIR")]
+    pub state_dir: Option<PathBuf>,
+
     #[command(subcommand)]
     pub command: Command,
 }
@@ -77,6 +82,19 @@ pub enum Command {
 
     /// Remove jobs from the jobfile, keeping the rest of it as it was
     Remove(RemoveArgs),
+
+    /// Show past runs: scheduled time, start, duration, result, output tail
+    ///
+    /// Reads the state store that `jobrun start` and `jobrun run` write (also while a
+    /// scheduler is running). Oldest first, so the newest run is at the bottom. Missed,
+    /// coalesced and skipped fires are listed too.
+    ///
+    /// Examples:
+    ///   jobrun history                 the last 20 runs of every job
+    ///   jobrun history backup -n 50
+    ///   jobrun history --json
+    #[command(verbatim_doc_comment)]
+    History(HistoryArgs),
 
     /// Pause jobs: they stay in the jobfile but do not fire until resumed
     ///
@@ -174,6 +192,14 @@ pub struct StartArgs {
     /// On SIGTERM/SIGINT, how long running jobs may take to finish before they are ended
     #[arg(long, value_name = "DURATION", default_value = "30s")]
     pub stop_grace: String,
+
+    /// History kept per job: at most this many runs (0: no limit by count)
+    #[arg(long, value_name = "N", default_value_t = 1000)]
+    pub keep_runs: u32,
+
+    /// History kept: runs younger than this (e.g. 90d; 0s: no limit by age)
+    #[arg(long, value_name = "DURATION", default_value = "90d")]
+    pub keep_for: String,
 }
 
 #[derive(Debug, Args)]
@@ -277,6 +303,20 @@ pub struct RemoveArgs {
     /// Jobs to remove
     #[arg(required = true, value_name = "NAME")]
     pub names: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct HistoryArgs {
+    /// Jobs to show [default: every job, including ones no longer in the jobfile]
+    #[arg(value_name = "NAME")]
+    pub names: Vec<String>,
+
+    /// How many runs to show (the newest)
+    #[arg(short = 'n', long = "count", value_name = "N", default_value_t = 20)]
+    pub count: usize,
+
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 #[derive(Debug, Args)]

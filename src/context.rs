@@ -20,6 +20,9 @@ pub struct Context {
     pub local_tz: Tz,
     /// The moment the command started.
     pub now: DateTime<Utc>,
+    /// `--state-dir`, else `$JOBRUN_STATE_DIR`: where state stores live (else the user's
+    /// state directory).
+    pub state_dir: Option<PathBuf>,
 }
 
 /// The process environment that `Context` is resolved from, gathered in one place so tests can
@@ -32,13 +35,22 @@ pub struct Environment {
     pub config_dir: Option<PathBuf>,
     pub tz_env: Option<String>,
     pub system_zone: Option<String>,
+    pub state_dir_flag: Option<PathBuf>,
+    pub state_dir_env: Option<PathBuf>,
 }
 
 impl Environment {
     /// Reads the real process environment.
-    pub fn from_process(jobfile_flag: Option<PathBuf>) -> Environment {
+    pub fn from_process(
+        jobfile_flag: Option<PathBuf>,
+        state_dir_flag: Option<PathBuf>,
+    ) -> Environment {
         Environment {
             jobfile_flag,
+            state_dir_flag,
+            state_dir_env: std::env::var_os(crate::store::STATE_DIR_ENV)
+                .filter(|v| !v.is_empty())
+                .map(PathBuf::from),
             jobfile_env: std::env::var_os(JOBFILE_ENV)
                 .filter(|v| !v.is_empty())
                 .map(PathBuf::from),
@@ -57,7 +69,16 @@ impl Context {
             jobfile: jobfile_path(env),
             local_tz: local_zone(env),
             now,
+            state_dir: env.state_dir_flag.clone().or(env.state_dir_env.clone()),
         }
+    }
+
+    /// The state store of the jobfile (which need not exist yet).
+    pub fn store_path(&self) -> Result<PathBuf, crate::store::StoreError> {
+        crate::store::path_for(
+            &self.jobfile,
+            self.state_dir.as_deref().map(Path::as_os_str),
+        )
     }
 }
 

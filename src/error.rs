@@ -13,6 +13,10 @@ pub enum Error {
     #[error(transparent)]
     Edit(#[from] EditError),
 
+    /// The state store cannot be opened, read or written (or another scheduler holds it).
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
+
     /// A command-line value that does not parse: `--from`, `--cron`, `--tz`…
     #[error("{flag}: {message}")]
     Argument { flag: &'static str, message: String },
@@ -53,7 +57,7 @@ impl Error {
             Error::Jobfile(e) => e.exit_code(),
             Error::Edit(e) => e.exit_code(),
             Error::Argument { .. } | Error::UnknownJobs { .. } => 2,
-            Error::Output(_) | Error::Runtime(_) => 1,
+            Error::Output(_) | Error::Runtime(_) | Error::Store(_) => 1,
             Error::JobExit(code) => *code,
         }
     }

@@ -41,7 +41,7 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
             return e.exit_code();
         }
     };
-    let env = context::Environment::from_process(cli.jobfile.clone());
+    let env = context::Environment::from_process(cli.jobfile.clone(), cli.state_dir.clone());
     let ctx = context::Context::resolve(&env, Utc::now());
     match commands::dispatch(&ctx, cli.command) {
         Ok(()) => 0,

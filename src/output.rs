@@ -70,10 +70,15 @@ fn civil_from_days(days: i64) -> (i64, u32, u32) {
     (year, month, day)
 }
 
-/// A short "in 3h 12m" style distance from `from` to `to` (two largest units).
+/// A short "in 3h 12m" style distance from `from` to `to` (two largest units); "3h 12m ago"
+/// when `to` is more than a second in the past.
 pub fn relative(from: DateTime<Utc>, to: DateTime<Utc>) -> String {
     let secs = (to - from).num_seconds();
-    if secs <= 0 {
+    if secs < 0 {
+        let ago = relative(to, from);
+        return format!("{} ago", ago.trim_start_matches("in "));
+    }
+    if secs == 0 {
         return "now".to_owned();
     }
     let units = [("d", 86_400), ("h", 3_600), ("m", 60), ("s", 1)];

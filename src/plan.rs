@@ -517,6 +517,19 @@ pub fn schedule_key(job: &Job) -> String {
     )
 }
 
+/// The text the state store keeps per job to notice, at the next start, that its schedule
+/// changed while jobrun was down: [`schedule_key`], and whether the job is paused. A pause
+/// counts as a change: fires that pass while a job is paused do not exist, so a job resumed
+/// while jobrun was down starts afresh rather than catching up.
+pub fn store_key(job: &Job) -> String {
+    let key = schedule_key(job);
+    if job.paused {
+        format!("{key} paused")
+    } else {
+        key
+    }
+}
+
 /// The declared pools, plus one of the default size for any pool a job names undeclared.
 fn pools_for<'j>(
     jobs: impl IntoIterator<Item = &'j Job>,

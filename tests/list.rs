@@ -87,9 +87,9 @@ fn human_listing_shows_trigger_zone_state_next_and_command() {
         masked + "\n",
         unindent(
             r#"
-            NAME  TRIGGER  ZONE  STATE  NEXT  COMMAND
-            launch  at 2099-12-24T17:00:00+00:00  Europe/Paris  active  2099-12-24 18:00:00+01:00 (in _)  ./launch.sh --loud 'two words'
-            old  every 1m30s  Europe/Paris  paused  never  echo done | wc -c
+            NAME  TRIGGER  ZONE  STATE  NEXT  LAST  COMMAND
+            launch  at 2099-12-24T17:00:00+00:00  Europe/Paris  active  2099-12-24 18:00:00+01:00 (in _)  -  ./launch.sh --loud 'two words'
+            old  every 1m30s  Europe/Paris  paused  never  -  echo done | wc -c
             combo (checked above)
             "#
         )

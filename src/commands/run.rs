@@ -7,6 +7,7 @@ use crate::context::Context;
 use crate::error::Error;
 use crate::log::Log;
 use crate::scheduler::{self, Settings};
+use crate::store::{Store, StoreError};
 
 pub(super) fn run(ctx: &Context, args: &RunArgs) -> Result<(), Error> {
     // Check the name first, so a typo gets the usual "did you mean" and exit code 2.
@@ -16,9 +17,24 @@ pub(super) fn run(ctx: &Context, args: &RunArgs) -> Result<(), Error> {
         jobfile: ctx.jobfile.clone(),
         local_tz: ctx.local_tz,
         stop_grace: crate::duration::Duration::ZERO,
+        retention: crate::store::Retention::default(),
+    };
+    // The run goes into the history as a manual one, also while a scheduler holds the store.
+    let path = ctx.store_path()?;
+    let store = match Store::open_exclusive(&path, ctx.now) {
+        Ok(store) => store,
+        Err(StoreError::Locked { .. }) => Store::open_shared(&path)?,
+        Err(e) => return Err(e.into()),
     };
     let mut log = Log::stderr(args.log_format);
-    match scheduler::run_once(&settings, &SystemClock, &mut log, jobfile, &args.name)? {
+    match scheduler::run_once(
+        &settings,
+        &SystemClock,
+        &mut log,
+        jobfile,
+        &args.name,
+        Some(store),
+    )? {
         0 => Ok(()),
         code => Err(Error::JobExit(code)),
     }

@@ -7,20 +7,30 @@ use crate::duration::{Duration, DurationError};
 use crate::error::Error;
 use crate::log::Log;
 use crate::scheduler::{self, Settings};
+use crate::store::{Retention, Store};
 
 pub(super) fn run(ctx: &Context, args: &StartArgs) -> Result<(), Error> {
-    let stop_grace: Duration =
-        args.stop_grace
-            .parse()
+    let duration = |flag: &'static str, text: &str| {
+        text.parse::<Duration>()
             .map_err(|e: DurationError| Error::Argument {
-                flag: "--stop-grace",
+                flag,
                 message: e.to_string(),
-            })?;
+            })
+    };
+    let stop_grace = duration("--stop-grace", &args.stop_grace)?;
+    let keep_for = duration("--keep-for", &args.keep_for)?;
     let settings = Settings {
         jobfile: ctx.jobfile.clone(),
         local_tz: ctx.local_tz,
         stop_grace,
+        retention: Retention {
+            max_runs_per_job: (args.keep_runs > 0).then_some(args.keep_runs),
+            max_age: (keep_for != Duration::ZERO).then(|| keep_for.as_chrono()),
+        },
     };
+    // Check the jobfile before touching the store: a typo must not create state files.
+    crate::jobfile::load(&ctx.jobfile, ctx.local_tz)?;
+    let store = Store::open_exclusive(&ctx.store_path()?, ctx.now)?;
     let mut log = Log::stderr(args.log_format);
-    scheduler::serve(&settings, &SystemClock, &mut log)
+    scheduler::serve(&settings, &SystemClock, &mut log, store)
 }

@@ -10,8 +10,10 @@
 //! groups; every child is reaped with `waitpid(-1)`, which also reaps orphans inherited when
 //! jobrun is PID 1 in a container.
 
+mod leftovers;
 mod runs;
 mod signals;
+mod state;
 mod wakeup;
 mod watch;
 
@@ -31,6 +33,7 @@ use crate::job::Job;
 use crate::jobfile::{self, Jobfile};
 use crate::log::{Field, Log};
 use crate::plan::{Event, Planner, RunId};
+use crate::store::{Claim, Decision, Outcome, Retention, Store};
 use runs::{Limits, Output, Run, Runs};
 use signals::Signals;
 use wakeup::Wakeup;
@@ -44,18 +47,34 @@ pub struct Settings {
     /// On SIGTERM/SIGINT, how long running jobs may take to finish before their process groups
     /// are ended.
     pub stop_grace: Duration,
+    /// How much run history the state store keeps.
+    pub retention: Retention,
 }
 
-/// Runs the scheduler in the foreground until SIGTERM or SIGINT.
-pub fn serve(settings: &Settings, clock: &dyn Clock, log: &mut Log) -> Result<(), Error> {
+/// After this many ended runs, old history is pruned again (besides at every start).
+const PRUNE_EVERY: u32 = 1000;
+
+/// Runs the scheduler in the foreground until SIGTERM or SIGINT, keeping its state in `store`
+/// (opened exclusively by the caller).
+pub fn serve(
+    settings: &Settings,
+    clock: &dyn Clock,
+    log: &mut Log,
+    mut store: Store,
+) -> Result<(), Error> {
     let signals = Signals::install().map_err(io_error("handle signals"))?;
     let jobfile = jobfile::load(&settings.jobfile, settings.local_tz)?;
     let watch = JobfileWatch::new(&settings.jobfile).map_err(system("watch the jobfile"))?;
     let now = clock.now();
+    let absolute = absolute_jobfile(&settings.jobfile);
+    state::recover(&mut store, &jobfile.jobs, &absolute, log, now)?;
+    state::record_schedules(&mut store, &jobfile.jobs)?;
+    let pruned = store.prune(&settings.retention, now)?;
     let jobs = jobfile.jobs.len() as u64;
     // The planner owns the jobs from here on; keeping a second copy would double the memory
     // of a large jobfile.
-    let planner = Planner::new(jobfile.jobs, &jobfile.executors, now, fastrand::u64(..));
+    let mut planner = Planner::new(jobfile.jobs, &jobfile.executors, now, fastrand::u64(..));
+    let resumed = state::resume(&store, &mut planner)? as u64;
     log.event(
         now,
         "scheduler_started",
@@ -63,6 +82,9 @@ pub fn serve(settings: &Settings, clock: &dyn Clock, log: &mut Log) -> Result<()
             ("jobfile", settings.jobfile.display().to_string().into()),
             ("jobs", jobs.into()),
             ("pid", std::process::id().into()),
+            ("store", store.path().display().to_string().into()),
+            ("resumed", resumed.into()),
+            ("pruned", pruned.into()),
         ],
     );
     let mut scheduler = Loop::new(
@@ -74,22 +96,42 @@ pub fn serve(settings: &Settings, clock: &dyn Clock, log: &mut Log) -> Result<()
         None,
         Some(planner),
     )?;
+    scheduler.store = Some(store);
     scheduler.run()
 }
 
 /// Runs one job of `jobfile` now through the same executor path, its output passed through
 /// unprefixed; returns the job's exit code (128+n when a signal ended it).
+///
+/// With a `store`, the run is recorded there as a manual run.
 pub fn run_once(
     settings: &Settings,
     clock: &dyn Clock,
     log: &mut Log,
     jobfile: Jobfile,
     name: &str,
+    store: Option<Store>,
 ) -> Result<i32, Error> {
     let signals = Signals::install().map_err(io_error("handle signals"))?;
     let mut scheduler = Loop::new(settings, clock, log, signals, None, Some(jobfile), None)?;
+    scheduler.store = store;
     let now = scheduler.clock.now();
-    scheduler.launch(1, name, now, now, Output::PassThrough);
+    let record = match scheduler.store.as_mut() {
+        Some(store) => {
+            let claim = Claim {
+                job: name,
+                scheduled: now,
+                manual: true,
+            };
+            Some(store.claim(&[claim], now)?[0])
+        }
+        None => None,
+    };
+    let result = scheduler
+        .spawn_batch(&[(1, name, now)], &[record])
+        .pop()
+        .flatten();
+    scheduler.record_start(1, name, now, now, Output::PassThrough, record, result);
     scheduler.run()?;
     // `launch` and `reap` always record how the run ended.
     Ok(scheduler.last_status.map_or(0, |s| s.as_shell_code()))
@@ -133,6 +175,10 @@ struct Loop<'a> {
     base_dir: PathBuf,
     /// The jobfile, absolute (`JOBRUN_JOBFILE`).
     jobfile_path: PathBuf,
+    /// Where runs are claimed before they start and recorded when they end.
+    store: Option<Store>,
+    /// Runs ended since history was last pruned.
+    ended_since_prune: u32,
 }
 
 impl<'a> Loop<'a> {
@@ -160,8 +206,9 @@ impl<'a> Loop<'a> {
             session: format!("{:08x}", fastrand::u32(..)),
             last_status: None,
             base_dir: jobfile_dir(&settings.jobfile),
-            jobfile_path: std::path::absolute(&settings.jobfile)
-                .unwrap_or_else(|_| settings.jobfile.clone()),
+            jobfile_path: absolute_jobfile(&settings.jobfile),
+            store: None,
+            ended_since_prune: 0,
         })
     }
 
@@ -266,6 +313,7 @@ impl<'a> Loop<'a> {
     }
 
     fn carry_out(&mut self, events: Vec<Event>, now: DateTime<Utc>) {
+        self.record_decisions(&events, now);
         let starts: Vec<(RunId, &str, DateTime<Utc>)> = events
             .iter()
             .filter_map(|event| match event {
@@ -277,7 +325,29 @@ impl<'a> Loop<'a> {
                 _ => None,
             })
             .collect();
-        let mut spawned = self.spawn_batch(&starts).into_iter();
+        // Claimed before any process starts: once a fire is claimed, no later scheduler runs
+        // it again, even if this one is killed the next instant.
+        let records = match self.claim(&starts, now) {
+            Ok(records) => records,
+            Err(e) => {
+                let error = format!("cannot record the run in the state store: {e}");
+                let runs: Vec<(RunId, String)> = starts
+                    .iter()
+                    .map(|(r, j, _)| (*r, (*j).to_owned()))
+                    .collect();
+                for (run, job) in runs {
+                    self.log.event(
+                        now,
+                        "failed",
+                        &[("job", job.into()), ("error", error.as_str().into())],
+                    );
+                    self.run_ended(run, now);
+                }
+                return self.carry_out_reports(events, now);
+            }
+        };
+        let mut spawned = self.spawn_batch(&starts, &records).into_iter();
+        let mut records = records.into_iter();
         for event in events {
             match event {
                 Event::Start {
@@ -286,80 +356,184 @@ impl<'a> Loop<'a> {
                     scheduled,
                 } => {
                     let result = spawned.next().flatten();
-                    self.record_start(run, &job, scheduled, now, Output::Log, result);
+                    let record = records.next().flatten();
+                    self.record_start(run, &job, scheduled, now, Output::Log, record, result);
                 }
-                Event::SkippedMaxInstances {
+                other => self.report(other, now),
+            }
+        }
+    }
+
+    /// Claims the fires of a batch of starts in the store (one transaction): their store ids,
+    /// or none at all without a store.
+    fn claim(
+        &mut self,
+        starts: &[(RunId, &str, DateTime<Utc>)],
+        now: DateTime<Utc>,
+    ) -> Result<Vec<Option<i64>>, crate::store::StoreError> {
+        let Some(store) = self.store.as_mut() else {
+            return Ok(vec![None; starts.len()]);
+        };
+        if starts.is_empty() {
+            return Ok(Vec::new());
+        }
+        let claims: Vec<Claim<'_>> = starts
+            .iter()
+            .map(|&(_, job, scheduled)| Claim {
+                job,
+                scheduled,
+                manual: false,
+            })
+            .collect();
+        Ok(store.claim(&claims, now)?.into_iter().map(Some).collect())
+    }
+
+    /// Records the fires that get no process (missed, coalesced, skipped), in one transaction.
+    fn record_decisions(&mut self, events: &[Event], now: DateTime<Utc>) {
+        let Some(store) = self.store.as_mut() else {
+            return;
+        };
+        let decisions: Vec<Decision<'_>> = events
+            .iter()
+            .filter_map(|event| match event {
+                Event::Start { .. } => None,
+                Event::SkippedMaxInstances { job, scheduled, .. } => Some(Decision {
                     job,
-                    scheduled,
-                    running,
-                } => self.log.event(
-                    now,
-                    "skipped",
-                    &[
-                        ("job", job.into()),
-                        ("scheduled", rfc3339(scheduled).into()),
-                        ("reason", "max_instances".into()),
-                        ("running", running.into()),
-                    ],
-                ),
+                    scheduled: *scheduled,
+                    outcome: Outcome::Skipped {
+                        reason: "max_instances".into(),
+                    },
+                }),
                 Event::Missed {
                     job,
                     scheduled,
                     late_by,
                     first,
                     fires,
-                } => {
-                    let mut fields: Vec<(&str, Field)> = vec![
-                        ("job", job.into()),
-                        ("scheduled", rfc3339(scheduled).into()),
-                        ("late_by", format!("{}s", late_by.num_seconds()).into()),
-                    ];
-                    // One event can stand for a whole gap of fires (downtime, suspend).
-                    if fires != Some(1) {
-                        fields.push(("first", rfc3339(first).into()));
-                        fields.push((
-                            "fires",
-                            fires.map_or_else(|| "uncounted".into(), Field::from),
-                        ));
-                    }
-                    self.log.event(now, "missed", &fields);
-                }
+                } => Some(Decision {
+                    job,
+                    scheduled: *scheduled,
+                    outcome: Outcome::Missed {
+                        late_by_ms: late_by.num_milliseconds(),
+                        // 0: more than could be counted.
+                        fires: fires.unwrap_or(0),
+                        first: *first,
+                    },
+                }),
                 Event::Coalesced {
                     job,
                     scheduled,
                     into,
-                } => self.log.event(
-                    now,
-                    "coalesced",
-                    &[
-                        ("job", job.into()),
-                        ("scheduled", rfc3339(scheduled).into()),
-                        ("into", rfc3339(into).into()),
-                    ],
-                ),
+                } => Some(Decision {
+                    job,
+                    scheduled: *scheduled,
+                    outcome: Outcome::Coalesced { into: *into },
+                }),
+            })
+            .collect();
+        if decisions.is_empty() {
+            return;
+        }
+        if let Err(e) = store.decide(&decisions, now) {
+            self.store_error(now, &e);
+        }
+    }
+
+    fn store_error(&mut self, now: DateTime<Utc>, error: &crate::store::StoreError) {
+        self.log
+            .event(now, "store_error", &[("error", error.to_string().into())]);
+    }
+
+    /// Logs the events other than starts (after a failed claim, when no run starts).
+    fn carry_out_reports(&mut self, events: Vec<Event>, now: DateTime<Utc>) {
+        for event in events {
+            if !matches!(event, Event::Start { .. }) {
+                self.report(event, now);
             }
         }
     }
 
-    /// Starts one run (`jobrun run`, or a test of the loop).
-    fn launch(
-        &mut self,
-        run: RunId,
-        name: &str,
-        scheduled: DateTime<Utc>,
-        now: DateTime<Utc>,
-        output: Output,
-    ) {
-        let result = self.spawn_batch(&[(run, name, scheduled)]).pop().flatten();
-        self.record_start(run, name, scheduled, now, output, result);
+    /// Tells the planner a run is over (its slot is free) and carries out what follows.
+    fn run_ended(&mut self, run: RunId, now: DateTime<Utc>) {
+        if let Some(planner) = self.planner.as_mut() {
+            let events = planner.finished(run, now);
+            if self.stop_deadline.is_none() {
+                self.carry_out(events, now);
+            }
+        }
+    }
+
+    /// Logs a decision that starts no run.
+    fn report(&mut self, event: Event, now: DateTime<Utc>) {
+        match event {
+            Event::Start { .. } => {}
+            Event::SkippedMaxInstances {
+                job,
+                scheduled,
+                running,
+            } => self.log.event(
+                now,
+                "skipped",
+                &[
+                    ("job", job.into()),
+                    ("scheduled", rfc3339(scheduled).into()),
+                    ("reason", "max_instances".into()),
+                    ("running", running.into()),
+                ],
+            ),
+            Event::Missed {
+                job,
+                scheduled,
+                late_by,
+                first,
+                fires,
+            } => {
+                let mut fields: Vec<(&str, Field)> = vec![
+                    ("job", job.into()),
+                    ("scheduled", rfc3339(scheduled).into()),
+                    ("late_by", format!("{}s", late_by.num_seconds()).into()),
+                ];
+                // One event can stand for a whole gap of fires (downtime, suspend).
+                if fires != Some(1) {
+                    fields.push(("first", rfc3339(first).into()));
+                    fields.push((
+                        "fires",
+                        fires.map_or_else(|| "uncounted".into(), Field::from),
+                    ));
+                }
+                self.log.event(now, "missed", &fields);
+            }
+            Event::Coalesced {
+                job,
+                scheduled,
+                into,
+            } => self.log.event(
+                now,
+                "coalesced",
+                &[
+                    ("job", job.into()),
+                    ("scheduled", rfc3339(scheduled).into()),
+                    ("into", rfc3339(into).into()),
+                ],
+            ),
+        }
     }
 
     /// Spawns the runs of one batch (from several threads when it is large), in order; `None`
     /// for a job the jobfile no longer has.
-    fn spawn_batch(&self, starts: &[(RunId, &str, DateTime<Utc>)]) -> Vec<Option<Spawned>> {
+    /// A run's `JOBRUN_RUN_ID` is its row in the store, else this session's id and its number.
+    fn spawn_batch(
+        &self,
+        starts: &[(RunId, &str, DateTime<Utc>)],
+        records: &[Option<i64>],
+    ) -> Vec<Option<Spawned>> {
         let run_ids: Vec<String> = starts
             .iter()
-            .map(|(run, _, _)| format!("{}-{run}", self.session))
+            .zip(records)
+            .map(|((run, _, _), record)| match record {
+                Some(id) => id.to_string(),
+                None => format!("{}-{run}", self.session),
+            })
             .collect();
         let mut launches = Vec::with_capacity(starts.len());
         let mut found = Vec::with_capacity(starts.len());
@@ -393,6 +567,10 @@ impl<'a> Loop<'a> {
     }
 
     /// Logs how a start went and tracks the run; a run that could not start is over at once.
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "one start's facts, each from a different place; a struct would only rename them"
+    )]
     fn record_start(
         &mut self,
         run: RunId,
@@ -400,57 +578,56 @@ impl<'a> Loop<'a> {
         scheduled: DateTime<Utc>,
         now: DateTime<Utc>,
         output: Output,
+        record: Option<i64>,
         spawned: Option<Spawned>,
     ) {
-        let Some(spawned) = spawned else {
-            self.log.event(
-                now,
-                "failed",
-                &[
-                    ("job", name.into()),
-                    ("error", "no such job in the jobfile".into()),
-                ],
-            );
-            self.last_status = Some(ExitStatus::Code(127));
-            return;
-        };
-        match spawned.result {
-            Ok(child) => {
+        let shown = record.map_or(run, |id| u64::try_from(id).unwrap_or(run));
+        let failure = match spawned.map(|s| (s.result, s.timeout, s.kill_after)) {
+            Some((Ok(child), timeout, kill_after)) => {
                 let pid = child.pid;
                 self.log.event(
                     now,
                     "started",
                     &[
                         ("job", name.into()),
-                        ("run", run.into()),
+                        ("run", shown.into()),
                         ("scheduled", rfc3339(scheduled).into()),
                         ("pid", pid.as_raw().into()),
                     ],
                 );
-                let limits = Limits {
-                    timeout: spawned.timeout,
-                    kill_after: spawned.kill_after,
-                };
-                self.runs
-                    .insert(run, Run::new(name, limits, now, child, output));
-            }
-            Err(e) => {
-                self.log.event(
-                    now,
-                    "failed",
-                    &[
-                        ("job", name.into()),
-                        ("run", run.into()),
-                        ("error", e.to_string().into()),
-                    ],
-                );
-                self.last_status = Some(ExitStatus::Code(127));
-                if let Some(planner) = self.planner.as_mut() {
-                    let events = planner.finished(run, now);
-                    self.carry_out(events, now);
+                if let (Some(store), Some(id)) = (self.store.as_mut(), record)
+                    && let Err(e) = store.started(id, pid.as_raw(), now)
+                {
+                    self.store_error(now, &e);
                 }
+                let limits = Limits {
+                    timeout,
+                    kill_after,
+                };
+                let ids = (record, shown);
+                self.runs
+                    .insert(run, Run::new(name, ids, limits, now, child, output));
+                return;
             }
+            Some((Err(e), _, _)) => e.to_string(),
+            None => "no such job in the jobfile".to_owned(),
+        };
+        self.log.event(
+            now,
+            "failed",
+            &[
+                ("job", name.into()),
+                ("run", shown.into()),
+                ("error", failure.as_str().into()),
+            ],
+        );
+        if let (Some(store), Some(id)) = (self.store.as_mut(), record)
+            && let Err(e) = store.spawn_failed(id, now, &failure)
+        {
+            self.store_error(now, &e);
         }
+        self.last_status = Some(ExitStatus::Code(127));
+        self.run_ended(run, now);
     }
 
     fn job(&self, name: &str) -> Option<&Job> {
@@ -489,7 +666,7 @@ impl<'a> Loop<'a> {
             let duration = now - run.started;
             let mut fields: Vec<(&str, Field)> = vec![
                 ("job", run.job.as_str().into()),
-                ("run", id.into()),
+                ("run", run.shown.into()),
                 ("status", status.to_string().into()),
                 (
                     "duration",
@@ -500,6 +677,15 @@ impl<'a> Loop<'a> {
                 fields.push(("timed_out", "true".into()));
             }
             self.log.event(now, "finished", &fields);
+            if let (Some(store), Some(record)) = (self.store.as_mut(), run.record) {
+                let outcome = state::outcome(status);
+                if let Err(e) =
+                    store.finished(record, now, &outcome, run.timed_out, &run.tail.text())
+                {
+                    self.store_error(now, &e);
+                }
+                self.ended_since_prune += 1;
+            }
             if nix::sys::signal::killpg(pid, None).is_ok() {
                 // Something the job started is still running in its group; it is ended when
                 // jobrun stops, so nothing outlives the scheduler.
@@ -508,18 +694,16 @@ impl<'a> Loop<'a> {
                     "lingering",
                     &[
                         ("job", run.job.as_str().into()),
-                        ("run", id.into()),
+                        ("run", run.shown.into()),
                         ("pgid", pid.as_raw().into()),
                     ],
                 );
                 self.runs.linger(pid);
             }
             self.last_status = Some(status);
-            if let Some(planner) = self.planner.as_mut() {
-                let events = planner.finished(id, now);
-                if self.stop_deadline.is_none() {
-                    self.carry_out(events, now);
-                }
+            self.run_ended(id, now);
+            if self.ended_since_prune >= PRUNE_EVERY {
+                self.prune(now);
             }
         }
     }
@@ -571,12 +755,21 @@ impl<'a> Loop<'a> {
     }
 
     fn reload(&mut self, now: DateTime<Utc>, why: &str) {
-        let Some(planner) = self.planner.as_mut() else {
+        if self.planner.is_none() {
             return;
-        };
+        }
         match jobfile::load(&self.settings.jobfile, self.settings.local_tz) {
             Ok(jobfile) => {
                 let jobs = jobfile.jobs.len() as u64;
+                if let Some(store) = self.store.as_mut()
+                    && let Err(e) = state::record_schedules(store, &jobfile.jobs)
+                {
+                    self.log
+                        .event(now, "store_error", &[("error", e.to_string().into())]);
+                }
+                let Some(planner) = self.planner.as_mut() else {
+                    return;
+                };
                 planner.reload(jobfile.jobs, &jobfile.executors, now);
                 self.log.event(
                     now,
@@ -605,6 +798,16 @@ impl<'a> Loop<'a> {
         }
     }
 
+    fn prune(&mut self, now: DateTime<Utc>) {
+        self.ended_since_prune = 0;
+        let retention = self.settings.retention;
+        if let Some(store) = self.store.as_mut()
+            && let Err(e) = store.prune(&retention, now)
+        {
+            self.store_error(now, &e);
+        }
+    }
+
     /// Ends the process groups that outlived their run, so nothing is left behind.
     fn end_lingering_groups(&mut self) {
         let groups = self.runs.take_lingering();
@@ -621,6 +824,10 @@ fn pass_through(is_stderr: bool, line: &str) {
     } else {
         let _ = writeln!(std::io::stdout(), "{line}");
     }
+}
+
+fn absolute_jobfile(jobfile: &Path) -> PathBuf {
+    std::path::absolute(jobfile).unwrap_or_else(|_| jobfile.to_path_buf())
 }
 
 fn jobfile_dir(jobfile: &Path) -> PathBuf {

@@ -9,7 +9,7 @@ use nix::sys::signal::Signal;
 use nix::unistd::Pid;
 
 use crate::duration::Duration;
-use crate::executor::{LineSplitter, RunningChild, Stream};
+use crate::executor::{LineSplitter, OutputTail, RunningChild, Stream};
 use crate::plan::RunId;
 
 /// Where a run's output lines go.
@@ -35,6 +35,12 @@ struct Pipe {
 
 pub(super) struct Run {
     pub(super) job: String,
+    /// The run's row in the state store (its `JOBRUN_RUN_ID`), if it has one.
+    pub(super) record: Option<i64>,
+    /// The id the log shows: the store's when there is one.
+    pub(super) shown: u64,
+    /// The end of its output, for the store.
+    pub(super) tail: OutputTail,
     pub(super) pid: Pid,
     pub(super) started: DateTime<Utc>,
     pub(super) timed_out: bool,
@@ -52,13 +58,18 @@ pub(super) struct Run {
 impl Run {
     pub(super) fn new(
         job: &str,
+        ids: (Option<i64>, u64),
         limits: Limits,
         now: DateTime<Utc>,
         child: RunningChild,
         output: Output,
     ) -> Run {
+        let (record, shown) = ids;
         Run {
             job: job.to_owned(),
+            record,
+            shown,
+            tail: OutputTail::new(crate::store::MAX_TAIL),
             pid: child.pid,
             started: now,
             timed_out: false,
@@ -75,13 +86,6 @@ impl Run {
             kill_at: None,
             kill_after: limits.kill_after,
             stopping: false,
-        }
-    }
-
-    fn pipe(&mut self, stream: Stream) -> &mut Option<Pipe> {
-        match stream {
-            Stream::Stdout => &mut self.stdout,
-            Stream::Stderr => &mut self.stderr,
         }
     }
 }
@@ -130,25 +134,31 @@ impl Runs {
         })
     }
 
-    /// Reads what the pipe has and hands each complete line to `line(job, run, is_stderr,
-    /// output, text)`; closes the pipe at end of file or on a read error.
+    /// Reads what the pipe has, keeps each complete line in the run's tail and hands it to
+    /// `line(job, shown id, is_stderr, output, text)`; closes the pipe at end of file or on a
+    /// read error.
     pub(super) fn read(
         &mut self,
         id: RunId,
         stream: Stream,
-        mut line: impl FnMut(&str, RunId, bool, Output, &str),
+        mut line: impl FnMut(&str, u64, bool, Output, &str),
     ) {
         let Some(run) = self.runs.get_mut(&id) else {
             return;
         };
-        let (job, output) = (run.job.clone(), run.output);
-        let slot = run.pipe(stream);
-        let Some(pipe) = slot.as_mut() else { return };
-        let result = pipe.lines.read_from(pipe.fd.as_fd(), |text| {
-            line(&job, id, stream == Stream::Stderr, output, text)
+        let (job, shown, output) = (run.job.clone(), run.shown, run.output);
+        let tail = &mut run.tail;
+        let pipe = match stream {
+            Stream::Stdout => &mut run.stdout,
+            Stream::Stderr => &mut run.stderr,
+        };
+        let Some(open) = pipe.as_mut() else { return };
+        let result = open.lines.read_from(open.fd.as_fd(), |text| {
+            tail.push(stream, text);
+            line(&job, shown, stream == Stream::Stderr, output, text)
         });
         if !matches!(result, Ok(false)) {
-            *slot = None;
+            *pipe = None;
         }
     }
 
@@ -167,9 +177,9 @@ impl Runs {
         &mut self,
         now: DateTime<Utc>,
         stop_expired: bool,
-    ) -> Vec<(RunId, String, Pid, Signal)> {
+    ) -> Vec<(u64, String, Pid, Signal)> {
         let mut due = Vec::new();
-        for (id, run) in &mut self.runs {
+        for run in self.runs.values_mut() {
             let timeout_due = run.term_at.is_some_and(|t| t <= now);
             if timeout_due || (stop_expired && !run.stopping && run.kill_at.is_none()) {
                 if timeout_due {
@@ -179,10 +189,10 @@ impl Runs {
                 }
                 run.term_at = None;
                 run.kill_at = Some(now + run.kill_after.as_chrono());
-                due.push((*id, run.job.clone(), run.pid, Signal::SIGTERM));
+                due.push((run.shown, run.job.clone(), run.pid, Signal::SIGTERM));
             } else if run.kill_at.is_some_and(|t| t <= now) {
                 run.kill_at = None;
-                due.push((*id, run.job.clone(), run.pid, Signal::SIGKILL));
+                due.push((run.shown, run.job.clone(), run.pid, Signal::SIGKILL));
             }
         }
         due

@@ -107,15 +107,19 @@ impl<'a> OutcomeColumns<'a> {
     }
 }
 
-/// What is wrong with a missed range, if anything: it stands for at least one fire, and its
-/// oldest fire is its newest (`scheduled`) exactly when it stands for one, else earlier.
+/// What is wrong with a missed range, if anything: it stands for one fire, whose oldest fire is
+/// its newest (`scheduled`), or for several (or, with `fires` 0, more than were counted), whose
+/// oldest fire is earlier.
 pub(super) fn missed_problem(
     scheduled: DateTime<Utc>,
     fires: u64,
     first: DateTime<Utc>,
 ) -> Option<String> {
     match fires {
-        0 => Some("a missed row stands for at least one fire, not 0".into()),
+        0 if first >= scheduled => Some(format!(
+            "a missed range of uncounted fires must have its first fire ({first}) before its \
+             newest ({scheduled})"
+        )),
         1 if first != scheduled => Some(format!(
             "a missed row for one fire must have its first fire ({first}) at its scheduled \
              time ({scheduled})"
@@ -324,6 +328,7 @@ mod tests {
         assert_eq!(missed_problem(t(10), 1, t(10)), None);
         assert_eq!(missed_problem(t(10), 3, t(5)), None);
         assert!(missed_problem(t(10), 0, t(10)).is_some());
+        assert_eq!(missed_problem(t(10), 0, t(2)), None);
         assert!(missed_problem(t(10), 1, t(5)).is_some());
         assert!(missed_problem(t(10), 2, t(11)).is_some());
         assert!(missed_problem(t(10), 2, t(10)).is_some());

@@ -91,8 +91,9 @@ pub enum Outcome {
     /// Was claimed or running when a previous scheduler died; found at the next start.
     Interrupted { note: String },
     /// Fires that were due while jobrun was down (or too late to run). One row can stand for a
-    /// range: `fires` (at least 1) fires from `first` to the row's `scheduled`, so that a week
-    /// of downtime with a per-second job is one row, not 604,800.
+    /// range: `fires` fires from `first` to the row's `scheduled`, so that a week of downtime
+    /// with a per-second job is one row, not 604,800. `fires` is 0 when there were more than
+    /// the scheduler counts (a million; see `plan`).
     Missed {
         late_by_ms: i64,
         fires: u64,
@@ -294,6 +295,32 @@ impl Store {
                 lock: None,
             })),
         }
+    }
+
+    /// For `jobrun run` while a scheduler holds the store: a connection that writes (its
+    /// manual run) without the holder's lock. SQLite serialises the two writers; the holder
+    /// has already created and migrated the file, so anything but a store of the current
+    /// version is refused, untouched.
+    pub fn open_shared(path: &Path) -> Result<Store, StoreError> {
+        let action = "open the state store beside the scheduler holding it";
+        let found = schema::inspect(&connect(path, OpenFlags::SQLITE_OPEN_READ_ONLY)?, path)?;
+        if found != Found::Version(schema::CURRENT) {
+            return Err(StoreError::refused(
+                path,
+                action,
+                "it is not a jobrun store of this version".to_owned(),
+            ));
+        }
+        let conn = connect(path, OpenFlags::SQLITE_OPEN_READ_WRITE)?;
+        conn.pragma_update(None, "synchronous", "NORMAL")
+            .map_err(|e| StoreError::sql(path, action, e))?;
+        Ok(Store {
+            conn,
+            checkpointer: None,
+            path: path.to_path_buf(),
+            own_runs_from: None,
+            lock: None,
+        })
     }
 
     /// The store's file.

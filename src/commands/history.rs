@@ -1,0 +1,269 @@
+//! `jobrun history [NAME…]`: past runs from the state store, oldest first (the newest at the
+//! bottom, next to the prompt), with the tail of each run's output.
+
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+use serde::Serialize;
+
+use crate::cli::{Format, HistoryArgs};
+use crate::context::Context;
+use crate::error::Error;
+use crate::jobfile::Jobfile;
+use crate::output::{self, push_rfc3339};
+use crate::store::{Outcome, RunRecord, Store};
+
+pub(super) fn run(ctx: &Context, args: &HistoryArgs) -> Result<(), Error> {
+    // The jobfile gives each job's zone; a missing or broken one does not hide the history.
+    let jobfile = crate::jobfile::load(&ctx.jobfile, ctx.local_tz).ok();
+    let store_path = ctx.store_path()?;
+    let mut records = match Store::open_read(&store_path)? {
+        Some(store) => {
+            if args.names.is_empty() {
+                store.history(None, args.count)?
+            } else {
+                let mut all = Vec::new();
+                for name in &args.names {
+                    all.extend(store.history(Some(name), args.count)?);
+                }
+                all.sort_by_key(|r| std::cmp::Reverse(r.id));
+                all.truncate(args.count);
+                all
+            }
+        }
+        None => Vec::new(),
+    };
+    records.reverse();
+    let zone = |job: &str| {
+        jobfile
+            .as_ref()
+            .and_then(|f: &Jobfile| f.job(job))
+            .map_or(ctx.local_tz, |j| j.timezone)
+    };
+    let text = match args.output.format() {
+        Format::Json => json(&records, zone)?,
+        Format::Plain => plain(&records).into_bytes(),
+        Format::Human if records.is_empty() => format!(
+            "no runs recorded for {} (state store {})\n",
+            ctx.jobfile.display(),
+            store_path.display()
+        )
+        .into_bytes(),
+        Format::Human => human(ctx.now, &records, zone).into_bytes(),
+    };
+    output::print(&text).map_err(Error::Output)
+}
+
+fn at(t: DateTime<Utc>, tz: Tz) -> String {
+    let mut out = Vec::with_capacity(32);
+    push_rfc3339(&mut out, t, tz);
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn seconds(from: DateTime<Utc>, to: DateTime<Utc>) -> String {
+    format!("{:.3}s", (to - from).num_milliseconds() as f64 / 1000.0)
+}
+
+/// What happened, in a few words: `ok`, `exit 3`, `killed by SIGTERM (timed out)`, `missed`…
+fn result(record: &RunRecord, tz: Tz) -> String {
+    let timed_out = if record.timed_out { " (timed out)" } else { "" };
+    match &record.outcome {
+        Outcome::Exited { code: 0 } => format!("ok{timed_out}"),
+        Outcome::Exited { code } => format!("exit {code}{timed_out}"),
+        Outcome::Signaled { signal } => format!("killed by {}{timed_out}", signal_name(*signal)),
+        Outcome::Claimed => "starting".to_owned(),
+        Outcome::Running { pid } => format!("running (pid {pid})"),
+        Outcome::SpawnFailed { error } => format!("failed to start: {error}"),
+        Outcome::Interrupted { note } => format!("interrupted: {note}"),
+        Outcome::Missed {
+            late_by_ms,
+            fires,
+            first,
+        } => {
+            let late = late_by_ms / 1000;
+            if *fires == 1 {
+                format!("missed ({late}s late)")
+            } else if *fires == 0 {
+                format!("missed over a million fires since {}", at(*first, tz))
+            } else {
+                format!("missed {fires} fires since {}", at(*first, tz))
+            }
+        }
+        Outcome::Coalesced { into } => format!("coalesced into {}", at(*into, tz)),
+        Outcome::Skipped { reason } => format!("skipped ({reason})"),
+    }
+}
+
+fn signal_name(signal: i32) -> String {
+    nix::sys::signal::Signal::try_from(signal)
+        .map_or_else(|_| format!("signal {signal}"), |s| s.as_str().to_owned())
+}
+
+fn human(now: DateTime<Utc>, records: &[RunRecord], zone: impl Fn(&str) -> Tz) -> String {
+    let mut out = String::new();
+    let rows: Vec<Vec<String>> = records
+        .iter()
+        .map(|r| {
+            let tz = zone(&r.job);
+            let job = if r.manual {
+                format!("{} (manual)", r.job)
+            } else {
+                r.job.clone()
+            };
+            vec![
+                r.id.to_string(),
+                job,
+                at(r.scheduled, tz),
+                r.started.map_or_else(
+                    || "-".to_owned(),
+                    |s| format!("+{}", seconds(r.scheduled, s)),
+                ),
+                match (r.started, r.ended) {
+                    // When jobrun noticed, not when the run ended: no duration is known.
+                    _ if matches!(r.outcome, Outcome::Interrupted { .. }) => "-".to_owned(),
+                    (Some(s), Some(e)) => seconds(s, e),
+                    (Some(s), None) if matches!(r.outcome, Outcome::Running { .. }) => {
+                        format!("{} so far", seconds(s, now))
+                    }
+                    _ => "-".to_owned(),
+                },
+                result(r, tz),
+            ]
+        })
+        .collect();
+    let table = output::table(
+        &["RUN", "JOB", "SCHEDULED", "STARTED", "DURATION", "RESULT"],
+        &rows,
+    );
+    // The table, with each run's output tail under its row.
+    let mut lines = table.lines();
+    if let Some(header) = lines.next() {
+        out.push_str(header);
+        out.push('\n');
+    }
+    for (line, record) in lines.zip(records) {
+        out.push_str(line);
+        out.push('\n');
+        for text in record.output_tail.lines() {
+            out.push_str("    | ");
+            out.push_str(text);
+            out.push('\n');
+        }
+    }
+    out
+}
+
+/// One line per run: id, job, scheduled (UTC), state, detail; tab-separated.
+fn plain(records: &[RunRecord]) -> String {
+    records
+        .iter()
+        .map(|r| {
+            let (state, detail) = state_and_detail(&r.outcome);
+            format!(
+                "{}\t{}\t{}\t{state}\t{detail}\n",
+                r.id,
+                r.job,
+                at(r.scheduled, Tz::UTC)
+            )
+        })
+        .collect()
+}
+
+/// The outcome's name in JSON and plain output, and its main value.
+fn state_and_detail(outcome: &Outcome) -> (&'static str, String) {
+    match outcome {
+        Outcome::Claimed => ("claimed", String::new()),
+        Outcome::Running { pid } => ("running", pid.to_string()),
+        Outcome::Exited { code } => ("exited", code.to_string()),
+        Outcome::Signaled { signal } => ("signaled", signal_name(*signal)),
+        Outcome::SpawnFailed { error } => ("spawn_failed", error.clone()),
+        Outcome::Interrupted { note } => ("interrupted", note.clone()),
+        Outcome::Missed { fires, .. } => ("missed", fires.to_string()),
+        Outcome::Coalesced { into } => ("coalesced", at(*into, Tz::UTC)),
+        Outcome::Skipped { reason } => ("skipped", reason.clone()),
+    }
+}
+
+/// `history --json`: field names are part of jobrun's stable interface (README, "JSON
+/// output"). Times are RFC 3339 in the job's zone.
+#[derive(Serialize)]
+struct JsonRun<'a> {
+    id: i64,
+    job: &'a str,
+    manual: bool,
+    scheduled: String,
+    started: Option<String>,
+    ended: Option<String>,
+    duration_ms: Option<i64>,
+    /// claimed, running, exited, signaled, spawn_failed, interrupted, missed, coalesced, skipped
+    state: &'static str,
+    exit_code: Option<i32>,
+    signal: Option<String>,
+    timed_out: bool,
+    pid: Option<i32>,
+    /// spawn_failed: the error; interrupted: what happened; skipped: the reason.
+    message: Option<&'a str>,
+    /// missed: how many fires the record stands for, the oldest of them, and how late.
+    fires: Option<u64>,
+    first: Option<String>,
+    late_by_ms: Option<i64>,
+    /// coalesced: the fire whose run it was folded into.
+    into: Option<String>,
+    output: &'a str,
+}
+
+fn json(records: &[RunRecord], zone: impl Fn(&str) -> Tz) -> Result<Vec<u8>, Error> {
+    let rows: Vec<JsonRun<'_>> = records
+        .iter()
+        .map(|r| {
+            let tz = zone(&r.job);
+            let (state, _) = state_and_detail(&r.outcome);
+            let mut row = JsonRun {
+                id: r.id,
+                job: &r.job,
+                manual: r.manual,
+                scheduled: at(r.scheduled, tz),
+                started: r.started.map(|t| at(t, tz)),
+                ended: r.ended.map(|t| at(t, tz)),
+                duration_ms: r
+                    .started
+                    .zip(r.ended)
+                    .filter(|_| !matches!(r.outcome, Outcome::Interrupted { .. }))
+                    .map(|(s, e)| (e - s).num_milliseconds()),
+                state,
+                exit_code: None,
+                signal: None,
+                timed_out: r.timed_out,
+                pid: None,
+                message: None,
+                fires: None,
+                first: None,
+                late_by_ms: None,
+                into: None,
+                output: &r.output_tail,
+            };
+            match &r.outcome {
+                Outcome::Claimed => {}
+                Outcome::Running { pid } => row.pid = Some(*pid),
+                Outcome::Exited { code } => row.exit_code = Some(*code),
+                Outcome::Signaled { signal } => row.signal = Some(signal_name(*signal)),
+                Outcome::SpawnFailed { error: m }
+                | Outcome::Interrupted { note: m }
+                | Outcome::Skipped { reason: m } => row.message = Some(m),
+                Outcome::Missed {
+                    late_by_ms,
+                    fires,
+                    first,
+                } => {
+                    row.fires = Some(*fires);
+                    row.first = Some(at(*first, tz));
+                    row.late_by_ms = Some(*late_by_ms);
+                }
+                Outcome::Coalesced { into } => row.into = Some(at(*into, tz)),
+            }
+            row
+        })
+        .collect();
+    let mut out = serde_json::to_vec_pretty(&rows).map_err(|e| Error::Output(e.into()))?;
+    out.push(b'\n');
+    Ok(out)
+}
