@@ -28,9 +28,9 @@ pub(super) fn run(ctx: &Context, args: &StartArgs) -> Result<(), Error> {
             max_age: (keep_for != Duration::ZERO).then(|| keep_for.as_chrono()),
         },
     };
-    // Check the jobfile before touching the store: a typo must not create state files.
-    crate::jobfile::load(&ctx.jobfile, ctx.local_tz)?;
+    // The jobfile first: a typo must not create state files.
+    let jobfile = crate::jobfile::load(&ctx.jobfile, ctx.local_tz)?;
     let store = Store::open_exclusive(&ctx.store_path()?, ctx.now)?;
     let mut log = Log::stderr(args.log_format);
-    scheduler::serve(&settings, &SystemClock, &mut log, store)
+    scheduler::serve(&settings, &SystemClock, &mut log, jobfile, store)
 }

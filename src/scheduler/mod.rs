@@ -54,16 +54,17 @@ pub struct Settings {
 /// After this many ended runs, old history is pruned again (besides at every start).
 const PRUNE_EVERY: u32 = 1000;
 
-/// Runs the scheduler in the foreground until SIGTERM or SIGINT, keeping its state in `store`
-/// (opened exclusively by the caller).
+/// Runs the scheduler in the foreground until SIGTERM or SIGINT on `jobfile` (loaded from
+/// `settings.jobfile` by the caller), keeping its state in `store` (opened exclusively by the
+/// caller).
 pub fn serve(
     settings: &Settings,
     clock: &dyn Clock,
     log: &mut Log,
+    jobfile: Jobfile,
     mut store: Store,
 ) -> Result<(), Error> {
     let signals = Signals::install().map_err(io_error("handle signals"))?;
-    let jobfile = jobfile::load(&settings.jobfile, settings.local_tz)?;
     let watch = JobfileWatch::new(&settings.jobfile).map_err(system("watch the jobfile"))?;
     let now = clock.now();
     let absolute = absolute_jobfile(&settings.jobfile);

@@ -130,3 +130,106 @@ pub(super) fn outcome(status: ExitStatus) -> Outcome {
         },
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use chrono_tz::Tz;
+
+    use super::*;
+    use crate::store::Claim;
+
+    fn utc(s: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+    }
+
+    fn jobs(text: &str) -> Vec<Job> {
+        crate::jobfile::parse(Path::new("jobrun.toml"), text, Tz::UTC)
+            .unwrap_or_else(|d| panic!("{d}"))
+            .jobs
+    }
+
+    /// A store that ran `first` until it claimed each job's fire at `last`, then is restarted
+    /// with `then` at `back`: the planner's events at `back`.
+    fn restart(first: &str, then: &str, last: &str, back: &str) -> Vec<String> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state.sqlite");
+        {
+            let mut store = Store::open_exclusive(&path, utc(last)).unwrap();
+            let before = jobs(first);
+            record_schedules(&mut store, &before).unwrap();
+            let claims: Vec<Claim<'_>> = before
+                .iter()
+                .map(|j| Claim {
+                    job: &j.name,
+                    scheduled: utc(last),
+                    manual: false,
+                })
+                .collect();
+            store.claim(&claims, utc(last)).unwrap();
+        }
+        let mut store = Store::open_exclusive(&path, utc(back)).unwrap();
+        let after = jobs(then);
+        record_schedules(&mut store, &after).unwrap();
+        let mut planner = Planner::new(after, &[], utc(back), 1);
+        resume(&store, &mut planner).unwrap();
+        planner
+            .advance(utc(back))
+            .iter()
+            .map(|e| format!("{e:?}"))
+            .collect()
+    }
+
+    const MINUTELY: &str =
+        "[jobs.j]\ncommand = [\"true\"]\ncron = \"* * * * *\"\nmisfire_grace = \"10m\"\n";
+
+    #[test]
+    fn an_unchanged_job_catches_up_what_passed_while_jobrun_was_down() {
+        let events = restart(
+            MINUTELY,
+            MINUTELY,
+            "2026-05-01T10:00:00Z",
+            "2026-05-01T10:02:30Z",
+        );
+        assert_eq!(events.len(), 2, "{events:?}");
+        assert!(events[0].starts_with("Coalesced"), "{events:?}");
+        assert!(events[1].contains("2026-05-01T10:02:00Z"), "{events:?}");
+    }
+
+    #[test]
+    fn a_trigger_changed_while_jobrun_was_down_starts_afresh() {
+        let changed = MINUTELY.replace("* * * * *", "*/2 * * * *");
+        let events = restart(
+            MINUTELY,
+            &changed,
+            "2026-05-01T10:00:00Z",
+            "2026-05-01T10:02:30Z",
+        );
+        assert!(events.is_empty(), "old fires are not caught up: {events:?}");
+    }
+
+    #[test]
+    fn a_job_resumed_while_jobrun_was_down_does_not_catch_up_its_pause() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state.sqlite");
+        let paused = format!("{MINUTELY}paused = true\n");
+        let t = utc("2026-05-01T10:00:00Z");
+        {
+            let mut store = Store::open_exclusive(&path, t).unwrap();
+            record_schedules(&mut store, &jobs(MINUTELY)).unwrap();
+            let claim = Claim {
+                job: "j",
+                scheduled: t,
+                manual: false,
+            };
+            store.claim(&[claim], t).unwrap();
+            // Paused, and jobrun restarted once while it was.
+            record_schedules(&mut store, &jobs(&paused)).unwrap();
+        }
+        let mut store = Store::open_exclusive(&path, t).unwrap();
+        record_schedules(&mut store, &jobs(MINUTELY)).unwrap();
+        let states = store.job_states().unwrap();
+        assert_eq!(states["j"].last_fire, None);
+    }
+}
