@@ -106,7 +106,8 @@ def run_jobrun(args, tmp, n, mode, at, stop_after):
     log = os.path.join(tmp, f"jobrun-{mode}-{n}.log")
     t0 = time.time()
     proc = subprocess.Popen([args.jobrun, "--jobfile", jobfile, "start", "--stop-grace", "5s"],
-                            stderr=open(log, "w"), stdout=subprocess.DEVNULL, env={**os.environ, "TZ": "UTC"})
+                            stderr=open(log, "w"), stdout=subprocess.DEVNULL,
+                            env={**os.environ, "TZ": "UTC", "JOBRUN_STATE_DIR": os.path.join(tmp, "state")})
     return proc, log, t0
 
 

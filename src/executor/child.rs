@@ -23,6 +23,7 @@ use std::io;
 use std::os::fd::OwnedFd;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
 use chrono::{DateTime, Utc};
 use nix::errno::Errno;
@@ -129,11 +130,18 @@ pub fn spawn_all(launches: &[Launch<'_>], base: &BaseEnv) -> Vec<Result<RunningC
     // but the child still needs a core to start its work, which is what a user waits for.
     // Measured on 2 cores, 1,000 runs due at once: one spawning thread started the last run
     // after ~0.40 s, two after ~0.50 s, because the spawners kept the children from running.
-    let threads = std::thread::available_parallelism()
-        .map_or(1, usize::from)
-        .saturating_sub(1)
-        .min(MAX_SPAWN_THREADS)
-        .min(launches.len() / (PARALLEL_FROM / 2));
+    // Asked once: std reads the cgroup's CPU quota files on every call, a dozen system calls
+    // that a lone run's start should not wait for.
+    static CORES: OnceLock<usize> = OnceLock::new();
+    let threads = if launches.len() < PARALLEL_FROM {
+        1
+    } else {
+        CORES
+            .get_or_init(|| std::thread::available_parallelism().map_or(1, usize::from))
+            .saturating_sub(1)
+            .min(MAX_SPAWN_THREADS)
+            .min(launches.len() / (PARALLEL_FROM / 2))
+    };
     spawn_on(launches, base, threads)
 }
 
