@@ -19,5 +19,8 @@ mod pause;
 mod remove;
 /// `jobrun start` and `jobrun run`: real processes, real clock, a few seconds each.
 mod start;
+/// The state store end to end: one scheduler per store, recovery after `kill -9`, catch-up
+/// after downtime, `history`, `list`'s LAST column, a corrupt store.
+mod store;
 /// Exit codes and command-line errors.
 mod usage;

@@ -586,6 +586,11 @@ impl<'a> Loop<'a> {
         let failure = match spawned.map(|s| (s.result, s.timeout, s.kill_after)) {
             Some((Ok(child), timeout, kill_after)) => {
                 let pid = child.pid;
+                if let (Some(store), Some(id)) = (self.store.as_mut(), record)
+                    && let Err(e) = store.started(id, pid.as_raw(), now)
+                {
+                    self.store_error(now, &e);
+                }
                 self.log.event(
                     now,
                     "started",
@@ -596,11 +601,6 @@ impl<'a> Loop<'a> {
                         ("pid", pid.as_raw().into()),
                     ],
                 );
-                if let (Some(store), Some(id)) = (self.store.as_mut(), record)
-                    && let Err(e) = store.started(id, pid.as_raw(), now)
-                {
-                    self.store_error(now, &e);
-                }
                 let limits = Limits {
                     timeout,
                     kill_after,
@@ -677,7 +677,8 @@ impl<'a> Loop<'a> {
             if run.timed_out {
                 fields.push(("timed_out", "true".into()));
             }
-            self.log.event(now, "finished", &fields);
+            // The store first: it is the record of what happened, and the log must not report
+            // an end that a crash in between would leave the store without.
             if let (Some(store), Some(record)) = (self.store.as_mut(), run.record) {
                 let outcome = state::outcome(status);
                 if let Err(e) =
@@ -687,6 +688,7 @@ impl<'a> Loop<'a> {
                 }
                 self.ended_since_prune += 1;
             }
+            self.log.event(now, "finished", &fields);
             if nix::sys::signal::killpg(pid, None).is_ok() {
                 // Something the job started is still running in its group; it is ended when
                 // jobrun stops, so nothing outlives the scheduler.
