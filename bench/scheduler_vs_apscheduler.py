@@ -196,10 +196,17 @@ def proc_usage(pid):
     ticks = int(fields[11]) + int(fields[12])  # utime + stime
     switches = 0
     rss = 0
+    # Every thread's switches (the process's status shows the main thread's only).
+    for task in os.listdir(f"/proc/{pid}/task"):
+        try:
+            with open(f"/proc/{pid}/task/{task}/status") as f:
+                for line in f:
+                    if line.startswith("voluntary_ctxt_switches"):
+                        switches += int(line.split()[1])
+        except FileNotFoundError:
+            pass
     with open(f"/proc/{pid}/status") as f:
         for line in f:
-            if line.startswith("voluntary_ctxt_switches"):
-                switches = int(line.split()[1])
             if line.startswith("VmRSS"):
                 rss = int(line.split()[1])
     return ticks / os.sysconf("SC_CLK_TCK"), switches, rss
