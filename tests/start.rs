@@ -333,6 +333,8 @@ fn as_pid_1_it_reaps_orphans_it_inherits() {
         ])
         .current_dir(test.dir.path())
         .env("TZ", "UTC")
+        // The state store in the test's directory, not the developer's.
+        .env("JOBRUN_STATE_DIR", test.path("state"))
         .stderr(fs::File::create(&log).expect("log"))
         .spawn()
         .expect("spawn unshare");
