@@ -69,13 +69,16 @@ pub fn serve(
     let now = clock.now();
     let absolute = absolute_jobfile(&settings.jobfile);
     state::recover(&mut store, &jobfile.jobs, &absolute, log, now)?;
-    state::record_schedules(&mut store, &jobfile.jobs)?;
+    let resume_points = state::resume_points(&mut store, &jobfile.jobs)?;
     let pruned = store.prune(&settings.retention, now)?;
     let jobs = jobfile.jobs.len() as u64;
     // The planner owns the jobs from here on; keeping a second copy would double the memory
     // of a large jobfile.
     let mut planner = Planner::new(jobfile.jobs, &jobfile.executors, now, fastrand::u64(..));
-    let resumed = state::resume(&store, &mut planner)? as u64;
+    let resumed = resume_points.len() as u64;
+    for (name, last) in resume_points {
+        planner.resume(&name, last);
+    }
     log.event(
         now,
         "scheduler_started",

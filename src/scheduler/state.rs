@@ -11,30 +11,52 @@ use super::leftovers;
 use crate::executor::ExitStatus;
 use crate::job::{Job, defaults};
 use crate::log::Log;
-use crate::plan::{Planner, store_key};
-use crate::store::{Outcome, Store, StoreError};
+use crate::plan::store_key;
+use crate::store::{JobState, Outcome, Store, StoreError};
 
 /// Records every job's schedule key (clearing the last fire of jobs whose schedule changed).
 pub(super) fn record_schedules(store: &mut Store, jobs: &[Job]) -> Result<(), StoreError> {
+    let known = store.job_states()?;
+    write_changed_keys(store, jobs, &known)
+}
+
+/// Writes the keys that differ from what the store has: at a restart of an unchanged jobfile,
+/// none, so ten thousand jobs cost one read instead of ten thousand upserts.
+fn write_changed_keys(
+    store: &mut Store,
+    jobs: &[Job],
+    known: &HashMap<String, JobState>,
+) -> Result<(), StoreError> {
     let keys: Vec<(&str, String)> = jobs
         .iter()
         .map(|j| (j.name.as_str(), store_key(j)))
+        .filter(|(name, key)| known.get(*name).is_none_or(|s| &s.schedule != key))
         .collect();
+    if keys.is_empty() {
+        return Ok(());
+    }
     let pairs: Vec<(&str, &str)> = keys.iter().map(|(n, k)| (*n, k.as_str())).collect();
     store.set_schedules(&pairs)
 }
 
-/// Resumes each job of the planner from the last fire the store has for it; returns how many
-/// were resumed.
-pub(super) fn resume(store: &Store, planner: &mut Planner) -> Result<usize, StoreError> {
-    let mut resumed = 0;
-    for (name, state) in store.job_states()? {
-        if let Some(last) = state.last_fire {
-            planner.resume(&name, last);
-            resumed += 1;
-        }
-    }
-    Ok(resumed)
+/// At start: records the jobs' schedule keys, and returns where each job whose schedule did
+/// not change resumes: the last fire the store has for it (see [`crate::plan::Planner::resume`]).
+pub(super) fn resume_points(
+    store: &mut Store,
+    jobs: &[Job],
+) -> Result<Vec<(String, DateTime<Utc>)>, StoreError> {
+    let known = store.job_states()?;
+    write_changed_keys(store, jobs, &known)?;
+    Ok(jobs
+        .iter()
+        .filter_map(|job| {
+            let state = known.get(&job.name)?;
+            let last = state
+                .last_fire
+                .filter(|_| state.schedule == store_key(job))?;
+            Some((job.name.clone(), last))
+        })
+        .collect())
 }
 
 /// Ends what an earlier scheduler left running and records its unfinished runs as interrupted
@@ -138,6 +160,7 @@ mod tests {
     use chrono_tz::Tz;
 
     use super::*;
+    use crate::plan::Planner;
     use crate::store::Claim;
 
     fn utc(s: &str) -> DateTime<Utc> {
@@ -171,9 +194,11 @@ mod tests {
         }
         let mut store = Store::open_exclusive(&path, utc(back)).unwrap();
         let after = jobs(then);
-        record_schedules(&mut store, &after).unwrap();
+        let points = resume_points(&mut store, &after).unwrap();
         let mut planner = Planner::new(after, &[], utc(back), 1);
-        resume(&store, &mut planner).unwrap();
+        for (name, last) in points {
+            planner.resume(&name, last);
+        }
         planner
             .advance(utc(back))
             .iter()
