@@ -87,6 +87,16 @@ impl Test {
         self.dir.path().join(name)
     }
 
+    /// The lines of a file in the test's directory (none if it does not exist yet), such as
+    /// one that jobs append to.
+    pub(crate) fn lines(&self, name: &str) -> Vec<String> {
+        fs::read_to_string(self.path(name))
+            .unwrap_or_default()
+            .lines()
+            .map(str::to_owned)
+            .collect()
+    }
+
     pub(crate) fn read(&self, name: &str) -> String {
         fs::read_to_string(self.path(name)).expect("read file")
     }

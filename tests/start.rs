@@ -5,14 +5,6 @@ use std::fs;
 
 use crate::harness::{Test, alive, wait_for};
 
-fn lines(test: &Test, name: &str) -> Vec<String> {
-    fs::read_to_string(test.path(name))
-        .unwrap_or_default()
-        .lines()
-        .map(str::to_owned)
-        .collect()
-}
-
 #[test]
 fn an_every_second_job_fires_on_time_each_second() {
     let test = Test::new()
@@ -27,13 +19,13 @@ fn an_every_second_job_fires_on_time_each_second() {
         .args(["start"]);
     let mut jobrun = test.spawn();
     assert!(
-        wait_for(6.0, || lines(&test, "ticks").len() >= 4),
+        wait_for(6.0, || test.lines("ticks").len() >= 4),
         "log:\n{}",
         jobrun.log()
     );
     jobrun.signal("TERM");
     assert_eq!(jobrun.wait_exit(5.0), Some(0));
-    let ticks = lines(&test, "ticks");
+    let ticks = test.lines("ticks");
     let mut previous: Option<i64> = None;
     let mut run_ids = std::collections::HashSet::new();
     for tick in &ticks {
@@ -92,7 +84,7 @@ fn a_pool_of_one_worker_never_runs_two_jobs_at_once() {
         .args(["start"]);
     let mut jobrun = test.spawn();
     let both = || {
-        let ran = lines(&test, "ran");
+        let ran = test.lines("ran");
         ran.iter().filter(|l| *l == "a").count() >= 2
             && ran.iter().filter(|l| *l == "b").count() >= 2
     };

@@ -12,15 +12,6 @@ use serde_json::Value;
 
 use crate::harness::{Background, Test, texts, wait_for};
 
-/// The lines of a file the jobs append to (none if it does not exist yet).
-fn lines(test: &Test, name: &str) -> Vec<String> {
-    fs::read_to_string(test.path(name))
-        .unwrap_or_default()
-        .lines()
-        .map(str::to_owned)
-        .collect()
-}
-
 /// Seconds since the Unix epoch of an RFC 3339 time, as jobrun writes them.
 fn epoch(text: &str) -> i64 {
     chrono::DateTime::parse_from_rfc3339(text)
@@ -30,7 +21,7 @@ fn epoch(text: &str) -> i64 {
 
 /// The fire times (epoch seconds) a job appended as `$JOBRUN_SCHEDULED_AT`, one per line.
 fn fires(test: &Test, name: &str) -> Vec<i64> {
-    lines(test, name).iter().map(|l| epoch(l)).collect()
+    test.lines(name).iter().map(|l| epoch(l)).collect()
 }
 
 /// An epoch second as jobrun logs fire times of a UTC job.
@@ -165,7 +156,7 @@ fn every_second(command: &str, options: &str) -> Test {
 fn start_until_ticked(test: &Test) -> Background {
     let jobrun = test.spawn();
     assert!(
-        wait_for(5.0, || !lines(test, "tick").is_empty()),
+        wait_for(5.0, || !test.lines("tick").is_empty()),
         "log:\n{}",
         jobrun.log()
     );
@@ -195,9 +186,9 @@ fn a_second_start_is_refused_with_the_holders_pid_and_the_first_keeps_running() 
         matches!(first.child.try_wait(), Ok(None)),
         "the first scheduler died"
     );
-    let before = lines(&test, "tick").len();
+    let before = test.lines("tick").len();
     assert!(
-        wait_for(5.0, || lines(&test, "tick").len() > before + 1),
+        wait_for(5.0, || test.lines("tick").len() > before + 1),
         "the first scheduler stopped firing; log:\n{}",
         first.log()
     );
@@ -226,12 +217,12 @@ fn after_kill_9_the_next_start_ends_the_orphaned_run_and_records_it_interrupted(
         .args(["start", "--stop-grace", "0s"]);
     let mut jobrun = test.spawn();
     assert!(
-        wait_for(5.0, || !lines(&test, "groups").is_empty()),
+        wait_for(5.0, || !test.lines("groups").is_empty()),
         "log:\n{}",
         jobrun.log()
     );
     // The job's shell leads its own process group, so its pid is the group's id.
-    let pgid: i32 = lines(&test, "groups")[0].parse().expect("pid");
+    let pgid: i32 = test.lines("groups")[0].parse().expect("pid");
     jobrun.signal("KILL");
     assert_eq!(jobrun.wait_exit(5.0), None, "killed by a signal");
     let killed_log = jobrun.log();
@@ -257,7 +248,7 @@ fn after_kill_9_the_next_start_ends_the_orphaned_run_and_records_it_interrupted(
     );
     // A fire after the restart, so that the restart's own run is in the record too.
     assert!(
-        wait_for(5.0, || lines(&test, "groups").len() >= 2),
+        wait_for(5.0, || test.lines("groups").len() >= 2),
         "log:\n{}",
         jobrun.log()
     );
@@ -771,9 +762,9 @@ fn a_manual_run_is_recorded_as_manual_also_while_a_scheduler_runs() {
         .and_then(|l| l.split_whitespace().find_map(|f| f.strip_prefix("run=")))
         .unwrap_or_else(|| panic!("no started line: {err}"))
         .to_owned();
-    let before = lines(&test, "tick").len();
+    let before = test.lines("tick").len();
     assert!(
-        wait_for(5.0, || lines(&test, "tick").len() > before + 1),
+        wait_for(5.0, || test.lines("tick").len() > before + 1),
         "the scheduler stopped firing after the manual run; log:\n{}",
         jobrun.log()
     );
@@ -787,7 +778,7 @@ fn a_manual_run_is_recorded_as_manual_also_while_a_scheduler_runs() {
     assert_eq!(manual[0]["state"], "exited");
     assert_eq!(manual[0]["exit_code"], 0);
     assert!(
-        lines(&test, "tick").contains(&manual_id),
+        test.lines("tick").contains(&manual_id),
         "the manual run ran with its own run id"
     );
     // The scheduled fires around it are untouched: each second once, none lost.
