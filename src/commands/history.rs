@@ -93,7 +93,8 @@ fn result(record: &RunRecord, tz: Tz) -> String {
     }
 }
 
-fn signal_name(signal: i32) -> String {
+/// `SIGTERM` for 15; a number the system does not name stays a number.
+pub(super) fn signal_name(signal: i32) -> String {
     nix::sys::signal::Signal::try_from(signal)
         .map_or_else(|_| format!("signal {signal}"), |s| s.as_str().to_owned())
 }

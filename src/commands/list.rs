@@ -80,9 +80,10 @@ fn last_result(record: &RunRecord) -> String {
         Outcome::Exited { code: 0 } => format!("ok{timed_out}"),
         Outcome::Exited { code } => format!("exit {code}{timed_out}"),
         Outcome::Signaled { signal } => {
-            let name = nix::sys::signal::Signal::try_from(*signal)
-                .map_or_else(|_| format!("signal {signal}"), |s| s.as_str().to_owned());
-            format!("killed by {name}{timed_out}")
+            format!(
+                "killed by {}{timed_out}",
+                super::history::signal_name(*signal)
+            )
         }
         Outcome::Claimed | Outcome::Running { .. } => "running".to_owned(),
         Outcome::SpawnFailed { .. } => "failed to start".to_owned(),
