@@ -6,6 +6,13 @@ use std::io::{self, Write};
 use chrono::{DateTime, Offset, TimeZone, Utc};
 use chrono_tz::Tz;
 
+/// `instant` as RFC 3339 in `tz`, as a `String` (see [`push_rfc3339`]).
+pub fn rfc3339(instant: DateTime<Utc>, tz: Tz) -> String {
+    let mut out = Vec::with_capacity(32);
+    push_rfc3339(&mut out, instant, tz);
+    String::from_utf8_lossy(&out).into_owned()
+}
+
 /// Appends `instant` as RFC 3339 in `tz` with its offset (`2026-03-08T03:00:00-04:00`).
 ///
 /// Hand-written because `jobrun next` may print a hundred thousand of them and chrono's

@@ -9,7 +9,7 @@ use crate::cli::{Format, HistoryArgs};
 use crate::context::Context;
 use crate::error::Error;
 use crate::jobfile::Jobfile;
-use crate::output::{self, push_rfc3339};
+use crate::output;
 use crate::store::{Outcome, RunRecord, Store};
 
 pub(super) fn run(ctx: &Context, args: &HistoryArgs) -> Result<(), Error> {
@@ -53,12 +53,6 @@ pub(super) fn run(ctx: &Context, args: &HistoryArgs) -> Result<(), Error> {
     output::print(&text).map_err(Error::Output)
 }
 
-fn at(t: DateTime<Utc>, tz: Tz) -> String {
-    let mut out = Vec::with_capacity(32);
-    push_rfc3339(&mut out, t, tz);
-    String::from_utf8_lossy(&out).into_owned()
-}
-
 fn seconds(from: DateTime<Utc>, to: DateTime<Utc>) -> String {
     format!("{:.3}s", (to - from).num_milliseconds() as f64 / 1000.0)
 }
@@ -83,12 +77,15 @@ fn result(record: &RunRecord, tz: Tz) -> String {
             if *fires == 1 {
                 format!("missed ({late}s late)")
             } else if *fires == 0 {
-                format!("missed over a million fires since {}", at(*first, tz))
+                format!(
+                    "missed over a million fires since {}",
+                    output::rfc3339(*first, tz)
+                )
             } else {
-                format!("missed {fires} fires since {}", at(*first, tz))
+                format!("missed {fires} fires since {}", output::rfc3339(*first, tz))
             }
         }
-        Outcome::Coalesced { into } => format!("coalesced into {}", at(*into, tz)),
+        Outcome::Coalesced { into } => format!("coalesced into {}", output::rfc3339(*into, tz)),
         Outcome::Skipped { reason } => format!("skipped ({reason})"),
     }
 }
@@ -113,7 +110,7 @@ fn human(now: DateTime<Utc>, records: &[RunRecord], zone: impl Fn(&str) -> Tz) -
             vec![
                 r.id.to_string(),
                 job,
-                at(r.scheduled, tz),
+                output::rfc3339(r.scheduled, tz),
                 r.started.map_or_else(
                     || "-".to_owned(),
                     |s| format!("+{}", seconds(r.scheduled, s)),
@@ -163,7 +160,7 @@ fn plain(records: &[RunRecord]) -> String {
                 "{}\t{}\t{}\t{state}\t{detail}\n",
                 r.id,
                 r.job,
-                at(r.scheduled, Tz::UTC)
+                output::rfc3339(r.scheduled, Tz::UTC)
             )
         })
         .collect()
@@ -179,7 +176,7 @@ fn state_and_detail(outcome: &Outcome) -> (&'static str, String) {
         Outcome::SpawnFailed { error } => ("spawn_failed", error.clone()),
         Outcome::Interrupted { note } => ("interrupted", note.clone()),
         Outcome::Missed { fires, .. } => ("missed", fires.to_string()),
-        Outcome::Coalesced { into } => ("coalesced", at(*into, Tz::UTC)),
+        Outcome::Coalesced { into } => ("coalesced", output::rfc3339(*into, Tz::UTC)),
         Outcome::Skipped { reason } => ("skipped", reason.clone()),
     }
 }
@@ -222,9 +219,9 @@ fn json(records: &[RunRecord], zone: impl Fn(&str) -> Tz) -> Result<Vec<u8>, Err
                 id: r.id,
                 job: &r.job,
                 manual: r.manual,
-                scheduled: at(r.scheduled, tz),
-                started: r.started.map(|t| at(t, tz)),
-                ended: r.ended.map(|t| at(t, tz)),
+                scheduled: output::rfc3339(r.scheduled, tz),
+                started: r.started.map(|t| output::rfc3339(t, tz)),
+                ended: r.ended.map(|t| output::rfc3339(t, tz)),
                 duration_ms: r
                     .started
                     .zip(r.ended)
@@ -256,10 +253,10 @@ fn json(records: &[RunRecord], zone: impl Fn(&str) -> Tz) -> Result<Vec<u8>, Err
                     first,
                 } => {
                     row.fires = Some(*fires);
-                    row.first = Some(at(*first, tz));
+                    row.first = Some(output::rfc3339(*first, tz));
                     row.late_by_ms = Some(*late_by_ms);
                 }
-                Outcome::Coalesced { into } => row.into = Some(at(*into, tz)),
+                Outcome::Coalesced { into } => row.into = Some(output::rfc3339(*into, tz)),
             }
             row
         })

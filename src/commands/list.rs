@@ -131,12 +131,6 @@ fn next_fire(ctx: &Context, state: &State, job: &Job, separator: u8) -> Option<S
     Some(String::from_utf8_lossy(&out).into_owned())
 }
 
-fn in_zone(t: DateTime<Utc>, job: &Job) -> String {
-    let mut out = Vec::with_capacity(32);
-    push_rfc3339(&mut out, t, job.timezone);
-    String::from_utf8_lossy(&out).into_owned()
-}
-
 fn json(ctx: &Context, jobs: &[Job], state: &State) -> Result<Vec<u8>, Error> {
     let rows: Vec<JsonJob<'_>> = jobs
         .iter()
@@ -153,7 +147,9 @@ fn json(ctx: &Context, jobs: &[Job], state: &State) -> Result<Vec<u8>, Error> {
             shell: matches!(job.command, Command::Shell(_)),
             executor: &job.executor,
             last_result: state.last(job).map(last_result),
-            last_scheduled: state.last(job).map(|r| in_zone(r.scheduled, job)),
+            last_scheduled: state
+                .last(job)
+                .map(|r| output::rfc3339(r.scheduled, job.timezone)),
         })
         .collect();
     let mut out = serde_json::to_vec_pretty(&rows).map_err(|e| Error::Output(e.into()))?;
