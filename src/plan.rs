@@ -48,6 +48,7 @@
 //! - **Pools.** A job naming a pool that `executors` lacks (the jobfile loader refuses this)
 //!   gets one of [`defaults::DEFAULT_POOL_WORKERS`] slots rather than a panic.
 
+mod ahead;
 mod due;
 mod reload;
 

@@ -9,7 +9,7 @@
 //! path (vfork-like, no copy of jobrun's memory) with `posix_spawn_file_actions_addchdir_np`
 //! for the working directory and `POSIX_SPAWN_SETPGROUP` for the process group, as long as the
 //! program is given as a path (jobrun searches `PATH` itself) and no `pre_exec` hook is set.
-//! Nothing in the parent changes during a spawn, so [`spawn_all`] starts a batch of runs from
+//! Nothing in the parent changes during a spawn, so [`start_all`] starts a batch of runs from
 //! several threads at once. The child starts with an empty signal mask and SIGPIPE at its
 //! default (std does both); jobrun blocks no signal (see `scheduler/signals.rs`), and the
 //! signals it handles are reset to their defaults by `exec`. A signal jobrun itself was started
@@ -123,9 +123,12 @@ const PARALLEL_FROM: usize = 16;
 /// At most this many threads spawn at once.
 const MAX_SPAWN_THREADS: usize = 4;
 
-/// Starts each run of `launches` (see [`spawn`]), from several threads when the batch is large
-/// enough, and returns the results in the same order.
-pub fn spawn_all(launches: &[Launch<'_>], base: &BaseEnv) -> Vec<Result<RunningChild, SpawnError>> {
+/// Starts each prepared run (see [`prepare`]), from several threads when the batch is large
+/// enough, and returns the results in the same order. A run that could not be prepared keeps
+/// its error.
+pub fn start_all(
+    prepared: Vec<Result<Prepared, SpawnError>>,
+) -> Vec<Result<RunningChild, SpawnError>> {
     // One core is left to the runs themselves: a spawn returns once the child has exec'd,
     // but the child still needs a core to start its work, which is what a user waits for.
     // Measured on 2 cores, 1,000 runs due at once: one spawning thread started the last run
@@ -133,42 +136,44 @@ pub fn spawn_all(launches: &[Launch<'_>], base: &BaseEnv) -> Vec<Result<RunningC
     // Asked once: std reads the cgroup's CPU quota files on every call, a dozen system calls
     // that a lone run's start should not wait for.
     static CORES: OnceLock<usize> = OnceLock::new();
-    let threads = if launches.len() < PARALLEL_FROM {
+    let threads = if prepared.len() < PARALLEL_FROM {
         1
     } else {
         CORES
             .get_or_init(|| std::thread::available_parallelism().map_or(1, usize::from))
             .saturating_sub(1)
             .min(MAX_SPAWN_THREADS)
-            .min(launches.len() / (PARALLEL_FROM / 2))
+            .min(prepared.len() / (PARALLEL_FROM / 2))
     };
-    spawn_on(launches, base, threads)
+    start_on(prepared, threads)
 }
 
-/// [`spawn_all`] with a given number of threads (below 2, or for a small batch: serially).
-fn spawn_on(
-    launches: &[Launch<'_>],
-    base: &BaseEnv,
+/// [`start_all`] with a given number of threads (below 2, or for a small batch: serially).
+fn start_on(
+    prepared: Vec<Result<Prepared, SpawnError>>,
     threads: usize,
 ) -> Vec<Result<RunningChild, SpawnError>> {
-    if launches.len() < PARALLEL_FROM || threads < 2 {
-        return launches.iter().map(|l| spawn_with(l, base)).collect();
+    let start = |p: Result<Prepared, SpawnError>| p.and_then(Prepared::spawn);
+    if prepared.len() < PARALLEL_FROM || threads < 2 {
+        return prepared.into_iter().map(start).collect();
     }
     // Interleaved, not in halves: the first runs of the batch start first on every thread.
+    let total = prepared.len();
+    let mut shares: Vec<Vec<(usize, Result<Prepared, SpawnError>)>> =
+        (0..threads).map(|_| Vec::new()).collect();
+    for (i, p) in prepared.into_iter().enumerate() {
+        shares[i % threads].push((i, p));
+    }
     let mut results: Vec<Option<Result<RunningChild, SpawnError>>> =
-        std::iter::repeat_with(|| None)
-            .take(launches.len())
-            .collect();
+        std::iter::repeat_with(|| None).take(total).collect();
     std::thread::scope(|scope| {
-        let workers: Vec<_> = (0..threads)
-            .map(|t| {
+        let workers: Vec<_> = shares
+            .into_iter()
+            .map(|share| {
                 scope.spawn(move || {
-                    launches
-                        .iter()
-                        .enumerate()
-                        .skip(t)
-                        .step_by(threads)
-                        .map(|(i, l)| (i, spawn_with(l, base)))
+                    share
+                        .into_iter()
+                        .map(|(i, p)| (i, start(p)))
                         .collect::<Vec<_>>()
                 })
             })
@@ -198,10 +203,21 @@ fn spawn_on(
 /// - stdin is `/dev/null`; stdout and stderr are pipes;
 /// - the child leads a new process group, with no signal blocked.
 pub fn spawn(launch: &Launch<'_>) -> Result<RunningChild, SpawnError> {
-    spawn_with(launch, &BaseEnv::capture())
+    prepare(launch, &BaseEnv::capture())?.spawn()
 }
 
-fn spawn_with(launch: &Launch<'_>, base: &BaseEnv) -> Result<RunningChild, SpawnError> {
+/// A run checked and built, ready to start: its working directory checked, its program found
+/// and its environment and arguments in place. The scheduler prepares the runs of an instant
+/// shortly before it, so that at the instant only the processes remain to be started.
+#[derive(Debug)]
+pub struct Prepared {
+    command: std::process::Command,
+    /// As the jobfile has it, for errors.
+    program: String,
+}
+
+/// Everything [`spawn`] does but start the process: `base` is jobrun's environment.
+pub fn prepare(launch: &Launch<'_>, base: &BaseEnv) -> Result<Prepared, SpawnError> {
     let job = launch.job;
     let workdir = match &job.workdir {
         Some(dir) => launch.base_dir.join(dir),
@@ -243,7 +259,26 @@ fn spawn_with(launch: &Launch<'_>, base: &BaseEnv) -> Result<RunningChild, Spawn
         command.arg("-c");
     }
     command.args(args);
-    let child = command.spawn().map_err(program_error)?;
+    Ok(Prepared {
+        command,
+        program: program.to_owned(),
+    })
+}
+
+impl Prepared {
+    /// Starts the process.
+    pub fn spawn(mut self) -> Result<RunningChild, SpawnError> {
+        let program = self.program;
+        let child = self
+            .command
+            .spawn()
+            .map_err(|source| SpawnError::Program { program, source })?;
+        running(child)
+    }
+}
+
+/// The pid and jobrun's non-blocking ends of the pipes of a child just spawned.
+fn running(child: std::process::Child) -> Result<RunningChild, SpawnError> {
     let pid = Pid::from_raw(i32::try_from(child.id()).unwrap_or(i32::MAX));
     // Dropping a `Child` neither waits for nor signals it: the scheduler reaps it.
     let (Some(stdout), Some(stderr)) = (child.stdout, child.stderr) else {
@@ -834,7 +869,9 @@ pub(crate) mod tests {
                 base_dir: Path::new("/"),
             })
             .collect();
-        let results = spawn_on(&launches, &BaseEnv::capture(), 3);
+        let base = BaseEnv::capture();
+        let prepared = launches.iter().map(|l| prepare(l, &base)).collect();
+        let results = start_on(prepared, 3);
         assert_eq!(results.len(), jobs.len());
         for (i, result) in results.into_iter().enumerate() {
             match result {

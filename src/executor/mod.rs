@@ -14,7 +14,8 @@ mod output;
 use std::collections::BTreeMap;
 
 pub use child::{
-    BaseEnv, ExitStatus, Launch, RunningChild, SpawnError, reap_any, signal_group, spawn, spawn_all,
+    BaseEnv, ExitStatus, Launch, Prepared, RunningChild, SpawnError, prepare, reap_any,
+    signal_group, spawn, start_all,
 };
 pub use output::{LineSplitter, OutputTail, Stream};
 

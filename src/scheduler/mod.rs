@@ -10,6 +10,7 @@
 //! groups; every child is reaped with `waitpid(-1)`, which also reaps orphans inherited when
 //! jobrun is PID 1 in a container.
 
+mod ahead;
 mod leftovers;
 mod runs;
 mod signals;
@@ -28,12 +29,13 @@ use nix::sys::signal::Signal;
 use crate::clock::Clock;
 use crate::duration::Duration;
 use crate::error::Error;
-use crate::executor::{self, ExitStatus, Launch, Stream};
+use crate::executor::{self, BaseEnv, ExitStatus, Launch, Prepared, SpawnError, Stream};
 use crate::job::Job;
 use crate::jobfile::{self, Jobfile};
 use crate::log::{Field, Log};
 use crate::plan::{Event, Planner, RunId};
-use crate::store::{Claim, Decision, Outcome, Retention, Store};
+use crate::store::{Claim, Decision, Hold, Outcome, Retention, Store};
+use ahead::{Ahead, Lead, Ready};
 use runs::{Limits, Output, Run, Runs};
 use signals::Signals;
 use wakeup::Wakeup;
@@ -131,8 +133,10 @@ pub fn run_once(
         }
         None => None,
     };
+    let run_id = scheduler.run_id(1, record);
+    let prepared = scheduler.prepare(name, now, &run_id, &BaseEnv::capture());
     let result = scheduler
-        .spawn_batch(&[(1, name, now)], &[record])
+        .start_batch(vec![(name, prepared)])
         .pop()
         .flatten();
     scheduler.record_start(1, name, now, now, Output::PassThrough, record, result);
@@ -183,6 +187,11 @@ struct Loop<'a> {
     store: Option<Store>,
     /// Runs ended since history was last pruned.
     ended_since_prune: u32,
+    /// The runs prepared for the next instant (see `ahead.rs`).
+    ahead: Option<Ahead>,
+    /// When to prepare the runs of the next instant, if not yet.
+    prepare_at: Option<DateTime<Utc>>,
+    lead: Lead,
 }
 
 impl<'a> Loop<'a> {
@@ -213,6 +222,9 @@ impl<'a> Loop<'a> {
             jobfile_path: absolute_jobfile(&settings.jobfile),
             store: None,
             ended_since_prune: 0,
+            ahead: None,
+            prepare_at: None,
+            lead: Lead::new(),
         })
     }
 
@@ -233,6 +245,7 @@ impl<'a> Loop<'a> {
                 }
                 return Ok(());
             }
+            self.look_ahead(now);
             self.wakeup
                 .arm(self.next_deadline())
                 .map_err(system("arm the timer"))?;
@@ -251,10 +264,15 @@ impl<'a> Loop<'a> {
         } else {
             self.planner.as_ref().and_then(Planner::next_wake)
         };
-        [planned, self.runs.next_deadline(), self.stop_deadline]
-            .into_iter()
-            .flatten()
-            .min()
+        [
+            planned,
+            self.prepare_at,
+            self.runs.next_deadline(),
+            self.stop_deadline,
+        ]
+        .into_iter()
+        .flatten()
+        .min()
     }
 
     /// Blocks until something happens, then handles it.
@@ -317,7 +335,6 @@ impl<'a> Loop<'a> {
     }
 
     fn carry_out(&mut self, events: Vec<Event>, now: DateTime<Utc>) {
-        self.record_decisions(&events, now);
         let starts: Vec<(RunId, &str, DateTime<Utc>)> = events
             .iter()
             .filter_map(|event| match event {
@@ -329,29 +346,58 @@ impl<'a> Loop<'a> {
                 _ => None,
             })
             .collect();
-        // Claimed before any process starts: once a fire is claimed, no later scheduler runs
-        // it again, even if this one is killed the next instant.
-        let records = match self.claim(&starts, now) {
-            Ok(records) => records,
-            Err(e) => {
-                let error = format!("cannot record the run in the state store: {e}");
-                let runs: Vec<(RunId, String)> = starts
-                    .iter()
-                    .map(|(r, j, _)| (*r, (*j).to_owned()))
-                    .collect();
-                for (run, job) in runs {
-                    self.log.event(
-                        now,
-                        "failed",
-                        &[("job", job.into()), ("error", error.as_str().into())],
-                    );
-                    self.run_ended(run, now);
-                }
-                return self.carry_out_reports(events, now);
-            }
+        let mut ready: Vec<Option<Ready>> = match self.ahead.as_mut() {
+            Some(ahead) => starts
+                .iter()
+                .map(|&(_, job, scheduled)| ahead.take(job, scheduled))
+                .collect(),
+            None => starts.iter().map(|_| None).collect(),
         };
-        let mut spawned = self.spawn_batch(&starts, &records).into_iter();
-        let mut records = records.into_iter();
+        // Runs prepared for an instant that has come and not started are given back before
+        // anything else is recorded for their fires (a skip, say).
+        if self.ahead.as_ref().is_some_and(|a| a.at <= now) {
+            self.release_ahead(now);
+        }
+        self.record_decisions(&events, now);
+        // The rest are claimed before any process starts: once a fire is claimed, no later
+        // scheduler runs it again, even if this one is killed the next instant.
+        let fresh: Vec<(RunId, &str, DateTime<Utc>)> = starts
+            .iter()
+            .zip(&ready)
+            .filter(|(_, r)| r.is_none())
+            .map(|(s, _)| *s)
+            .collect();
+        let (mut claimed, failed) = match self.claim(&fresh, now) {
+            Ok(records) => (records.into_iter(), None),
+            Err(e) => (
+                Vec::new().into_iter(),
+                Some(format!("cannot record the run in the state store: {e}")),
+            ),
+        };
+        let base = if fresh.is_empty() {
+            None
+        } else {
+            Some(BaseEnv::capture())
+        };
+        let mut batch = Vec::with_capacity(starts.len());
+        let mut records = Vec::with_capacity(starts.len());
+        for (&(run, job, scheduled), ready) in starts.iter().zip(ready.iter_mut()) {
+            let (record, prepared) = match (ready.take(), &base, &failed) {
+                (Some(ready), _, _) => (Some(ready.hold.id), ready.prepared),
+                (None, Some(base), None) => {
+                    let record = claimed.next().flatten();
+                    let run_id = self.run_id(run, record);
+                    (record, self.prepare(job, scheduled, &run_id, base))
+                }
+                // The claim failed: reported below, not started.
+                (None, _, _) => continue,
+            };
+            records.push((run, record));
+            batch.push((job, prepared));
+        }
+        let mut spawned = self.start_batch(batch).into_iter();
+        let mut records = records.into_iter().peekable();
+        let mut unclaimed = Vec::new();
         for event in events {
             match event {
                 Event::Start {
@@ -359,12 +405,93 @@ impl<'a> Loop<'a> {
                     job,
                     scheduled,
                 } => {
+                    let Some((_, record)) = records.next_if(|(r, _)| *r == run) else {
+                        unclaimed.push((run, job));
+                        continue;
+                    };
                     let result = spawned.next().flatten();
-                    let record = records.next().flatten();
                     self.record_start(run, &job, scheduled, now, Output::Log, record, result);
                 }
                 other => self.report(other, now),
             }
+        }
+        if let Some(error) = failed {
+            for (run, job) in unclaimed {
+                self.log.event(
+                    now,
+                    "failed",
+                    &[("job", job.into()), ("error", error.as_str().into())],
+                );
+                self.run_ended(run, now);
+            }
+        }
+    }
+
+    /// Prepares the runs of the next instant ahead of it (see `ahead.rs`), when that is close
+    /// enough; otherwise notes when to.
+    fn look_ahead(&mut self, now: DateTime<Utc>) {
+        self.prepare_at = None;
+        if self.stop_deadline.is_some() || self.ahead.is_some() || self.store.is_none() {
+            return;
+        }
+        let Some(planner) = self.planner.as_ref() else {
+            return;
+        };
+        let Some(at) = planner.next_wake().filter(|&at| at > now) else {
+            return;
+        };
+        let forecast = planner.starts_at(at);
+        if forecast.is_empty() {
+            return;
+        }
+        let from = at - self.lead.for_runs(forecast.len());
+        if now < from {
+            self.prepare_at = Some(from);
+            return;
+        }
+        let began = std::time::Instant::now();
+        let claims: Vec<Claim<'_>> = forecast
+            .iter()
+            .map(|(job, scheduled)| Claim {
+                job,
+                scheduled: *scheduled,
+                manual: false,
+            })
+            .collect();
+        let held = self.store.as_mut().map(|store| store.hold(&claims, now));
+        let holds = match held {
+            Some(Ok(holds)) => holds,
+            Some(Err(e)) => {
+                // Claimed at the instant instead, which reports what is wrong there.
+                self.store_error(now, &e);
+                self.ahead = Some(Ahead::new(at, []));
+                return;
+            }
+            None => return,
+        };
+        let base = BaseEnv::capture();
+        let runs: Vec<_> = forecast
+            .into_iter()
+            .zip(holds)
+            .map(|((job, scheduled), hold)| {
+                let prepared = self.prepare(&job, scheduled, &hold.id.to_string(), &base);
+                ((job, scheduled), Ready { hold, prepared })
+            })
+            .collect();
+        self.lead.observe(runs.len(), began.elapsed());
+        self.ahead = Some(Ahead::new(at, runs));
+    }
+
+    /// Gives back the claims of the runs prepared ahead that did not start.
+    fn release_ahead(&mut self, now: DateTime<Utc>) {
+        let Some(ahead) = self.ahead.take() else {
+            return;
+        };
+        let holds: Vec<Hold> = ahead.into_holds();
+        if let Some(store) = self.store.as_mut()
+            && let Err(e) = store.release(&holds)
+        {
+            self.store_error(now, &e);
         }
     }
 
@@ -448,15 +575,6 @@ impl<'a> Loop<'a> {
             .event(now, "store_error", &[("error", error.to_string().into())]);
     }
 
-    /// Logs the events other than starts (after a failed claim, when no run starts).
-    fn carry_out_reports(&mut self, events: Vec<Event>, now: DateTime<Utc>) {
-        for event in events {
-            if !matches!(event, Event::Start { .. }) {
-                self.report(event, now);
-            }
-        }
-    }
-
     /// Tells the planner a run is over (its slot is free) and carries out what follows.
     fn run_ended(&mut self, run: RunId, now: DateTime<Utc>) {
         if let Some(planner) = self.planner.as_mut() {
@@ -523,40 +641,53 @@ impl<'a> Loop<'a> {
         }
     }
 
-    /// Spawns the runs of one batch (from several threads when it is large), in order; `None`
-    /// for a job the jobfile no longer has.
-    /// A run's `JOBRUN_RUN_ID` is its row in the store, else this session's id and its number.
-    fn spawn_batch(
+    /// A run's `JOBRUN_RUN_ID`: its row in the store, else this session's id and its number.
+    fn run_id(&self, run: RunId, record: Option<i64>) -> String {
+        match record {
+            Some(id) => id.to_string(),
+            None => format!("{}-{run}", self.session),
+        }
+    }
+
+    /// Builds a run's command; `None` for a job the jobfile no longer has.
+    fn prepare(
         &self,
-        starts: &[(RunId, &str, DateTime<Utc>)],
-        records: &[Option<i64>],
+        name: &str,
+        scheduled: DateTime<Utc>,
+        run_id: &str,
+        base: &BaseEnv,
+    ) -> Option<Result<Prepared, SpawnError>> {
+        let job = self.job(name)?;
+        let launch = Launch {
+            job,
+            scheduled_at: scheduled,
+            run_id,
+            jobfile: &self.jobfile_path,
+            base_dir: &self.base_dir,
+        };
+        Some(executor::prepare(&launch, base))
+    }
+
+    /// Starts the prepared runs of one batch (from several threads when it is large), in
+    /// order; `None` for a job the jobfile no longer has.
+    fn start_batch(
+        &self,
+        batch: Vec<(&str, Option<Result<Prepared, SpawnError>>)>,
     ) -> Vec<Option<Spawned>> {
-        let run_ids: Vec<String> = starts
-            .iter()
-            .zip(records)
-            .map(|((run, _, _), record)| match record {
-                Some(id) => id.to_string(),
-                None => format!("{}-{run}", self.session),
-            })
-            .collect();
-        let mut launches = Vec::with_capacity(starts.len());
-        let mut found = Vec::with_capacity(starts.len());
-        for ((_, name, scheduled), run_id) in starts.iter().zip(&run_ids) {
-            let job = self.job(name);
-            found.push(job.map(|job| (job.timeout, job.kill_after)));
-            if let Some(job) = job {
-                launches.push(Launch {
-                    job,
-                    scheduled_at: *scheduled,
-                    run_id,
-                    jobfile: &self.jobfile_path,
-                    base_dir: &self.base_dir,
-                });
+        let mut limits = Vec::with_capacity(batch.len());
+        let mut prepared = Vec::with_capacity(batch.len());
+        for (name, command) in batch {
+            let job = self.job(name).map(|job| (job.timeout, job.kill_after));
+            match (command, job) {
+                (Some(command), Some(job)) => {
+                    limits.push(Some(job));
+                    prepared.push(command);
+                }
+                _ => limits.push(None),
             }
         }
-        let base = executor::BaseEnv::capture();
-        let mut results = executor::spawn_all(&launches, &base).into_iter();
-        found
+        let mut results = executor::start_all(prepared).into_iter();
+        limits
             .into_iter()
             .map(|limits| {
                 let (timeout, kill_after) = limits?;
@@ -745,6 +876,7 @@ impl<'a> Loop<'a> {
         }
         let grace = self.settings.stop_grace.as_chrono();
         self.stop_deadline = Some(now + grace);
+        self.release_ahead(now);
         if self.planner.is_some() {
             self.log.event(
                 now,
@@ -767,6 +899,8 @@ impl<'a> Loop<'a> {
         match jobfile::load(&self.settings.jobfile, self.settings.local_tz) {
             Ok(jobfile) => {
                 let jobs = jobfile.jobs.len() as u64;
+                // Prepared with the old jobfile's commands: prepared again from the new one.
+                self.release_ahead(now);
                 if let Some(store) = self.store.as_mut()
                     && let Err(e) = state::record_schedules(store, &jobfile.jobs)
                 {
@@ -855,3 +989,6 @@ fn raise_fd_limit() {
         let _ = setrlimit(Resource::RLIMIT_NOFILE, hard, hard);
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -153,6 +153,15 @@ pub struct Claim<'a> {
     pub manual: bool,
 }
 
+/// A fire claimed ahead of its instant with [`Store::hold`]: the run's id, and the job's
+/// `last_fire` from before the claim (in the store's encoding), which [`Store::release`]
+/// restores.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Hold {
+    pub id: i64,
+    prior: Option<i64>,
+}
+
 /// A decision recorded without a process: missed, coalesced or skipped.
 #[derive(Debug, Clone)]
 pub struct Decision<'a> {

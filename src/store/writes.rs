@@ -14,7 +14,7 @@ use rusqlite::{
 
 use super::codec::{OutcomeColumns, micros, missed_problem, tail};
 use super::error::Failure;
-use super::{Claim, Decision, Outcome, Store, StoreError};
+use super::{Claim, Decision, Hold, Outcome, Store, StoreError};
 
 /// Moves a job's `last_fire` forward to `?2`, never back. A job that has no row yet gets one
 /// with an empty schedule fingerprint (no schedule recorded).
@@ -51,27 +51,87 @@ impl Store {
         claims: &[Claim<'_>],
         now: DateTime<Utc>,
     ) -> Result<Vec<i64>, StoreError> {
+        let held = self.claim_rows("claim a run", claims, now)?;
+        Ok(held.into_iter().map(|h| h.id).collect())
+    }
+
+    /// [`Store::claim`] for fires not due yet, which the scheduler claims shortly before their
+    /// instant so that the write is not in the way of their start. Each [`Hold`] also keeps
+    /// the job's `last_fire` from before, for [`Store::release`].
+    pub fn hold(
+        &mut self,
+        claims: &[Claim<'_>],
+        now: DateTime<Utc>,
+    ) -> Result<Vec<Hold>, StoreError> {
+        self.claim_rows("claim a run ahead", claims, now)
+    }
+
+    /// Gives back fires held with [`Store::hold`] that did not start after all (the scheduler
+    /// stopped first, the jobfile changed, the job was skipped at its instant): their rows are
+    /// deleted and each job's `last_fire` goes back to what it was, unless something later has
+    /// moved it since. One transaction; a run that is no longer merely claimed is refused and
+    /// nothing is released.
+    pub fn release(&mut self, holds: &[Hold]) -> Result<(), StoreError> {
+        if holds.is_empty() {
+            return Ok(());
+        }
+        self.write("release a run claimed ahead", holds.len(), |tx| {
+            let mut find = tx.prepare_cached(
+                "SELECT job, scheduled FROM runs WHERE id = ?1 AND state = 'claimed'",
+            )?;
+            let mut delete = tx.prepare_cached("DELETE FROM runs WHERE id = ?1")?;
+            let mut restore = tx.prepare_cached(
+                "UPDATE jobs SET last_fire = ?2 WHERE name = ?1 AND last_fire = ?3",
+            )?;
+            for hold in holds {
+                let row: Option<(String, i64)> = find
+                    .query_row([hold.id], |r| Ok((r.get(0)?, r.get(1)?)))
+                    .optional()?;
+                let Some((job, scheduled)) = row else {
+                    expect_one(tx, 0, hold.id, "claimed")?;
+                    continue;
+                };
+                delete.execute([hold.id])?;
+                restore.execute(params![job, hold.prior, scheduled])?;
+            }
+            Ok(())
+        })
+    }
+
+    fn claim_rows(
+        &mut self,
+        action: &'static str,
+        claims: &[Claim<'_>],
+        now: DateTime<Utc>,
+    ) -> Result<Vec<Hold>, StoreError> {
         if claims.is_empty() {
             return Ok(Vec::new());
         }
-        self.write("claim a run", claims.len(), |tx| {
+        self.write(action, claims.len(), |tx| {
             let mut insert = tx.prepare_cached(
                 "INSERT INTO runs (job, scheduled, manual, recorded_at, state)
                  VALUES (?1, ?2, ?3, ?4, 'claimed')",
             )?;
+            let mut prior = tx.prepare_cached("SELECT last_fire FROM jobs WHERE name = ?1")?;
             let mut advance = tx.prepare_cached(ADVANCE_LAST_FIRE)?;
-            let mut ids = Vec::with_capacity(claims.len());
+            let mut held = Vec::with_capacity(claims.len());
             for claim in claims {
                 let scheduled = micros(claim.scheduled);
                 insert
                     .execute(params![claim.job, scheduled, claim.manual, micros(now)])
                     .map_err(|e| once_per_fire(e, claim.job, claim.scheduled))?;
-                ids.push(tx.last_insert_rowid());
+                let id = tx.last_insert_rowid();
+                let mut last = None;
                 if !claim.manual {
+                    last = prior
+                        .query_row([claim.job], |r| r.get::<_, Option<i64>>(0))
+                        .optional()?
+                        .flatten();
                     advance.execute(params![claim.job, scheduled])?;
                 }
+                held.push(Hold { id, prior: last });
             }
-            Ok(ids)
+            Ok(held)
         })
     }
 

@@ -163,6 +163,53 @@ fn a_scheduled_fire_is_claimed_only_once() {
 }
 
 #[test]
+fn a_released_hold_leaves_no_row_and_puts_last_fire_back() {
+    let (_dir, mut store) = new_store();
+    claim(&mut store, "a", t(60));
+    let held = store
+        .hold(&[scheduled("a", t(120)), scheduled("b", t(120))], t(119))
+        .unwrap();
+    assert_eq!(held.len(), 2);
+    assert_eq!(last_fire(&store, "a"), Some(t(120)));
+    assert_eq!(last_fire(&store, "b"), Some(t(120)));
+    store.release(&held).unwrap();
+    assert_eq!(last_fire(&store, "a"), Some(t(60)));
+    assert_eq!(last_fire(&store, "b"), None);
+    assert_eq!(store.history(None, 10).unwrap().len(), 1);
+    // The fire is free again: claimed at its instant after all.
+    claim(&mut store, "a", t(120));
+    assert_eq!(last_fire(&store, "a"), Some(t(120)));
+}
+
+#[test]
+fn a_hold_that_started_cannot_be_released_and_nothing_is() {
+    let (_dir, mut store) = new_store();
+    let held = store
+        .hold(&[scheduled("a", t(120)), scheduled("b", t(120))], t(119))
+        .unwrap();
+    store.started(held[1].id, 4242, t(120)).unwrap();
+    let err = store.release(&held).unwrap_err();
+    assert_refused(
+        err,
+        "release a run claimed ahead",
+        "is running, not claimed",
+    );
+    assert_eq!(store.history(None, 10).unwrap().len(), 2);
+    assert_eq!(last_fire(&store, "a"), Some(t(120)));
+}
+
+#[test]
+fn a_release_leaves_a_last_fire_that_moved_on_since() {
+    let (_dir, mut store) = new_store();
+    let held = store.hold(&[scheduled("a", t(120))], t(119)).unwrap();
+    claim(&mut store, "a", t(180));
+    store.release(&held).unwrap();
+    assert_eq!(last_fire(&store, "a"), Some(t(180)));
+    assert!(store.hold(&[], t(0)).unwrap().is_empty());
+    store.release(&[]).unwrap();
+}
+
+#[test]
 fn a_batch_with_a_duplicate_fire_records_nothing() {
     let (_dir, mut store) = new_store();
     claim(&mut store, "a", t(60));

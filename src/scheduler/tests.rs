@@ -1,0 +1,210 @@
+//! The loop's own decisions with an injected clock and a real state store: runs prepared ahead
+//! of their instant are started, or given back when they do not start.
+
+use chrono::TimeDelta;
+use tempfile::TempDir;
+
+use super::*;
+use crate::clock::ManualClock;
+use crate::executor::all_children;
+use crate::log::LogFormat;
+
+fn at(hms: &str) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(&format!("2026-05-01T{hms}Z"))
+        .unwrap()
+        .with_timezone(&Utc)
+}
+
+const EVERY_TEN: &str = "[jobs.tick]\nevery = \"10s\"\ncommand = [\"true\"]\n";
+
+struct Fixture {
+    dir: TempDir,
+    settings: Settings,
+    clock: ManualClock,
+}
+
+impl Fixture {
+    fn new(jobfile: &str, now: DateTime<Utc>) -> Fixture {
+        let dir = TempDir::new().unwrap();
+        let path = dir.path().join("jobrun.toml");
+        std::fs::write(&path, jobfile).unwrap();
+        Fixture {
+            settings: Settings {
+                jobfile: path,
+                local_tz: Tz::UTC,
+                stop_grace: "10s".parse().unwrap(),
+                retention: Retention::default(),
+            },
+            clock: ManualClock::new(now),
+            dir,
+        }
+    }
+
+    fn store_path(&self) -> PathBuf {
+        self.dir.path().join("state.sqlite")
+    }
+
+    /// A loop as `serve` builds it, without its jobfile watch.
+    fn scheduler<'a>(&'a self, log: &'a mut Log) -> Loop<'a> {
+        let now = self.clock.now();
+        let jobfile = jobfile::load(&self.settings.jobfile, Tz::UTC).unwrap();
+        let planner = Planner::new(jobfile.jobs, &jobfile.executors, now, 7);
+        let signals = Signals::install().unwrap();
+        let mut scheduler = Loop::new(
+            &self.settings,
+            &self.clock,
+            log,
+            signals,
+            None,
+            None,
+            Some(planner),
+        )
+        .unwrap();
+        scheduler.store = Some(Store::open_exclusive(&self.store_path(), now).unwrap());
+        scheduler
+    }
+}
+
+fn rows(scheduler: &Loop<'_>) -> Vec<crate::store::RunRecord> {
+    scheduler
+        .store
+        .as_ref()
+        .unwrap()
+        .history(None, 100)
+        .unwrap()
+}
+
+fn last_fire(scheduler: &Loop<'_>, job: &str) -> Option<DateTime<Utc>> {
+    let states = scheduler.store.as_ref().unwrap().job_states().unwrap();
+    states.get(job).and_then(|s| s.last_fire)
+}
+
+fn quiet() -> Log {
+    Log::to_writer(LogFormat::Json, Box::new(std::io::sink()))
+}
+
+#[test]
+fn a_run_is_claimed_within_its_lead_and_not_before() {
+    let fixture = Fixture::new(EVERY_TEN, at("10:00:05"));
+    let mut log = quiet();
+    let mut scheduler = fixture.scheduler(&mut log);
+    scheduler.look_ahead(at("10:00:05"));
+    assert!(scheduler.ahead.is_none());
+    let from = scheduler.prepare_at.unwrap();
+    assert!(from < at("10:00:10") && from > at("10:00:09.99"), "{from}");
+    // The timer is set for the preparation, not the fire.
+    assert_eq!(scheduler.next_deadline(), Some(from));
+    assert!(rows(&scheduler).is_empty());
+
+    scheduler.look_ahead(from);
+    assert_eq!(scheduler.ahead.as_ref().map(|a| a.at), Some(at("10:00:10")));
+    assert_eq!(scheduler.next_deadline(), Some(at("10:00:10")));
+    let claimed = rows(&scheduler);
+    assert_eq!(claimed.len(), 1);
+    assert_eq!(claimed[0].outcome, Outcome::Claimed);
+    assert_eq!(claimed[0].scheduled, at("10:00:10"));
+    // Asked again before the instant: nothing more is claimed.
+    scheduler.look_ahead(from + TimeDelta::milliseconds(1));
+    assert_eq!(rows(&scheduler).len(), 1);
+}
+
+#[test]
+fn at_its_instant_a_prepared_run_starts_under_the_claim_made_ahead() {
+    let _children = all_children();
+    let fixture = Fixture::new(EVERY_TEN, at("10:00:09.999"));
+    let mut log = quiet();
+    let mut scheduler = fixture.scheduler(&mut log);
+    scheduler.look_ahead(at("10:00:09.999"));
+    let held = rows(&scheduler)[0].id;
+
+    fixture.clock.set(at("10:00:10"));
+    let events = scheduler.planner.as_mut().unwrap().advance(at("10:00:10"));
+    scheduler.carry_out(events, at("10:00:10"));
+    assert!(scheduler.ahead.is_none());
+    let started = rows(&scheduler);
+    assert_eq!(started.len(), 1, "{started:#?}");
+    assert_eq!(started[0].id, held);
+    assert!(matches!(started[0].outcome, Outcome::Running { .. }));
+
+    // Stop, and let the loop collect the run.
+    scheduler.stop(at("10:00:10"));
+    scheduler.run().unwrap();
+    let ended = rows(&scheduler);
+    assert_eq!(ended.len(), 1);
+    assert_eq!(ended[0].outcome, Outcome::Exited { code: 0 });
+    assert_eq!(last_fire(&scheduler, "tick"), Some(at("10:00:10")));
+}
+
+#[test]
+fn stopping_before_the_instant_gives_the_claims_back() {
+    let fixture = Fixture::new(EVERY_TEN, at("10:00:09.999"));
+    let mut log = quiet();
+    let mut scheduler = fixture.scheduler(&mut log);
+    // A fire handled before, so that there is a last fire to put back.
+    let store = scheduler.store.as_mut().unwrap();
+    let earlier = Claim {
+        job: "tick",
+        scheduled: at("10:00:00"),
+        manual: false,
+    };
+    let id = store.claim(&[earlier], at("10:00:00")).unwrap()[0];
+    store.spawn_failed(id, at("10:00:00"), "test").unwrap();
+
+    scheduler.look_ahead(at("10:00:09.999"));
+    assert_eq!(rows(&scheduler).len(), 2);
+    assert_eq!(last_fire(&scheduler, "tick"), Some(at("10:00:10")));
+    scheduler.stop(at("10:00:09.999"));
+    assert!(scheduler.ahead.is_none());
+    assert_eq!(rows(&scheduler).len(), 1);
+    assert_eq!(last_fire(&scheduler, "tick"), Some(at("10:00:00")));
+    // Stopping: nothing more is prepared.
+    scheduler.look_ahead(at("10:00:09.9995"));
+    assert!(scheduler.ahead.is_none() && scheduler.prepare_at.is_none());
+}
+
+#[test]
+fn a_reload_gives_back_what_was_prepared_from_the_old_jobfile() {
+    let fixture = Fixture::new(EVERY_TEN, at("10:00:09.999"));
+    let mut log = quiet();
+    let mut scheduler = fixture.scheduler(&mut log);
+    scheduler.look_ahead(at("10:00:09.999"));
+    assert_eq!(rows(&scheduler).len(), 1);
+    let edited = EVERY_TEN.replace("[\"true\"]", "[\"false\"]");
+    std::fs::write(&fixture.settings.jobfile, edited).unwrap();
+    scheduler.reload(at("10:00:09.999"), "test");
+    assert!(scheduler.ahead.is_none());
+    assert!(rows(&scheduler).is_empty());
+    // Prepared again, from the new jobfile.
+    scheduler.look_ahead(at("10:00:09.9991"));
+    let ahead = scheduler.ahead.as_mut().unwrap();
+    let ready = ahead.take("tick", at("10:00:10")).unwrap();
+    let command = format!("{:?}", ready.prepared.unwrap().unwrap());
+    assert!(command.contains("false"), "{command}");
+}
+
+#[test]
+fn a_prepared_run_the_planner_does_not_start_is_given_back_before_its_skip_is_recorded() {
+    let text = "[jobs.tick]\nevery = \"10s\"\ncommand = [\"true\"]\n";
+    let fixture = Fixture::new(text, at("10:00:09.999"));
+    let mut log = quiet();
+    let mut scheduler = fixture.scheduler(&mut log);
+    scheduler.look_ahead(at("10:00:09.999"));
+    // The forecast was wrong: say a run of `tick` began meanwhile, so at the instant the
+    // planner skips the fire (max_instances = 1).
+    let skip = vec![Event::SkippedMaxInstances {
+        job: "tick".into(),
+        scheduled: at("10:00:10"),
+        running: 1,
+    }];
+    scheduler.carry_out(skip, at("10:00:10"));
+    assert!(scheduler.ahead.is_none());
+    let recorded = rows(&scheduler);
+    assert_eq!(recorded.len(), 1, "{recorded:#?}");
+    assert_eq!(
+        recorded[0].outcome,
+        Outcome::Skipped {
+            reason: "max_instances".into()
+        }
+    );
+    assert_eq!(last_fire(&scheduler, "tick"), Some(at("10:00:10")));
+}
