@@ -1,6 +1,7 @@
 //! `jobrun list`: the jobs of the jobfile with their trigger, zone, next fire and state.
 
 use std::collections::HashMap;
+use std::io::Write;
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -20,7 +21,19 @@ pub(super) fn run(ctx: &Context, args: &ListArgs) -> Result<(), Error> {
     let state = if format == Format::Plain {
         State::default()
     } else {
-        State::read(ctx)?
+        match State::read(ctx) {
+            Ok(state) => state,
+            // The jobs are the jobfile's: they are listed all the same, and the warning says
+            // why LAST is empty (`history` and `start` refuse such a store outright).
+            Err(Error::Store(e)) => {
+                let _ = writeln!(
+                    std::io::stderr(),
+                    "jobrun: warning: {e}; listing the jobs without it (LAST empty, NEXT from now)"
+                );
+                State::default()
+            }
+            Err(e) => return Err(e),
+        }
     };
     let text = match format {
         Format::Plain => jobfile
