@@ -14,19 +14,28 @@ use crate::log::Log;
 use crate::plan::store_key;
 use crate::store::{JobState, Outcome, Store, StoreError};
 
-/// Records every job's schedule key (clearing the last fire of jobs whose schedule changed).
+/// Records every job's schedule key (clearing the last fire of jobs whose schedule changed),
+/// and forgets the jobs the jobfile no longer has.
 pub(super) fn record_schedules(store: &mut Store, jobs: &[Job]) -> Result<(), StoreError> {
     let known = store.job_states()?;
     write_changed_keys(store, jobs, &known)
 }
 
-/// Writes the keys that differ from what the store has: at a restart of an unchanged jobfile,
-/// none, so ten thousand jobs cost one read instead of ten thousand upserts.
+/// Writes the keys that differ from what the store has, and forgets removed jobs: at a restart
+/// of an unchanged jobfile, nothing, so ten thousand jobs cost one read instead of ten
+/// thousand upserts.
 fn write_changed_keys(
     store: &mut Store,
     jobs: &[Job],
     known: &HashMap<String, JobState>,
 ) -> Result<(), StoreError> {
+    let current: HashSet<&str> = jobs.iter().map(|j| j.name.as_str()).collect();
+    let removed: Vec<&str> = known
+        .keys()
+        .map(String::as_str)
+        .filter(|name| !current.contains(name))
+        .collect();
+    store.forget_jobs(&removed)?;
     let keys: Vec<(&str, String)> = jobs
         .iter()
         .map(|j| (j.name.as_str(), store_key(j)))
@@ -232,6 +241,42 @@ mod tests {
             "2026-05-01T10:02:30Z",
         );
         assert!(events.is_empty(), "old fires are not caught up: {events:?}");
+    }
+
+    #[test]
+    fn a_job_removed_and_added_again_starts_afresh() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state.sqlite");
+        let other = MINUTELY.replace("jobs.j]", "jobs.k]");
+        let t = utc("2026-05-01T10:00:00Z");
+        let mut store = Store::open_exclusive(&path, t).unwrap();
+        record_schedules(&mut store, &jobs(MINUTELY)).unwrap();
+        let claim = Claim {
+            job: "j",
+            scheduled: t,
+            manual: false,
+        };
+        store.claim(&[claim], t).unwrap();
+        // A reload (or restart) without `j`, then one with it back.
+        record_schedules(&mut store, &jobs(&other)).unwrap();
+        let states = store.job_states().unwrap();
+        assert!(
+            !states.contains_key("j") && states.contains_key("k"),
+            "{states:?}"
+        );
+        assert_eq!(
+            store.history(Some("j"), 10).unwrap().len(),
+            1,
+            "history stays"
+        );
+        let back = utc("2026-05-01T10:02:30Z");
+        let points = resume_points(&mut store, &jobs(MINUTELY)).unwrap();
+        assert!(points.is_empty(), "{points:?}");
+        let mut planner = Planner::new(jobs(MINUTELY), &[], back, 1);
+        for (name, last) in points {
+            planner.resume(&name, last);
+        }
+        assert!(planner.advance(back).is_empty());
     }
 
     #[test]

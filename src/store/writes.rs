@@ -42,6 +42,22 @@ impl Store {
         })
     }
 
+    /// Forgets the schedule and last fire of jobs the jobfile no longer has (one transaction),
+    /// so that a job added again later under the same name starts afresh rather than catching
+    /// up from where the old one stopped. Their history stays.
+    pub fn forget_jobs(&mut self, names: &[&str]) -> Result<(), StoreError> {
+        if names.is_empty() {
+            return Ok(());
+        }
+        self.write("forget removed jobs", names.len(), |tx| {
+            let mut delete = tx.prepare_cached("DELETE FROM jobs WHERE name = ?1")?;
+            for name in names {
+                delete.execute([name])?;
+            }
+            Ok(())
+        })
+    }
+
     /// One transaction: inserts a Claimed row per claim and advances each job's `last_fire`
     /// (never backwards; manual claims do not touch it). Returns the row ids in order. A
     /// scheduled fire can be claimed or decided once per job: a second time is refused
