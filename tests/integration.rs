@@ -9,6 +9,8 @@ mod add;
 mod docs;
 /// `jobrun check` and every malformed jobfile in tests/data/errors, verbatim.
 mod errors;
+/// `jobrun history`, `list`'s LAST column and manual runs, as the state store records them.
+mod history;
 /// `jobrun list` in its three formats.
 mod list;
 /// `jobrun next`: jobfile and ad-hoc previews, formats, DST, paused jobs.
@@ -20,7 +22,7 @@ mod remove;
 /// `jobrun start` and `jobrun run`: real processes, real clock, a few seconds each.
 mod start;
 /// The state store end to end: one scheduler per store, recovery after `kill -9`, catch-up
-/// after downtime, `history`, `list`'s LAST column, a corrupt store.
+/// after downtime, a corrupt store.
 mod store;
 /// Exit codes and command-line errors.
 mod usage;
