@@ -189,8 +189,8 @@ struct Loop<'a> {
     ended_since_prune: u32,
     /// The runs prepared for the next instant (see `ahead.rs`).
     ahead: Option<Ahead>,
-    /// When to prepare the runs of the next instant, if not yet.
-    prepare_at: Option<DateTime<Utc>>,
+    /// The next instant whose runs are to be prepared, and when to prepare them.
+    prepare_at: Option<(DateTime<Utc>, DateTime<Utc>)>,
     lead: Lead,
 }
 
@@ -266,7 +266,7 @@ impl<'a> Loop<'a> {
         };
         [
             planned,
-            self.prepare_at,
+            self.prepare_at.map(|(_, from)| from),
             self.runs.next_deadline(),
             self.stop_deadline,
         ]
@@ -430,7 +430,7 @@ impl<'a> Loop<'a> {
     /// Prepares the runs of the next instant ahead of it (see `ahead.rs`), when that is close
     /// enough; otherwise notes when to.
     fn look_ahead(&mut self, now: DateTime<Utc>) {
-        self.prepare_at = None;
+        let planned = self.prepare_at.take();
         if self.stop_deadline.is_some() || self.ahead.is_some() || self.store.is_none() {
             return;
         }
@@ -440,13 +440,22 @@ impl<'a> Loop<'a> {
         let Some(at) = planner.next_wake().filter(|&at| at > now) else {
             return;
         };
+        // Woken early for something else (a child's output, say): the forecast for this instant
+        // stands, and is not worked out again on every wakeup.
+        if let Some((instant, from)) = planned
+            && instant == at
+            && now < from
+        {
+            self.prepare_at = planned;
+            return;
+        }
         let forecast = planner.starts_at(at);
         if forecast.is_empty() {
             return;
         }
         let from = at - self.lead.for_runs(forecast.len());
         if now < from {
-            self.prepare_at = Some(from);
+            self.prepare_at = Some((at, from));
             return;
         }
         let began = std::time::Instant::now();

@@ -90,7 +90,8 @@ fn a_run_is_claimed_within_its_lead_and_not_before() {
     let mut scheduler = fixture.scheduler(&mut log);
     scheduler.look_ahead(at("10:00:05"));
     assert!(scheduler.ahead.is_none());
-    let from = scheduler.prepare_at.unwrap();
+    let (instant, from) = scheduler.prepare_at.unwrap();
+    assert_eq!(instant, at("10:00:10"));
     assert!(from < at("10:00:10") && from > at("10:00:09.99"), "{from}");
     // The timer is set for the preparation, not the fire.
     assert_eq!(scheduler.next_deadline(), Some(from));
