@@ -215,6 +215,19 @@ mod tests {
             .collect()
     }
 
+    /// A store at `path` whose scheduler ran `MINUTELY` and claimed job `j`'s fire at `t`.
+    fn ran_minutely_until(path: &Path, t: DateTime<Utc>) -> Store {
+        let mut store = Store::open_exclusive(path, t).unwrap();
+        record_schedules(&mut store, &jobs(MINUTELY)).unwrap();
+        let claim = Claim {
+            job: "j",
+            scheduled: t,
+            manual: false,
+        };
+        store.claim(&[claim], t).unwrap();
+        store
+    }
+
     const MINUTELY: &str =
         "[jobs.j]\ncommand = [\"true\"]\ncron = \"* * * * *\"\nmisfire_grace = \"10m\"\n";
 
@@ -248,15 +261,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("state.sqlite");
         let other = MINUTELY.replace("jobs.j]", "jobs.k]");
-        let t = utc("2026-05-01T10:00:00Z");
-        let mut store = Store::open_exclusive(&path, t).unwrap();
-        record_schedules(&mut store, &jobs(MINUTELY)).unwrap();
-        let claim = Claim {
-            job: "j",
-            scheduled: t,
-            manual: false,
-        };
-        store.claim(&[claim], t).unwrap();
+        let mut store = ran_minutely_until(&path, utc("2026-05-01T10:00:00Z"));
         // A reload (or restart) without `j`, then one with it back.
         record_schedules(&mut store, &jobs(&other)).unwrap();
         let states = store.job_states().unwrap();
@@ -286,14 +291,7 @@ mod tests {
         let paused = format!("{MINUTELY}paused = true\n");
         let t = utc("2026-05-01T10:00:00Z");
         {
-            let mut store = Store::open_exclusive(&path, t).unwrap();
-            record_schedules(&mut store, &jobs(MINUTELY)).unwrap();
-            let claim = Claim {
-                job: "j",
-                scheduled: t,
-                manual: false,
-            };
-            store.claim(&[claim], t).unwrap();
+            let mut store = ran_minutely_until(&path, t);
             // Paused, and jobrun restarted once while it was.
             record_schedules(&mut store, &jobs(&paused)).unwrap();
         }
