@@ -346,7 +346,7 @@ impl<'a> Loop<'a> {
                 _ => None,
             })
             .collect();
-        let mut ready: Vec<Option<Ready>> = match self.ahead.as_mut() {
+        let ready: Vec<Option<Ready>> = match self.ahead.as_mut() {
             Some(ahead) => starts
                 .iter()
                 .map(|&(_, job, scheduled)| ahead.take(job, scheduled))
@@ -381,8 +381,8 @@ impl<'a> Loop<'a> {
         };
         let mut batch = Vec::with_capacity(starts.len());
         let mut records = Vec::with_capacity(starts.len());
-        for (&(run, job, scheduled), ready) in starts.iter().zip(ready.iter_mut()) {
-            let (record, prepared) = match (ready.take(), &base, &failed) {
+        for (&(run, job, scheduled), ready) in starts.iter().zip(ready) {
+            let (record, prepared) = match (ready, &base, &failed) {
                 (Some(ready), _, _) => (Some(ready.hold.id), ready.prepared),
                 (None, Some(base), None) => {
                     let record = claimed.next().flatten();
