@@ -56,8 +56,9 @@ pub mod defaults {
     pub const KILL_AFTER: Duration = Duration::from_secs(10);
     /// The pool a job runs in when it names none.
     pub const EXECUTOR: &str = "default";
-    /// Worker slots of the `default` pool when the jobfile does not declare it.
-    pub const DEFAULT_POOL_WORKERS: u32 = 8;
+    /// Worker slots of a pool the jobfile does not declare (`default`, unless declared): no
+    /// limit, as under cron, where every due job starts.
+    pub const UNDECLARED_POOL_WORKERS: u32 = u32::MAX;
 }
 
 /// One job of the jobfile, fully resolved.
@@ -79,6 +80,9 @@ pub struct Job {
     /// A random delay in `[0, jitter)` added to each fire when it runs; previews show nominal times.
     pub jitter: Option<Duration>,
     pub misfire_grace: Duration,
+    /// How long a run may wait for a slot in a full pool before it counts as missed; `None`:
+    /// as long as it takes.
+    pub queue_grace: Option<Duration>,
     pub coalesce: bool,
     pub max_instances: u32,
     pub timeout: Option<Duration>,
@@ -102,6 +106,7 @@ impl Job {
             end: None,
             jitter: None,
             misfire_grace: defaults::MISFIRE_GRACE,
+            queue_grace: None,
             coalesce: defaults::COALESCE,
             max_instances: defaults::MAX_INSTANCES,
             timeout: None,

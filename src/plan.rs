@@ -23,14 +23,18 @@
 //!   Without jitter it proceeds at once. From then on the run's lateness is measured from
 //!   `fire + delay`, its *due* time, so jitter never eats into the grace; `late_by` in `Missed`
 //!   is measured from the due time too (the fire itself when the fire was never reached).
-//! - **Starting.** When a fire proceeds: if `max_instances` runs of the job are running, it is
-//!   [`Event::SkippedMaxInstances`] (not queued). Otherwise it needs a slot in its pool: a free
-//!   slot means [`Event::Start`]; with none it waits in the pool's FIFO queue and starts when a
-//!   slot frees, unless by then it is more than `misfire_grace` past its due time (`Missed`) or
-//!   the job has reached `max_instances` meanwhile (`SkippedMaxInstances`): `max_instances`
-//!   counts started runs only. A queued run past its grace is reported at the first `advance` or
-//!   `finished` after that (`next_wake` does not wake for it), so a pool held by a hung run
-//!   keeps at most a grace's worth of fires waiting.
+//! - **Starting.** When a fire proceeds: if the job already has `max_instances` runs started
+//!   or waiting for a pool slot, it is [`Event::SkippedMaxInstances`] (not queued). Otherwise
+//!   it needs a slot in its pool: a free slot means [`Event::Start`]; with none it waits in the
+//!   pool's FIFO queue and starts when a slot frees. Waiting in line does not make a run
+//!   missed: `misfire_grace` measures how late the scheduler reached a fire (downtime, suspend,
+//!   a stall), not how long a pool the user limited kept it waiting. Only a job with
+//!   `queue_grace` gives up: a queued run more than `queue_grace` past its due time is `Missed`
+//!   at the first `advance` or `finished` after that (`next_wake` does not wake for it).
+//!   Counting waiting runs against `max_instances` is what bounds a queue behind a hung run:
+//!   at most `max_instances` runs per job wait, whatever the job's rate.
+//! - **Pools.** The `default` pool, when the jobfile does not declare it, has no limit: as under
+//!   cron, every due job starts. Limits are what a jobfile declares (`[executors.NAME]`).
 //! - **Order.** Run ids increase from 1. Events come in the order things happen: queued runs that
 //!   ran out of grace first, then queued runs that a freed slot lets through (they waited
 //!   longest), then everything due, in time order across jobs, ties in jobfile order.
@@ -45,8 +49,8 @@
 //!   or now paused jobs, which are dropped. Pools take their new sizes: a shrunk pool starts
 //!   nothing until its running runs fit; a grown one lets queued runs through at the next
 //!   `advance` (which `next_wake` asks for at once).
-//! - **Pools.** A job naming a pool that `executors` lacks (the jobfile loader refuses this)
-//!   gets one of [`defaults::DEFAULT_POOL_WORKERS`] slots rather than a panic.
+//! - **Undeclared pools.** A job naming a pool that `executors` lacks (the jobfile loader
+//!   refuses this) gets an unlimited one rather than a panic.
 
 mod ahead;
 mod due;
@@ -357,7 +361,7 @@ impl Planner {
 
     /// A run whose due time has come: start it, queue it, or say why not.
     fn proceed(&mut self, mut pending: Pending, now: DateTime<Utc>, events: &mut Vec<Event>) {
-        let Some(pool_name) = self.admit(&pending, now, events) else {
+        let Some(pool_name) = self.admit(&pending, now, false, events) else {
             return;
         };
         let Some(pool) = self.pools.get(&pool_name) else {
@@ -416,23 +420,31 @@ impl Planner {
             else {
                 return;
             };
-            if let Some(pool) = self.admit(&pending, now, events) {
+            if let Some(pool) = self.admit(&pending, now, true, events) {
                 self.start(pending, pool, events);
             }
         }
     }
 
-    /// Checks grace and `max_instances` for a run about to start: the pool it may take a slot
-    /// in, or `None` once the refusal is reported (silently for a job removed or paused).
+    /// Checks lateness and `max_instances` for a run about to start or join its pool's queue:
+    /// the pool it may take a slot in, or `None` once the refusal is reported (silently for a
+    /// job removed or paused). `waited` says whether the run comes out of a pool's queue: its
+    /// lateness is then the queue's business (`queue_grace`), not `misfire_grace`'s.
     fn admit(
         &self,
         pending: &Pending,
         now: DateTime<Utc>,
+        waited: bool,
         events: &mut Vec<Event>,
     ) -> Option<String> {
         let job = self.live_job(&pending.job)?;
         let late_by = now - pending.due;
-        if late_by > job.misfire_grace.as_chrono() {
+        let grace = if waited {
+            job.queue_grace
+        } else {
+            Some(job.misfire_grace)
+        };
+        if grace.is_some_and(|grace| late_by > grace.as_chrono()) {
             events.push(Event::Missed {
                 job: job.name.clone(),
                 scheduled: pending.scheduled,
@@ -442,7 +454,7 @@ impl Planner {
             });
             return None;
         }
-        let running = self.running_runs_of(&job.name);
+        let running = self.running_runs_of(&job.name) + self.waiting_runs_of(job);
         if running >= job.max_instances {
             events.push(Event::SkippedMaxInstances {
                 job: job.name.clone(),
@@ -473,9 +485,11 @@ impl Planner {
         });
     }
 
+    /// Whether a queued run has waited longer than its job's `queue_grace` (never, without one).
     fn past_grace(&self, pending: &Pending, now: DateTime<Utc>) -> bool {
         self.job(&pending.job)
-            .is_some_and(|job| now - pending.due > job.misfire_grace.as_chrono())
+            .and_then(|job| job.queue_grace)
+            .is_some_and(|grace| now - pending.due > grace.as_chrono())
     }
 
     fn has_free_slot(&self, name: &str, pool: &Pool) -> bool {
@@ -484,6 +498,15 @@ impl Planner {
 
     fn running_runs_of(&self, job: &str) -> u32 {
         self.per_job.get(job).copied().unwrap_or(0)
+    }
+
+    /// Runs of the job waiting in its pool's queue. The queue holds at most the sum of the
+    /// jobs' `max_instances`, so a scan is cheap.
+    fn waiting_runs_of(&self, job: &Job) -> u32 {
+        self.pools.get(&job.executor).map_or(0, |pool| {
+            let waiting = pool.queue.iter().filter(|p| p.job == job.name).count();
+            u32::try_from(waiting).unwrap_or(u32::MAX)
+        })
     }
 
     /// The job by name, unless it is paused.
@@ -548,7 +571,7 @@ fn pools_for<'j>(
         .collect();
     for job in jobs {
         pools.entry(job.executor.clone()).or_insert_with(|| Pool {
-            workers: defaults::DEFAULT_POOL_WORKERS,
+            workers: defaults::UNDECLARED_POOL_WORKERS,
             queue: VecDeque::new(),
         });
     }

@@ -48,7 +48,7 @@ struct Pool {
 
 impl Pools {
     /// Pools with these limits, all free. `default` exists even when `executors` does not list
-    /// it, with [`defaults::DEFAULT_POOL_WORKERS`] slots. A pool listed twice takes the last
+    /// it, with [`defaults::UNDECLARED_POOL_WORKERS`] slots. A pool listed twice takes the last
     /// limit.
     pub fn new(executors: &[Executor]) -> Pools {
         Pools {
@@ -112,7 +112,7 @@ fn limits(executors: &[Executor]) -> impl Iterator<Item = (String, u32)> {
     let mut limits: BTreeMap<String, u32> = BTreeMap::new();
     limits.insert(
         defaults::EXECUTOR.to_owned(),
-        defaults::DEFAULT_POOL_WORKERS,
+        defaults::UNDECLARED_POOL_WORKERS,
     );
     for e in executors {
         limits.insert(e.name.clone(), e.workers);
@@ -134,7 +134,7 @@ mod tests {
     #[test]
     fn default_pool_exists_even_when_not_declared() {
         let pools = Pools::new(&[executor("heavy", 1)]);
-        assert_eq!(pools.workers("default"), defaults::DEFAULT_POOL_WORKERS);
+        assert_eq!(pools.workers("default"), defaults::UNDECLARED_POOL_WORKERS);
         assert_eq!(pools.workers("heavy"), 1);
         assert_eq!(pools.in_use("default"), 0);
     }
@@ -225,6 +225,6 @@ mod tests {
         // Declared again on a later reload, it starts from what is still in use.
         pools.resize(&[executor("heavy", 2)]);
         assert_eq!((pools.in_use("heavy"), pools.workers("heavy")), (0, 2));
-        assert_eq!(pools.workers("default"), defaults::DEFAULT_POOL_WORKERS);
+        assert_eq!(pools.workers("default"), defaults::UNDECLARED_POOL_WORKERS);
     }
 }

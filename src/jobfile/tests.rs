@@ -220,7 +220,7 @@ fn the_default_pool_exists_undeclared_and_comes_first() {
     assert_eq!(
         pools,
         [
-            ("default", crate::job::defaults::DEFAULT_POOL_WORKERS),
+            ("default", crate::job::defaults::UNDECLARED_POOL_WORKERS),
             ("heavy", 2)
         ]
     );

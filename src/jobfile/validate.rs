@@ -21,9 +21,10 @@ use crate::error::did_you_mean;
 use crate::job::{Executor, Job, defaults};
 
 const TOP_KEYS: [&str; 3] = ["defaults", "executors", "jobs"];
-const OPTION_KEYS: [&str; 11] = [
+const OPTION_KEYS: [&str; 12] = [
     "timezone",
     "misfire_grace",
+    "queue_grace",
     "coalesce",
     "max_instances",
     "timeout",
@@ -34,7 +35,7 @@ const OPTION_KEYS: [&str; 11] = [
     "env",
     "shell",
 ];
-const JOB_KEYS: [&str; 20] = [
+const JOB_KEYS: [&str; 21] = [
     "cron",
     "every",
     "at",
@@ -50,6 +51,7 @@ const JOB_KEYS: [&str; 20] = [
     "end",
     "jitter",
     "misfire_grace",
+    "queue_grace",
     "coalesce",
     "max_instances",
     "timeout",
@@ -65,6 +67,7 @@ struct Options {
     /// so that they report nothing spurious.
     zone_failed: bool,
     misfire_grace: Option<Duration>,
+    queue_grace: Option<Duration>,
     coalesce: Option<bool>,
     max_instances: Option<u32>,
     timeout: Option<Duration>,
@@ -186,6 +189,7 @@ impl Validator<'_> {
                 options.zone_failed = options.timezone.is_none();
             }
             "misfire_grace" => options.misfire_grace = self.c.duration(e, "5m"),
+            "queue_grace" => options.queue_grace = self.c.duration(e, "10m"),
             "coalesce" => options.coalesce = self.c.boolean(e),
             "max_instances" => options.max_instances = self.c.count(e, 1),
             "timeout" => options.timeout = self.c.duration(e, "1h"),
@@ -251,7 +255,7 @@ impl Validator<'_> {
                 0,
                 Executor {
                     name: defaults::EXECUTOR.to_owned(),
-                    workers: defaults::DEFAULT_POOL_WORKERS,
+                    workers: defaults::UNDECLARED_POOL_WORKERS,
                 },
             );
         }
@@ -427,6 +431,7 @@ impl Validator<'_> {
                 .misfire_grace
                 .or(defaults.misfire_grace)
                 .unwrap_or(defaults::MISFIRE_GRACE),
+            queue_grace: options.queue_grace.or(defaults.queue_grace),
             coalesce: options
                 .coalesce
                 .or(defaults.coalesce)

@@ -317,13 +317,9 @@ executor = "solo"
 "#;
 
 #[test]
-fn in_a_full_pool_a_run_waits_for_a_slot_until_its_grace_runs_out() {
-    // The default misfire_grace is one minute.
-    for (a_ends, expected) in [
-        ("10:00:30", "start b@10:00:00 #2"),
-        ("10:01:00", "start b@10:00:00 #2"),
-        ("10:01:01", "miss b@10:00:00 late=61s"),
-    ] {
+fn in_a_full_pool_a_run_waits_for_a_slot_however_long_it_takes() {
+    // misfire_grace (one minute by default) measures the scheduler's lateness, not the line.
+    for a_ends in ["10:00:30", "10:01:01", "23:00:00"] {
         let mut p = planner(ONE_WORKER, at("09:59:00"));
         assert_eq!(
             rendered(&p.advance(at("10:00:00"))),
@@ -331,10 +327,9 @@ fn in_a_full_pool_a_run_waits_for_a_slot_until_its_grace_runs_out() {
         );
         assert_eq!((p.running(), p.queued()), (1, 1));
         assert_eq!(p.next_wake(), Some(utc("2026-05-02T10:00:00Z")));
-
         assert_eq!(
             rendered(&p.finished(1, at(a_ends))),
-            [expected],
+            ["start b@10:00:00 #2"],
             "a ends at {a_ends}"
         );
         assert_eq!(p.queued(), 0);
@@ -342,7 +337,50 @@ fn in_a_full_pool_a_run_waits_for_a_slot_until_its_grace_runs_out() {
 }
 
 #[test]
-fn a_queued_run_is_checked_against_max_instances_when_it_would_start() {
+fn queue_grace_bounds_the_wait_for_a_slot_to_the_second() {
+    let text = ONE_WORKER.replace(
+        "[jobs.b]\ncommand = [\"true\"]",
+        "[jobs.b]\ncommand = [\"true\"]\nqueue_grace = \"90s\"",
+    );
+    for (a_ends, expected) in [
+        ("10:01:30", "start b@10:00:00 #2"),
+        ("10:01:31", "miss b@10:00:00 late=91s"),
+    ] {
+        let mut p = planner(&text, at("09:59:00"));
+        assert_eq!(
+            rendered(&p.advance(at("10:00:00"))),
+            ["start a@10:00:00 #1"]
+        );
+        assert_eq!(
+            rendered(&p.finished(1, at(a_ends))),
+            [expected],
+            "a ends at {a_ends}"
+        );
+    }
+}
+
+#[test]
+fn with_no_executors_every_due_job_starts_however_long_the_others_run() {
+    // Issue 11: twenty jobs due at midnight that each take ten minutes all run, as under cron.
+    let mut text = String::new();
+    for i in 0..20 {
+        text.push_str(&format!(
+            "[jobs.j{i:02}]\ncommand = [\"true\"]\ncron = \"0 0 * * *\"\n"
+        ));
+    }
+    let mut p = planner(&text, utc("2026-05-01T23:59:00Z"));
+    let events = p.advance(utc("2026-05-02T00:00:00Z"));
+    assert_eq!(events.len(), 20);
+    assert!(
+        events.iter().all(|e| matches!(e, Event::Start { .. })),
+        "{:?}",
+        rendered(&events)
+    );
+    assert_eq!((p.running(), p.queued()), (20, 0));
+}
+
+#[test]
+fn a_waiting_run_counts_against_max_instances() {
     let text = |workers: u32| {
         format!(
             r#"
@@ -359,7 +397,7 @@ command = ["true"]
 cron = "*/30 * * * * *"
 executor = "solo"
 coalesce = false
-misfire_grace = "5m"
+max_instances = 2
 "#
         )
     };
@@ -372,19 +410,24 @@ misfire_grace = "5m"
     assert_eq!(
         p.queued(),
         2,
-        "both fires of `often` wait; queued runs do not count"
+        "two fires of `often` wait: its max_instances"
+    );
+    assert_eq!(
+        rendered(&p.advance(at("10:01:00"))),
+        ["skip often@10:01:00 running=2"],
+        "a third would exceed max_instances"
     );
 
-    // Two more slots let both through at once, but `often` allows one instance.
-    reload(&mut p, &text(3), at("10:00:45"));
+    // Two more slots let both waiting runs through at once.
+    reload(&mut p, &text(3), at("10:01:15"));
     assert_eq!(
-        rendered(&p.advance(at("10:00:45"))),
-        ["start often@10:00:00 #2", "skip often@10:00:30 running=1"]
+        rendered(&p.advance(at("10:01:15"))),
+        ["start often@10:00:00 #2", "start often@10:00:30 #3"]
     );
 }
 
 #[test]
-fn a_pool_held_by_a_hung_run_keeps_only_a_graces_worth_of_waiting_runs() {
+fn a_pool_held_by_a_hung_run_keeps_at_most_max_instances_waiting_runs_per_job() {
     let text = r#"
 [executors.solo]
 workers = 1
@@ -399,25 +442,19 @@ command = ["true"]
 every = "1s"
 executor = "solo"
 coalesce = false
-misfire_grace = "2s"
 "#;
     let mut sim = Sim::new(text, at("09:59:59")).runs_take("hung", TimeDelta::days(1));
-    sim.run_until(at("10:00:06"));
+    sim.run_until(at("10:00:03"));
     assert_eq!(
         sim.lines(),
         [
             "10:00:00 start hung@10:00:00 #1",
-            "10:00:03 miss often@10:00:00 late=3s",
-            "10:00:04 miss often@10:00:01 late=3s",
-            "10:00:05 miss often@10:00:02 late=3s",
-            "10:00:06 miss often@10:00:03 late=3s",
+            "10:00:01 skip often@10:00:01 running=1",
+            "10:00:02 skip often@10:00:02 running=1",
+            "10:00:03 skip often@10:00:03 running=1",
         ]
     );
-    assert_eq!(
-        sim.planner.queued(),
-        3,
-        "10:00:04 to 10:00:06 may still start"
-    );
+    assert_eq!(sim.planner.queued(), 1, "often@10:00:00 still waits");
 }
 
 #[test]
