@@ -17,6 +17,8 @@ mod list;
 mod next;
 /// `jobrun pause` and `jobrun resume`: the jobfile edit, and a running scheduler honouring it.
 mod pause;
+/// Scheduling policies: cron-like defaults, limited pools, queue_grace.
+mod policies;
 /// `jobrun remove`.
 mod remove;
 /// `jobrun start` and `jobrun run`: real processes, real clock, a few seconds each.
