@@ -119,6 +119,12 @@ pub enum Command {
     ///   jobrun resume report poll
     #[command(verbatim_doc_comment)]
     Resume(ResumeArgs),
+
+    /// Write the man pages and shell completion scripts (for packagers and jobrun's own repo)
+    ///
+    /// Writes man/*.1, man/jobrun.toml.5 and completions/* under DIR, as checked in.
+    #[command(hide = true)]
+    Generate(GenerateArgs),
 }
 
 /// How a listing is printed.
@@ -331,6 +337,13 @@ pub struct ResumeArgs {
     /// Jobs to resume
     #[arg(required = true, value_name = "NAME")]
     pub names: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct GenerateArgs {
+    /// The directory to write man/ and completions/ into
+    #[arg(value_name = "DIR", default_value = ".")]
+    pub dir: PathBuf,
 }
 
 fn parse_env_pair(s: &str) -> Result<(String, String), String> {

@@ -13,6 +13,7 @@ pub mod atomic_file;
 pub mod cli;
 pub mod clock;
 pub mod commands;
+pub mod completion;
 pub mod context;
 pub mod duration;
 pub mod error;
@@ -20,6 +21,7 @@ pub mod executor;
 pub mod job;
 pub mod jobfile;
 pub mod log;
+pub mod manual;
 pub mod output;
 pub mod parallel;
 pub mod plan;
@@ -33,6 +35,11 @@ use chrono::Utc;
 
 /// Runs jobrun with these arguments (the first is the program name) and returns the exit code.
 pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
+    let args: Vec<OsString> = args.into_iter().collect();
+    // A shell asking for completions (`COMPLETE=bash jobrun -- jobrun run ...`).
+    if let Some(code) = completion::complete_if_asked(&args) {
+        return code;
+    }
     let cli = match cli::Cli::parse_from_args(args) {
         Ok(cli) => cli,
         Err(e) => {

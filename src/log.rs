@@ -10,9 +10,9 @@ use serde_json::{Map, Value};
 /// How log lines are written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum LogFormat {
-    /// `2026-11-24T10:00:00.004Z started job=report run=12 ...`
+    /// One line per event: time, event, key=value fields
     Human,
-    /// `{"ts":"2026-11-24T10:00:00.004Z","event":"started","job":"report","run":12,...}`
+    /// One JSON object per line: ts, level, event and the same fields
     Json,
 }
 

@@ -5,7 +5,9 @@ mod harness;
 
 /// `jobrun add`: appends keep the file's layout; bad input leaves it unchanged; concurrency.
 mod add;
-/// README.md and examples/: what we show users works.
+/// Shell completion through a real bash and the checked-in script.
+mod completion;
+/// README.md, examples/, man/ and completions/: what we ship is what the code generates.
 mod docs;
 /// `jobrun check` and every malformed jobfile in tests/data/errors, verbatim.
 mod errors;

@@ -2,6 +2,7 @@
 
 mod add;
 mod check;
+mod generate;
 mod history;
 mod list;
 mod next;
@@ -26,6 +27,7 @@ pub fn dispatch(ctx: &Context, command: Command) -> Result<(), Error> {
         Command::Resume(args) => pause::run(ctx, &args.names, false),
         Command::Start(args) => start::run(ctx, &args),
         Command::Run(args) => run::run(ctx, &args),
+        Command::Generate(args) => generate::run(ctx, &args),
     }
 }
 

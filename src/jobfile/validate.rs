@@ -21,7 +21,7 @@ use crate::error::did_you_mean;
 use crate::job::{Executor, Job, defaults};
 
 const TOP_KEYS: [&str; 3] = ["defaults", "executors", "jobs"];
-const OPTION_KEYS: [&str; 11] = [
+pub(crate) const OPTION_KEYS: [&str; 11] = [
     "timezone",
     "misfire_grace",
     "coalesce",
@@ -34,7 +34,7 @@ const OPTION_KEYS: [&str; 11] = [
     "env",
     "shell",
 ];
-const JOB_KEYS: [&str; 20] = [
+pub(crate) const JOB_KEYS: [&str; 20] = [
     "cron",
     "every",
     "at",
