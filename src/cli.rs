@@ -26,6 +26,10 @@ pub struct Cli {
     #[arg(long, global = true, value_name = "DIR")]
     pub state_dir: Option<PathBuf>,
 
+    /// When to use colour [auto: on a terminal, unless NO_COLOR is set]
+    #[arg(long, global = true, value_name = "WHEN", value_enum, default_value_t)]
+    pub color: crate::output::ColorWhen,
+
     #[command(subcommand)]
     pub command: Command,
 }

@@ -48,12 +48,13 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
             return e.exit_code();
         }
     };
-    let env = context::Environment::from_process(cli.jobfile.clone(), cli.state_dir.clone());
+    let env = context::Environment::from_process(cli.jobfile.clone(), cli.state_dir.clone())
+        .with_color(cli.color);
     let ctx = context::Context::resolve(&env, Utc::now());
     match commands::dispatch(&ctx, cli.command) {
         Ok(()) => 0,
         Err(e) => {
-            eprint!("{}", e.render());
+            eprint!("{}", ctx.err_style.diagnostic(&e.render()));
             e.exit_code()
         }
     }

@@ -15,6 +15,8 @@ mod errors;
 mod history;
 /// `jobrun list` in its three formats.
 mod list;
+/// What a new user tripped over (issue 14, item 6).
+mod newcomer;
 /// `jobrun next`: jobfile and ad-hoc previews, formats, DST, paused jobs.
 mod next;
 /// `jobrun pause` and `jobrun resume`: the jobfile edit, and a running scheduler honouring it.
@@ -26,5 +28,7 @@ mod start;
 /// The state store end to end: one scheduler per store, recovery after `kill -9`, catch-up
 /// after downtime, a corrupt store.
 mod store;
+/// Colour, `--version`, terminal widths and journald log lines.
+mod terminal;
 /// Exit codes and command-line errors.
 mod usage;

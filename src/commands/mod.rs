@@ -1,6 +1,7 @@
 //! One file per subcommand; each takes the resolved `Context` and its own arguments.
 
 mod add;
+mod advice;
 mod check;
 mod generate;
 mod history;
