@@ -124,6 +124,20 @@ pub enum Command {
     #[command(verbatim_doc_comment)]
     Resume(ResumeArgs),
 
+    /// Read a trigger back in plain English, with its next fires and what DST does to it
+    ///
+    /// EXPR is a cron expression, an interval (90s, every 1h), a date-time (at
+    /// 2026-12-24T18:00:00), or the name of a job of the jobfile (whose trigger may combine
+    /// others with all/any). Clock changes are looked at for the year from --from (or now).
+    ///
+    /// Examples:
+    ///   jobrun explain '30 2 * * *' --tz America/New_York
+    ///   jobrun explain '*/10 8-11 * * MON-FRI'
+    ///   jobrun explain 90s
+    ///   jobrun explain backup
+    #[command(verbatim_doc_comment)]
+    Explain(ExplainArgs),
+
     /// Write the man pages and shell completion scripts (for packagers and jobrun's own repo)
     ///
     /// Writes man/*.1, man/jobrun.toml.5 and completions/* under DIR, as checked in.
@@ -224,6 +238,10 @@ pub struct RunArgs {
 
 #[derive(Debug, Args)]
 pub struct ListArgs {
+    /// Add a column reading each trigger in plain English (as `jobrun explain` does)
+    #[arg(short, long)]
+    pub verbose: bool,
+
     #[command(flatten)]
     pub output: OutputArgs,
 }
@@ -341,6 +359,25 @@ pub struct ResumeArgs {
     /// Jobs to resume
     #[arg(required = true, value_name = "NAME")]
     pub names: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    /// A cron expression, an interval, a date-time, or a job's name
+    #[arg(value_name = "EXPR")]
+    pub expr: String,
+
+    /// Time zone the expression is read in [default: the job's, else the system's zone]
+    #[arg(long, value_name = "ZONE")]
+    pub tz: Option<String>,
+
+    /// Explain from this instant instead of now (RFC 3339)
+    #[arg(long, value_name = "TIME")]
+    pub from: Option<String>,
+
+    /// How many next fires to show
+    #[arg(short = 'n', long = "count", value_name = "N", default_value_t = 5)]
+    pub count: usize,
 }
 
 #[derive(Debug, Args)]

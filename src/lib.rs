@@ -18,6 +18,7 @@ pub mod context;
 pub mod duration;
 pub mod error;
 pub mod executor;
+pub mod explain;
 pub mod job;
 pub mod jobfile;
 pub mod log;

@@ -11,6 +11,8 @@ mod completion;
 mod docs;
 /// `jobrun check` and every malformed jobfile in tests/data/errors, verbatim.
 mod errors;
+/// `jobrun explain` and `list --verbose`: triggers in plain English, DST in three zones.
+mod explain;
 /// `jobrun history`, `list`'s LAST column and manual runs, as the state store records them.
 mod history;
 /// `jobrun list` in its three formats.

@@ -43,7 +43,7 @@ pub(super) fn run(ctx: &Context, args: &ListArgs) -> Result<(), Error> {
             .collect::<String>()
             .into_bytes(),
         Format::Json => json(ctx, &jobfile.jobs, &state)?,
-        Format::Human => human(ctx, &jobfile.jobs, &state).into_bytes(),
+        Format::Human => human(ctx, &jobfile.jobs, &state, args.verbose).into_bytes(),
     };
     output::print(&text).map_err(Error::Output)
 }
@@ -197,7 +197,7 @@ fn absolute(path: &std::path::Path) -> String {
         .to_string()
 }
 
-fn human(ctx: &Context, jobs: &[Job], state: &State) -> String {
+fn human(ctx: &Context, jobs: &[Job], state: &State, verbose: bool) -> String {
     let mut out = whereabouts(ctx, state.scheduler);
     if jobs.is_empty() {
         out.push_str(&format!(
@@ -206,7 +206,7 @@ fn human(ctx: &Context, jobs: &[Job], state: &State) -> String {
         ));
         return out;
     }
-    let mut table = Table::new(vec![
+    let mut columns = vec![
         Column::new("NAME").shrink(8),
         Column::new("TRIGGER").shrink(12).drop(3),
         Column::new("ZONE").drop(1),
@@ -214,7 +214,11 @@ fn human(ctx: &Context, jobs: &[Job], state: &State) -> String {
         Column::new("IN").drop(5),
         Column::new("LAST").shrink(8).drop(4),
         Column::new("COMMAND").shrink(10).drop(0),
-    ]);
+    ];
+    if verbose {
+        columns.insert(2, Column::new("EXPLANATION").shrink(20).drop(1));
+    }
+    let mut table = Table::new(columns);
     for job in jobs {
         let (next, next_in) = if job.paused {
             (Cell::painted("paused", Paint::Warn), Cell::default())
@@ -237,7 +241,7 @@ fn human(ctx: &Context, jobs: &[Job], state: &State) -> String {
                 )
             },
         );
-        table.row(vec![
+        let mut row = vec![
             Cell::from(job.name.as_str()),
             Cell::from(job.trigger.describe()),
             Cell::from(job.timezone.name()),
@@ -246,7 +250,14 @@ fn human(ctx: &Context, jobs: &[Job], state: &State) -> String {
             next_in,
             last,
             Cell::from(job.command.display()),
-        ]);
+        ];
+        if verbose {
+            row.insert(
+                2,
+                Cell::from(crate::explain::describe(&job.trigger, job.timezone)),
+            );
+        }
+        table.row(row);
     }
     out.push_str(&table.render(ctx.width, ctx.style));
     out

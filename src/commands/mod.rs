@@ -3,6 +3,7 @@
 mod add;
 mod advice;
 mod check;
+mod explain;
 mod generate;
 mod history;
 mod list;
@@ -29,6 +30,7 @@ pub fn dispatch(ctx: &Context, command: Command) -> Result<(), Error> {
         Command::Start(args) => start::run(ctx, &args),
         Command::Run(args) => run::run(ctx, &args),
         Command::Generate(args) => generate::run(ctx, &args),
+        Command::Explain(args) => explain::run(ctx, &args),
     }
 }
 
