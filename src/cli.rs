@@ -26,6 +26,10 @@ pub struct Cli {
     #[arg(long, global = true, value_name = "DIR")]
     pub state_dir: Option<PathBuf>,
 
+    /// When to use colour [auto: on a terminal, unless NO_COLOR is set]
+    #[arg(long, global = true, value_name = "WHEN", value_enum, default_value_t)]
+    pub color: crate::output::ColorWhen,
+
     #[command(subcommand)]
     pub command: Command,
 }
@@ -119,6 +123,26 @@ pub enum Command {
     ///   jobrun resume report poll
     #[command(verbatim_doc_comment)]
     Resume(ResumeArgs),
+
+    /// Read a trigger back in plain English, with its next fires and what DST does to it
+    ///
+    /// EXPR is a cron expression, an interval (90s, every 1h), a date-time (at
+    /// 2026-12-24T18:00:00), or the name of a job of the jobfile (whose trigger may combine
+    /// others with all/any). Clock changes are looked at for the year from --from (or now).
+    ///
+    /// Examples:
+    ///   jobrun explain '30 2 * * *' --tz America/New_York
+    ///   jobrun explain '*/10 8-11 * * MON-FRI'
+    ///   jobrun explain 90s
+    ///   jobrun explain backup
+    #[command(verbatim_doc_comment)]
+    Explain(ExplainArgs),
+
+    /// Write the man pages and shell completion scripts (for packagers and jobrun's own repo)
+    ///
+    /// Writes man/*.1, man/jobrun.toml.5 and completions/* under DIR, as checked in.
+    #[command(hide = true)]
+    Generate(GenerateArgs),
 }
 
 /// How a listing is printed.
@@ -214,6 +238,10 @@ pub struct RunArgs {
 
 #[derive(Debug, Args)]
 pub struct ListArgs {
+    /// Add a column reading each trigger in plain English (as `jobrun explain` does)
+    #[arg(short, long)]
+    pub verbose: bool,
+
     #[command(flatten)]
     pub output: OutputArgs,
 }
@@ -331,6 +359,32 @@ pub struct ResumeArgs {
     /// Jobs to resume
     #[arg(required = true, value_name = "NAME")]
     pub names: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    /// A cron expression, an interval, a date-time, or a job's name
+    #[arg(value_name = "EXPR")]
+    pub expr: String,
+
+    /// Time zone the expression is read in [default: the job's, else the system's zone]
+    #[arg(long, value_name = "ZONE")]
+    pub tz: Option<String>,
+
+    /// Explain from this instant instead of now (RFC 3339)
+    #[arg(long, value_name = "TIME")]
+    pub from: Option<String>,
+
+    /// How many next fires to show
+    #[arg(short = 'n', long = "count", value_name = "N", default_value_t = 5)]
+    pub count: usize,
+}
+
+#[derive(Debug, Args)]
+pub struct GenerateArgs {
+    /// The directory to write man/ and completions/ into
+    #[arg(value_name = "DIR", default_value = ".")]
+    pub dir: PathBuf,
 }
 
 fn parse_env_pair(s: &str) -> Result<(String, String), String> {

@@ -2,10 +2,13 @@
 //! which zone is "local", and what time it is. Nothing below this reads the environment or the
 //! clock, so every command can be driven exactly by tests.
 
+use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
+
+use crate::output::{ColorWhen, Style};
 
 /// The environment variable naming the jobfile when `--jobfile` is not given.
 pub const JOBFILE_ENV: &str = "JOBRUN_JOBFILE";
@@ -23,6 +26,15 @@ pub struct Context {
     /// `--state-dir`, else `$JOBRUN_STATE_DIR`: where state stores live (else the user's
     /// state directory).
     pub state_dir: Option<PathBuf>,
+    /// Colour on stdout, and on stderr (jobrun's diagnostics and log).
+    pub style: Style,
+    pub err_style: Style,
+    /// The width tables fit in: `$COLUMNS`, else the terminal's when stdout is one; `None`
+    /// (no limit) when stdout goes to a file or a pipe.
+    pub width: Option<usize>,
+    /// Whether stderr is connected to journald (`$JOURNAL_STREAM` names it): log lines then
+    /// carry sd-daemon priority prefixes instead of their own timestamps.
+    pub journald: bool,
 }
 
 /// The process environment that `Context` is resolved from, gathered in one place so tests can
@@ -37,6 +49,14 @@ pub struct Environment {
     pub system_zone: Option<String>,
     pub state_dir_flag: Option<PathBuf>,
     pub state_dir_env: Option<PathBuf>,
+    pub color_flag: ColorWhen,
+    /// `NO_COLOR` is set to something other than the empty string.
+    pub no_color: bool,
+    pub stdout_terminal: bool,
+    pub stderr_terminal: bool,
+    /// `$COLUMNS`, else the terminal's width when stdout is a terminal.
+    pub columns: Option<usize>,
+    pub journald: bool,
 }
 
 impl Environment {
@@ -59,8 +79,47 @@ impl Environment {
                 .map(|d| d.config_dir().to_path_buf()),
             tz_env: std::env::var("TZ").ok(),
             system_zone: iana_time_zone::get_timezone().ok(),
+            color_flag: ColorWhen::Auto,
+            no_color: std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()),
+            stdout_terminal: std::io::stdout().is_terminal(),
+            stderr_terminal: std::io::stderr().is_terminal(),
+            columns: columns(std::io::stdout().is_terminal()),
+            journald: stderr_is_journal(),
         }
     }
+
+    /// The same with `--color` as given.
+    pub fn with_color(self, color_flag: ColorWhen) -> Environment {
+        Environment { color_flag, ..self }
+    }
+}
+
+/// `$COLUMNS` when it is a number, else the terminal's width if stdout is a terminal.
+fn columns(stdout_terminal: bool) -> Option<usize> {
+    let from_env = std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.trim().parse::<usize>().ok())
+        .filter(|&c| c > 0);
+    from_env.or_else(|| {
+        stdout_terminal
+            .then(|| crossterm::terminal::size().ok())
+            .flatten()
+            .map(|(cols, _)| usize::from(cols))
+            .filter(|&c| c > 0)
+    })
+}
+
+/// systemd sets `JOURNAL_STREAM=DEV:INODE` for a service whose stderr (or stdout) is a stream
+/// to journald; it is ours when stderr is that very file (a child whose stderr was redirected
+/// elsewhere inherits the variable, and must not believe it).
+fn stderr_is_journal() -> bool {
+    let Some(value) = std::env::var_os("JOURNAL_STREAM") else {
+        return false;
+    };
+    let Ok(stat) = nix::sys::stat::fstat(std::io::stderr()) else {
+        return false;
+    };
+    value.to_str() == Some(&format!("{}:{}", stat.st_dev, stat.st_ino))
 }
 
 impl Context {
@@ -70,6 +129,18 @@ impl Context {
             local_tz: local_zone(env),
             now,
             state_dir: env.state_dir_flag.clone().or(env.state_dir_env.clone()),
+            style: Style::resolve(env.color_flag, env.no_color, env.stdout_terminal),
+            err_style: Style::resolve(env.color_flag, env.no_color, env.stderr_terminal),
+            width: env.columns,
+            journald: env.journald,
+        }
+    }
+
+    /// Where the log goes: journald or not, colour or not.
+    pub fn log_target(&self) -> crate::log::Target {
+        crate::log::Target {
+            journald: self.journald,
+            style: self.err_style,
         }
     }
 

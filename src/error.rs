@@ -79,14 +79,41 @@ impl Error {
 }
 
 /// The closest of `candidates` to `name`, if it is close enough to be a plausible typo.
+///
+/// Jaro-Winkler finds most typos, but on short names it only matches letters in the same
+/// place, so it misses a swap (`cdm` for `cmd`): then one edit (a letter added, dropped,
+/// changed, or two neighbours swapped) still counts.
 pub fn did_you_mean<'a>(
     name: &str,
     candidates: impl IntoIterator<Item = &'a str>,
 ) -> Option<String> {
+    let candidates: Vec<&str> = candidates.into_iter().collect();
     candidates
-        .into_iter()
-        .map(|c| (strsim::jaro_winkler(name, c), c))
+        .iter()
+        .map(|c| (strsim::jaro_winkler(name, c), *c))
         .filter(|(score, _)| *score > 0.8)
         .max_by(|a, b| a.0.total_cmp(&b.0))
+        .or_else(|| {
+            candidates
+                .iter()
+                .map(|c| (strsim::osa_distance(name, c), *c))
+                .filter(|(edits, c)| *edits == 1 && c.chars().count() > 1)
+                .min_by_key(|(edits, _)| *edits)
+                .map(|(_, c)| (0.0, c))
+        })
         .map(|(_, c)| c.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::did_you_mean;
+
+    #[test]
+    fn short_names_with_one_edit_are_suggested() {
+        let jobs = ["cmd", "backup", "db"];
+        assert_eq!(did_you_mean("cdm", jobs).as_deref(), Some("cmd"));
+        assert_eq!(did_you_mean("bd", jobs).as_deref(), Some("db"));
+        assert_eq!(did_you_mean("bakcup", jobs).as_deref(), Some("backup"));
+        assert_eq!(did_you_mean("xyz", jobs), None);
+    }
 }

@@ -13,13 +13,16 @@ pub mod atomic_file;
 pub mod cli;
 pub mod clock;
 pub mod commands;
+pub mod completion;
 pub mod context;
 pub mod duration;
 pub mod error;
 pub mod executor;
+pub mod explain;
 pub mod job;
 pub mod jobfile;
 pub mod log;
+pub mod manual;
 pub mod output;
 pub mod parallel;
 pub mod plan;
@@ -33,6 +36,11 @@ use chrono::Utc;
 
 /// Runs jobrun with these arguments (the first is the program name) and returns the exit code.
 pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
+    let args: Vec<OsString> = args.into_iter().collect();
+    // A shell asking for completions (`COMPLETE=bash jobrun -- jobrun run ...`).
+    if let Some(code) = completion::complete_if_asked(&args) {
+        return code;
+    }
     let cli = match cli::Cli::parse_from_args(args) {
         Ok(cli) => cli,
         Err(e) => {
@@ -41,12 +49,13 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
             return e.exit_code();
         }
     };
-    let env = context::Environment::from_process(cli.jobfile.clone(), cli.state_dir.clone());
+    let env = context::Environment::from_process(cli.jobfile.clone(), cli.state_dir.clone())
+        .with_color(cli.color);
     let ctx = context::Context::resolve(&env, Utc::now());
     match commands::dispatch(&ctx, cli.command) {
         Ok(()) => 0,
         Err(e) => {
-            eprint!("{}", e.render());
+            eprint!("{}", ctx.err_style.diagnostic(&e.render()));
             e.exit_code()
         }
     }

@@ -72,8 +72,91 @@ fn the_example_jobfile_previews() {
 fn the_design_documents_example_jobfile_is_valid() {
     // A copy of the jobfile in the product's design document (shared/DESIGN.md).
     let example = repo("tests/data/design-example.toml");
-    Test::new()
+    let (out, err) = Test::new()
         .file("jobrun.toml", &example)
         .args(["check"])
-        .expect(0, "jobrun.toml: ok (5 jobs, 1 paused, 2 executors)\n", "");
+        .status(0);
+    assert_eq!(out, "jobrun.toml: ok (5 jobs, 1 paused, 2 executors)\n");
+    // Its scripts and directories are not on this machine: warnings, not errors.
+    assert!(
+        err.lines().all(|l| l.starts_with("jobrun: warning: ")),
+        "{err}"
+    );
+}
+
+/// The directory the repository's generated files are in.
+fn repo_dir(dir: &str) -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(dir)
+}
+
+/// The files of a directory, by name, with their contents.
+fn files(dir: &Path) -> std::collections::BTreeMap<String, Vec<u8>> {
+    std::fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|entry| {
+            let entry = entry.expect("dir entry");
+            let name = entry.file_name().to_string_lossy().into_owned();
+            (name, std::fs::read(entry.path()).expect("read file"))
+        })
+        .collect()
+}
+
+#[test]
+fn the_checked_in_man_pages_and_completions_are_what_the_code_generates() {
+    let test = Test::new().args(["generate", "out"]);
+    test.expect(0, "", "");
+    let mut stale = Vec::new();
+    for dir in ["man", "completions"] {
+        let generated = files(&test.path("out").join(dir));
+        let checked_in = files(&repo_dir(dir));
+        let names: std::collections::BTreeSet<&String> =
+            generated.keys().chain(checked_in.keys()).collect();
+        for name in names {
+            match (generated.get(name), checked_in.get(name)) {
+                (Some(a), Some(b)) if a == b => {}
+                (Some(_), Some(_)) => stale.push(format!("{dir}/{name} differs")),
+                (Some(_), None) => stale.push(format!("{dir}/{name} is missing")),
+                (None, _) => stale.push(format!("{dir}/{name} is no longer generated")),
+            }
+        }
+    }
+    assert!(
+        stale.is_empty(),
+        "{}\nregenerate them with `cargo run -q -- generate`",
+        stale.join("\n")
+    );
+}
+
+#[test]
+fn every_man_page_renders_without_warnings() {
+    let pages = files(&repo_dir("man"));
+    assert!(pages.len() > 10, "{:?}", pages.keys());
+    for name in pages.keys() {
+        let output = std::process::Command::new("man")
+            .args(["--warnings", "-l"])
+            .arg(repo_dir("man").join(name))
+            .env("MANWIDTH", "80")
+            .env("MANPAGER", "cat")
+            .env("LANG", "C.UTF-8")
+            .output()
+            .expect("man(1) runs (install man-db and groff; .ci/run does)");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(output.status.success(), "{name}: {stderr}");
+        assert_eq!(stderr, "", "{name} renders with warnings");
+        let text = String::from_utf8_lossy(&output.stdout);
+        assert!(text.contains("NAME"), "{name} rendered empty:\n{text}");
+    }
+}
+
+#[test]
+fn the_jobfile_pages_example_is_a_valid_jobfile() {
+    let (out, err) = Test::new()
+        .file("jobrun.toml", jobrun::manual::jobfile::EXAMPLE)
+        .args(["check"])
+        .status(0);
+    assert_eq!(out, "jobrun.toml: ok (3 jobs, 0 paused, 2 executors)\n");
+    assert!(
+        err.lines().all(|l| l.starts_with("jobrun: warning: ")),
+        "{err}"
+    );
 }

@@ -5,14 +5,20 @@ mod harness;
 
 /// `jobrun add`: appends keep the file's layout; bad input leaves it unchanged; concurrency.
 mod add;
-/// README.md and examples/: what we show users works.
+/// Shell completion through a real bash and the checked-in script.
+mod completion;
+/// README.md, examples/, man/ and completions/: what we ship is what the code generates.
 mod docs;
 /// `jobrun check` and every malformed jobfile in tests/data/errors, verbatim.
 mod errors;
+/// `jobrun explain` and `list --verbose`: triggers in plain English, DST in three zones.
+mod explain;
 /// `jobrun history`, `list`'s LAST column and manual runs, as the state store records them.
 mod history;
 /// `jobrun list` in its three formats.
 mod list;
+/// What a new user tripped over (issue 14, item 6).
+mod newcomer;
 /// `jobrun next`: jobfile and ad-hoc previews, formats, DST, paused jobs.
 mod next;
 /// `jobrun pause` and `jobrun resume`: the jobfile edit, and a running scheduler honouring it.
@@ -26,5 +32,7 @@ mod start;
 /// The state store end to end: one scheduler per store, recovery after `kill -9`, catch-up
 /// after downtime, a corrupt store.
 mod store;
+/// Colour, `--version`, terminal widths and journald log lines.
+mod terminal;
 /// Exit codes and command-line errors.
 mod usage;

@@ -25,74 +25,74 @@ const JOBS: &str = r#"
     command = ["true"]
 "#;
 
-/// Replaces each "(in …)" with "(in _)" so relative times don't depend on today, and folds
-/// column padding (whose width follows those times) to two spaces.
-fn mask_relative(text: &str) -> String {
-    let masked = mask(text);
-    masked
-        .lines()
+/// The cells of each line (split at runs of two or more spaces), with the IN column's
+/// relative times, which depend on today, replaced by "_".
+fn cells(text: &str) -> Vec<Vec<String>> {
+    text.lines()
         .map(|line| {
             line.split("  ")
-                .filter(|cell| !cell.is_empty())
                 .map(str::trim)
-                .collect::<Vec<_>>()
-                .join("  ")
+                .filter(|cell| !cell.is_empty())
+                .map(|cell| {
+                    if cell.starts_with("in ") {
+                        "_".to_owned()
+                    } else {
+                        cell.to_owned()
+                    }
+                })
+                .collect()
         })
-        .collect::<Vec<_>>()
-        .join("\n")
-        + "\n"
-}
-
-fn mask(text: &str) -> String {
-    let mut out = String::new();
-    let mut rest = text;
-    while let Some(start) = rest.find("(in ") {
-        out.push_str(&rest[..start]);
-        let end = rest[start..]
-            .find(')')
-            .map_or(rest.len(), |e| start + e + 1);
-        out.push_str("(in _)");
-        rest = &rest[end..];
-    }
-    out.push_str(rest);
-    out
+        .collect()
 }
 
 #[test]
 fn human_listing_shows_trigger_zone_state_next_and_command() {
-    let output = Test::new().jobfile(JOBS).args(["list"]).output();
+    let test = Test::new().jobfile(JOBS).args(["list"]);
+    let output = test.output();
     let (out, err) = texts(&output);
     assert_eq!(err, "");
     assert_eq!(output.status.code(), Some(0));
-    let combo_next = mask_relative(&out)
-        .lines()
-        .nth(3)
-        .map(|l| l.to_owned())
-        .unwrap_or_default();
-    assert!(combo_next.starts_with("combo "), "{out}");
+    let mut lines = cells(&out);
+    let combo = lines.pop().expect("combo's row");
     // The combination's next fire is next Monday 09:00 in Kathmandu, whatever today is.
-    assert!(combo_next.contains(" 09:00:00+05:45 (in _)"), "{out}");
-    let masked: String = mask_relative(&out)
-        .lines()
-        .map(|l| {
-            if l.starts_with("combo ") {
-                "combo (checked above)".to_owned()
-            } else {
-                l.to_owned()
-            }
-        })
-        .collect::<Vec<_>>()
-        .join("\n");
+    assert_eq!(combo[0], "combo");
+    assert!(combo[3].ends_with(" 09:00:00+05:45"), "{out}");
+    let jobfile = test.path("jobrun.toml").display().to_string();
+    let expected = format!(
+        r#"
+        jobfile: {jobfile}
+        scheduler: not running (start one with `jobrun start`)
+        NAME  TRIGGER  ZONE  NEXT  IN  LAST  COMMAND
+        launch  at 2099-12-24T17:00:00+00:00  Europe/Paris  2099-12-24 18:00:00+01:00  _  -  ./launch.sh --loud 'two words'
+        old  every 1m30s  Europe/Paris  paused  -  echo done | wc -c
+        "#
+    );
+    assert_eq!(lines, cells(&unindent(&expected)));
+}
+
+#[test]
+fn at_sixty_columns_the_listing_fits_by_cutting_and_dropping_columns() {
+    let test = Test::new()
+        .jobfile(JOBS)
+        .args(["list"])
+        .env("COLUMNS", "60");
+    let (out, _) = test.status(0);
+    for line in out.lines().skip(2) {
+        assert!(line.chars().count() <= 60, "{line:?} is wider than 60");
+    }
+    let table: Vec<&str> = out.lines().skip(2).collect();
     assert_eq!(
-        masked + "\n",
-        unindent(
-            r#"
-            NAME  TRIGGER  ZONE  STATE  NEXT  LAST  COMMAND
-            launch  at 2099-12-24T17:00:00+00:00  Europe/Paris  active  2099-12-24 18:00:00+01:00 (in _)  -  ./launch.sh --loud 'two words'
-            old  every 1m30s  Europe/Paris  paused  never  -  echo done | wc -c
-            combo (checked above)
-            "#
-        )
+        table[0],
+        "NAME    NEXT                       IN             LAST"
+    );
+    assert!(
+        table[1].starts_with("launch  2099-12-24 18:00:00+01:00  in "),
+        "{}",
+        table[1]
+    );
+    assert_eq!(
+        table[2],
+        "old     paused                                    -"
     );
 }
 
@@ -113,6 +113,7 @@ fn json_listing_has_stable_fields() {
     assert_eq!(launch["shell"], false);
     assert_eq!(launch["executor"], "default");
     let old = &jobs[1];
+    // Paused: no next fire.
     assert_eq!(old["next"], serde_json::Value::Null);
     assert_eq!(old["paused"], true);
     assert_eq!(old["command"], "echo done | wc -c");
@@ -134,12 +135,48 @@ fn plain_listing_is_one_name_per_line() {
 
 #[test]
 fn an_empty_jobfile_says_how_to_add_a_job() {
-    Test::new()
+    let test = Test::new()
         .file("jobrun.toml", "# nothing yet\n")
-        .args(["list"])
-        .expect(
-            0,
-            "no jobs in jobrun.toml (add one with `jobrun add`)\n",
-            "",
-        );
+        .args(["list"]);
+    let jobfile = test.path("jobrun.toml").display().to_string();
+    test.expect(
+        0,
+        &format!(
+            "jobfile: {jobfile}\n\
+             scheduler: not running (start one with `jobrun start`)\n\
+             no jobs in jobrun.toml (add one with `jobrun add`)\n"
+        ),
+        "",
+    );
+}
+
+#[test]
+fn the_header_says_whether_a_scheduler_runs_and_next_is_never_in_the_past_without_one() {
+    let test = crate::store::every_second("echo $JOBRUN_SCHEDULED_AT >> tick", "");
+    let mut jobrun = crate::store::start_until_ticked(&test);
+    let (out, _) = texts(&test.command_with(&["list"]).output().expect("list"));
+    let pid = jobrun.child.id();
+    assert_eq!(
+        out.lines().nth(1),
+        Some(format!("scheduler: running (pid {pid})").as_str()),
+        "{out}"
+    );
+    jobrun.signal("TERM");
+    assert_eq!(jobrun.wait_exit(10.0), Some(0));
+    // The store's last fire is now behind; the next one is counted from now all the same.
+    let last = test.lines("tick").len();
+    assert!(crate::harness::wait_for(3.0, || {
+        // Two seconds past the last fire the scheduler handled.
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        crate::store::epoch(&test.lines("tick")[last - 1]) + 2 < chrono::Utc::now().timestamp()
+    }));
+    let (out, _) = texts(&test.command_with(&["list"]).output().expect("list"));
+    assert_eq!(
+        out.lines().nth(1),
+        Some("scheduler: not running (start one with `jobrun start`)")
+    );
+    let row = cells(&out)[3].clone();
+    assert_eq!(row[0], "tick");
+    // IN: "in …" (masked as "_") or "now", never "… ago".
+    assert!(row[4] == "_" || row[4] == "now", "{out}");
 }

@@ -1,6 +1,6 @@
 //! `jobrun next`: the preview users check their schedules with. Always `--from`, so exact.
 
-use crate::harness::Test;
+use crate::harness::{Test, wait_for};
 
 const TWO_JOBS: &str = r#"
     [defaults]
@@ -330,4 +330,116 @@ fn unknown_names_are_reported_with_a_suggestion() {
             "",
             "jobrun: error: no job named \"bakup\" in jobrun.toml (did you mean \"backup\"?)\n",
         );
+}
+
+#[test]
+fn plain_over_several_jobs_names_the_job_of_each_time() {
+    // One job (or an ad-hoc trigger): bare timestamps; several: timestamp, tab, job.
+    Test::new()
+        .jobfile(TWO_JOBS)
+        .args([
+            "next",
+            "-n",
+            "2",
+            "--from",
+            "2026-03-07T12:00:00Z",
+            "--format",
+            "plain",
+        ])
+        .expect(
+            0,
+            "
+        2026-03-07T13:00:00-05:00\ttick
+        2026-03-07T19:00:00-05:00\ttick
+        2026-03-08T03:00:00-04:00\tbackup
+        2026-03-09T02:30:00-04:00\tbackup
+        ",
+            "",
+        );
+}
+
+/// Starts `jobrun next` with these arguments, stdout piped, and returns the child and a
+/// reader of its lines.
+fn streaming(
+    test: &Test,
+    args: &[&str],
+) -> (
+    std::process::Child,
+    std::io::Lines<std::io::BufReader<std::process::ChildStdout>>,
+) {
+    use std::io::BufRead;
+    let mut child = test
+        .command_with(args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("spawn jobrun next");
+    let stdout = child.stdout.take().expect("stdout");
+    (child, std::io::BufReader::new(stdout).lines())
+}
+
+#[test]
+fn an_endless_preview_prints_at_once_and_ends_quietly_when_the_reader_goes() {
+    // `jobrun next -n 18446744073709551615 | head -2` (issue 12, item 9).
+    let test = Test::new();
+    for format in ["human", "plain", "json"] {
+        let (mut child, mut lines) = streaming(
+            &test,
+            &[
+                "next",
+                "--cron",
+                "* * * * * *",
+                "-n",
+                "18446744073709551615",
+                "--from",
+                "2026-01-01T00:00:00Z",
+                "--format",
+                format,
+            ],
+        );
+        let first: Vec<String> = lines.by_ref().take(2).map(|l| l.expect("line")).collect();
+        assert_eq!(first.len(), 2, "{format}");
+        drop(lines);
+        let exited = wait_for(5.0, || matches!(child.try_wait(), Ok(Some(_))));
+        if !exited {
+            let _ = child.kill();
+        }
+        assert!(exited, "{format}: jobrun went on after its reader left");
+        assert_eq!(child.wait().expect("status").code(), Some(0), "{format}");
+    }
+}
+
+/// The peak resident memory of a process, in KiB (`VmHWM` of /proc/PID/status).
+fn peak_rss_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("status");
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .expect("VmHWM")
+}
+
+#[test]
+fn memory_stays_flat_however_many_fires_are_printed() {
+    // 770 MB for 3,000,000 fires when everything was held in memory (issue 12, item 9).
+    let test = Test::new();
+    let (mut child, mut lines) = streaming(
+        &test,
+        &[
+            "next",
+            "--cron",
+            "* * * * * *",
+            "-n",
+            "18446744073709551615",
+            "--from",
+            "2026-01-01T00:00:00Z",
+        ],
+    );
+    let read = lines.by_ref().take(200_000).count();
+    assert_eq!(read, 200_000);
+    // jobrun is now blocked on the full pipe, having printed at least as much.
+    let peak = peak_rss_kib(child.id());
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(peak < 30 * 1024, "peak RSS {peak} KiB after 200,000 fires");
 }

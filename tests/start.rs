@@ -414,7 +414,16 @@ fn json_logs_are_one_object_per_line() {
         "{outputs:?}"
     );
     let finished = &of("finished")[0];
-    assert_eq!(finished["status"], "exit 0");
+    assert_eq!(finished["level"], "info");
+    // The same fields, with the same values, as the run's row in `history --json`.
+    let run = crate::store::history(&test, &[])
+        .into_iter()
+        .find(|r| r["id"] == finished["run"])
+        .expect("the run in the history");
+    for key in ["exit_code", "signal", "duration_ms"] {
+        assert_eq!(finished[key], run[key], "{key}: {finished} vs {run}");
+    }
+    assert_eq!(finished["exit_code"], 0);
     assert!(
         finished["ts"].as_str().is_some_and(|t| t.ends_with('Z')),
         "{finished}"

@@ -14,6 +14,18 @@ pub(super) fn run(ctx: &Context, args: AddArgs) -> Result<(), Error> {
         // clap's required "trigger" group guarantees one of them.
         (None, None, None) => unreachable!("clap requires one of --cron, --every, --at"),
     };
+    if !args.shell {
+        let path = std::path::absolute(&ctx.jobfile).unwrap_or_else(|_| ctx.jobfile.clone());
+        let base_dir = path.parent().unwrap_or(std::path::Path::new("/"));
+        if let Some(why) = super::advice::lone_shell_word(&args.command, base_dir) {
+            return Err(Error::Argument {
+                flag: "CMD",
+                message: format!(
+                    "{why}; add --shell to run it with /bin/sh -c, or give the program and its arguments as separate words after --"
+                ),
+            });
+        }
+    }
     let new = NewJob {
         name: args.name,
         trigger,

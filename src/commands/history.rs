@@ -9,14 +9,16 @@ use crate::cli::{Format, HistoryArgs};
 use crate::context::Context;
 use crate::error::Error;
 use crate::jobfile::Jobfile;
-use crate::output;
+use crate::output::{self, Cell, Column, Table};
 use crate::store::{Outcome, RunRecord, Store};
 
 pub(super) fn run(ctx: &Context, args: &HistoryArgs) -> Result<(), Error> {
     // The jobfile gives each job's zone; a missing or broken one does not hide the history.
     let jobfile = crate::jobfile::load(&ctx.jobfile, ctx.local_tz).ok();
     let store_path = ctx.store_path()?;
-    let mut records = match Store::open_read(&store_path)? {
+    let store = Store::open_read(&store_path)?;
+    check_names(ctx, &args.names, jobfile.as_ref(), store.as_ref())?;
+    let mut records = match store {
         Some(store) => {
             if args.names.is_empty() {
                 store.history(None, args.count)?
@@ -48,9 +50,49 @@ pub(super) fn run(ctx: &Context, args: &HistoryArgs) -> Result<(), Error> {
             store_path.display()
         )
         .into_bytes(),
-        Format::Human => human(ctx.now, &records, zone).into_bytes(),
+        Format::Human => human(ctx, &records, zone).into_bytes(),
     };
     output::print(&text).map_err(Error::Output)
+}
+
+/// A name is known if the jobfile has it or the store has runs of it (a job removed since);
+/// any other is a typo, reported like every unknown job name (exit 2, "did you mean").
+fn check_names(
+    ctx: &Context,
+    names: &[String],
+    jobfile: Option<&Jobfile>,
+    store: Option<&Store>,
+) -> Result<(), Error> {
+    let mut known: Vec<String> = jobfile
+        .map(|f| f.jobs.iter().map(|j| j.name.clone()).collect())
+        .unwrap_or_default();
+    let mut unknown = Vec::new();
+    for name in names {
+        if known.contains(name) {
+            continue;
+        }
+        let has_runs = match store {
+            Some(store) => !store.history(Some(name), 1)?.is_empty(),
+            None => false,
+        };
+        if has_runs {
+            known.push(name.clone());
+        } else {
+            unknown.push(name.clone());
+        }
+    }
+    if unknown.is_empty() {
+        return Ok(());
+    }
+    let suggestion = match unknown.as_slice() {
+        [one] => crate::error::did_you_mean(one, known.iter().map(String::as_str)),
+        _ => None,
+    };
+    Err(Error::UnknownJobs {
+        names: unknown,
+        path: crate::context::display_path(&ctx.jobfile),
+        suggestion,
+    })
 }
 
 fn seconds(from: DateTime<Utc>, to: DateTime<Utc>) -> String {
@@ -96,54 +138,56 @@ pub(super) fn signal_name(signal: i32) -> String {
         .map_or_else(|_| format!("signal {signal}"), |s| s.as_str().to_owned())
 }
 
-fn human(now: DateTime<Utc>, records: &[RunRecord], zone: impl Fn(&str) -> Tz) -> String {
-    let mut out = String::new();
-    let rows: Vec<Vec<String>> = records
-        .iter()
-        .map(|r| {
-            let tz = zone(&r.job);
-            let job = if r.manual {
-                format!("{} (manual)", r.job)
-            } else {
-                r.job.clone()
-            };
-            vec![
-                r.id.to_string(),
-                job,
-                output::rfc3339(r.scheduled, tz),
-                r.started.map_or_else(
-                    || "-".to_owned(),
-                    |s| format!("+{}", seconds(r.scheduled, s)),
-                ),
-                match (r.started, r.ended) {
-                    // When jobrun noticed, not when the run ended: no duration is known.
-                    _ if matches!(r.outcome, Outcome::Interrupted { .. }) => "-".to_owned(),
-                    (Some(s), Some(e)) => seconds(s, e),
-                    (Some(s), None) if matches!(r.outcome, Outcome::Running { .. }) => {
-                        format!("{} so far", seconds(s, now))
-                    }
-                    _ => "-".to_owned(),
-                },
-                result(r, tz),
-            ]
-        })
-        .collect();
-    let table = output::table(
-        &["RUN", "JOB", "SCHEDULED", "STARTED", "DURATION", "RESULT"],
-        &rows,
-    );
-    // The table, with each run's output tail under its row.
-    let mut lines = table.lines();
-    if let Some(header) = lines.next() {
-        out.push_str(header);
-        out.push('\n');
+fn human(ctx: &Context, records: &[RunRecord], zone: impl Fn(&str) -> Tz) -> String {
+    let mut table = Table::new(vec![
+        Column::new("RUN"),
+        Column::new("JOB").shrink(8),
+        Column::new("SCHEDULED"),
+        Column::new("DELAY").drop(0),
+        Column::new("DURATION").drop(1),
+        Column::new("RESULT").shrink(10),
+    ]);
+    for r in records {
+        let tz = zone(&r.job);
+        let job = if r.manual {
+            format!("{} (manual)", r.job)
+        } else {
+            r.job.clone()
+        };
+        let duration = match (r.started, r.ended) {
+            // When jobrun noticed, not when the run ended: no duration is known.
+            _ if matches!(r.outcome, Outcome::Interrupted { .. }) => "-".to_owned(),
+            (Some(s), Some(e)) => seconds(s, e),
+            (Some(s), None) if matches!(r.outcome, Outcome::Running { .. }) => {
+                format!("{} so far", seconds(s, ctx.now))
+            }
+            _ => "-".to_owned(),
+        };
+        table.row(vec![
+            Cell::from(r.id.to_string()),
+            Cell::from(job),
+            Cell::from(output::human_time(r.scheduled, tz)),
+            // How long after its scheduled time the run started.
+            Cell::from(r.started.map_or_else(
+                || "-".to_owned(),
+                |s| format!("+{}", seconds(r.scheduled, s)),
+            )),
+            Cell::from(duration),
+            Cell::painted(result(r, tz), super::list::outcome_paint(&r.outcome)),
+        ]);
     }
-    for (line, record) in lines.zip(records) {
-        out.push_str(line);
-        out.push('\n');
+    // The table, with each run's output tail under its row, cut to the width.
+    let layout = table.layout(ctx.width);
+    let mut out = String::new();
+    table.header(&layout, ctx.style, &mut out);
+    for (row, record) in table.rows().iter().zip(records) {
+        layout.line(row, ctx.style, &mut out);
         for text in record.output_tail.lines() {
-            out.push_str("    | ");
-            out.push_str(text);
+            let line = format!("    | {text}");
+            match ctx.width {
+                Some(w) => out.push_str(&output::clip(&line, w)),
+                None => out.push_str(&line),
+            }
             out.push('\n');
         }
     }

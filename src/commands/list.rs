@@ -11,7 +11,7 @@ use crate::cli::{Format, ListArgs};
 use crate::context::Context;
 use crate::error::Error;
 use crate::job::{Command, Job};
-use crate::output::{self, push_rfc3339, push_rfc3339_offset};
+use crate::output::{self, Cell, Column, Paint, Table, push_rfc3339};
 use crate::plan::store_key;
 use crate::store::{JobState, Outcome, RunRecord, Store};
 
@@ -43,7 +43,7 @@ pub(super) fn run(ctx: &Context, args: &ListArgs) -> Result<(), Error> {
             .collect::<String>()
             .into_bytes(),
         Format::Json => json(ctx, &jobfile.jobs, &state)?,
-        Format::Human => human(ctx, &jobfile.jobs, &state).into_bytes(),
+        Format::Human => human(ctx, &jobfile.jobs, &state, args.verbose).into_bytes(),
     };
     output::print(&text).map_err(Error::Output)
 }
@@ -54,26 +54,39 @@ pub(super) fn run(ctx: &Context, args: &ListArgs) -> Result<(), Error> {
 struct State {
     jobs: HashMap<String, JobState>,
     last: HashMap<String, RunRecord>,
+    /// The pid of the `jobrun start` holding the store, if one runs.
+    scheduler: Option<u32>,
 }
 
 impl State {
     fn read(ctx: &Context) -> Result<State, Error> {
-        let Some(store) = Store::open_read(&ctx.store_path()?)? else {
-            return Ok(State::default());
+        let path = ctx.store_path()?;
+        let scheduler = crate::store::scheduler_pid(&path);
+        let Some(store) = Store::open_read(&path)? else {
+            return Ok(State {
+                scheduler,
+                ..State::default()
+            });
         };
         Ok(State {
             jobs: store.job_states()?,
             last: store.last_outcomes()?,
+            scheduler,
         })
     }
 
-    /// The job's next fire: the first after the last one handled, as the store says (in the
-    /// past when jobrun is not running and fires are overdue), else the first after now.
+    /// The job's next fire. While a scheduler runs, the first after the last fire it handled
+    /// (what it will do next, overdue only for the moment it takes to get there); without
+    /// one, the first after now, as `jobrun next` shows: a store's old position would show a
+    /// time long past. None for a paused job, which does not fire.
     fn next(&self, ctx: &Context, job: &Job) -> Option<DateTime<Utc>> {
+        if job.paused {
+            return None;
+        }
         let resumed = self
             .jobs
             .get(&job.name)
-            .filter(|s| !job.paused && s.schedule == store_key(job))
+            .filter(|s| self.scheduler.is_some() && s.schedule == store_key(job))
             .and_then(|s| s.last_fire);
         match resumed {
             Some(last) => job.next_after(last),
@@ -127,20 +140,10 @@ struct JsonJob<'a> {
     last_scheduled: Option<String>,
 }
 
-fn next_fire(ctx: &Context, state: &State, job: &Job, separator: u8) -> Option<String> {
+fn next_fire(ctx: &Context, state: &State, job: &Job) -> Option<String> {
     let next = state.next(ctx, job)?;
     let mut out = Vec::with_capacity(32);
-    if separator == b'T' {
-        push_rfc3339(&mut out, next, job.timezone);
-    } else {
-        let offset = chrono::Offset::fix(&chrono::TimeZone::offset_from_utc_datetime(
-            &job.timezone,
-            &next.naive_utc(),
-        ))
-        .local_minus_utc();
-        push_rfc3339_offset(&mut out, next.timestamp(), offset, separator);
-        out.extend_from_slice(format!(" ({})", output::relative(ctx.now, next)).as_bytes());
-    }
+    push_rfc3339(&mut out, next, job.timezone);
     Some(String::from_utf8_lossy(&out).into_owned())
 }
 
@@ -151,7 +154,7 @@ fn json(ctx: &Context, jobs: &[Job], state: &State) -> Result<Vec<u8>, Error> {
             name: &job.name,
             trigger: job.trigger.describe(),
             timezone: job.timezone.name(),
-            next: next_fire(ctx, state, job, b'T'),
+            next: next_fire(ctx, state, job),
             paused: job.paused,
             command: match &job.command {
                 Command::Argv(words) => serde_json::Value::from(words.clone()),
@@ -170,41 +173,107 @@ fn json(ctx: &Context, jobs: &[Job], state: &State) -> Result<Vec<u8>, Error> {
     Ok(out)
 }
 
-fn human(ctx: &Context, jobs: &[Job], state: &State) -> String {
+/// Who runs this jobfile's jobs, and from which file: the lines above `list`'s table (and
+/// `status`'s screen), since the answer depends on the current directory and on whether a
+/// `jobrun start` holds the store.
+pub(super) fn whereabouts(ctx: &Context, scheduler: Option<u32>) -> String {
+    let running = match scheduler {
+        Some(pid) => format!("scheduler: running (pid {pid})"),
+        None => "scheduler: not running (start one with `jobrun start`)".to_owned(),
+    };
+    format!(
+        "{} {}\n{}\n",
+        ctx.style.paint(Paint::Dim, "jobfile:"),
+        absolute(&ctx.jobfile),
+        running
+    )
+}
+
+/// The jobfile's path as the user can find it from anywhere.
+fn absolute(path: &std::path::Path) -> String {
+    std::path::absolute(path)
+        .unwrap_or_else(|_| path.to_path_buf())
+        .display()
+        .to_string()
+}
+
+fn human(ctx: &Context, jobs: &[Job], state: &State, verbose: bool) -> String {
+    let mut out = whereabouts(ctx, state.scheduler);
     if jobs.is_empty() {
-        return format!(
+        out.push_str(&format!(
             "no jobs in {} (add one with `jobrun add`)\n",
             ctx.jobfile.display()
-        );
+        ));
+        return out;
     }
-    let rows: Vec<Vec<String>> = jobs
-        .iter()
-        .map(|job| {
-            vec![
-                job.name.clone(),
-                job.trigger.describe(),
-                job.timezone.name().to_owned(),
-                if job.paused {
-                    "paused".to_owned()
-                } else {
-                    "active".to_owned()
-                },
-                next_fire(ctx, state, job, b' ').unwrap_or_else(|| "never".to_owned()),
-                state.last(job).map_or_else(
-                    || "-".to_owned(),
-                    |r| {
-                        let when = r.ended.unwrap_or(r.recorded_at);
-                        format!("{} ({})", last_result(r), output::relative(ctx.now, when))
-                    },
+    let mut columns = vec![
+        Column::new("NAME").shrink(8),
+        Column::new("TRIGGER").shrink(12).drop(3),
+        Column::new("ZONE").drop(1),
+        Column::new("NEXT"),
+        Column::new("IN").drop(5),
+        Column::new("LAST").shrink(8).drop(4),
+        Column::new("COMMAND").shrink(10).drop(0),
+    ];
+    if verbose {
+        columns.insert(2, Column::new("EXPLANATION").shrink(20).drop(1));
+    }
+    let mut table = Table::new(columns);
+    for job in jobs {
+        let (next, next_in) = if job.paused {
+            (Cell::painted("paused", Paint::Warn), Cell::default())
+        } else {
+            match state.next(ctx, job) {
+                Some(at) => (
+                    Cell::from(output::human_time(at, job.timezone)),
+                    Cell::painted(output::relative(ctx.now, at), Paint::Dim),
                 ),
-                job.command.display(),
-            ]
-        })
-        .collect();
-    output::table(
-        &[
-            "NAME", "TRIGGER", "ZONE", "STATE", "NEXT", "LAST", "COMMAND",
-        ],
-        &rows,
-    )
+                None => (Cell::from("never"), Cell::default()),
+            }
+        };
+        let last = state.last(job).map_or_else(
+            || Cell::painted("-", Paint::Dim),
+            |r| {
+                let when = r.ended.unwrap_or(r.recorded_at);
+                Cell::painted(
+                    format!("{} ({})", last_result(r), output::relative(ctx.now, when)),
+                    outcome_paint(&r.outcome),
+                )
+            },
+        );
+        let mut row = vec![
+            Cell::from(job.name.as_str()),
+            Cell::from(job.trigger.describe()),
+            Cell::from(job.timezone.name()),
+            // A paused job's NEXT says so: it has no next fire.
+            next,
+            next_in,
+            last,
+            Cell::from(job.command.display()),
+        ];
+        if verbose {
+            row.insert(
+                2,
+                Cell::from(crate::explain::describe(&job.trigger, job.timezone)),
+            );
+        }
+        table.row(row);
+    }
+    out.push_str(&table.render(ctx.width, ctx.style));
+    out
+}
+
+/// How an outcome looks: success, failure, or worth a look.
+pub(super) fn outcome_paint(outcome: &Outcome) -> Paint {
+    match outcome {
+        Outcome::Exited { code: 0 } => Paint::Good,
+        Outcome::Exited { .. } | Outcome::Signaled { .. } | Outcome::SpawnFailed { .. } => {
+            Paint::Bad
+        }
+        Outcome::Claimed | Outcome::Running { .. } => Paint::Header,
+        Outcome::Interrupted { .. }
+        | Outcome::Missed { .. }
+        | Outcome::Coalesced { .. }
+        | Outcome::Skipped { .. } => Paint::Warn,
+    }
 }

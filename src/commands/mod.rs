@@ -1,7 +1,10 @@
 //! One file per subcommand; each takes the resolved `Context` and its own arguments.
 
 mod add;
+mod advice;
 mod check;
+mod explain;
+mod generate;
 mod history;
 mod list;
 mod next;
@@ -26,6 +29,8 @@ pub fn dispatch(ctx: &Context, command: Command) -> Result<(), Error> {
         Command::Resume(args) => pause::run(ctx, &args.names, false),
         Command::Start(args) => start::run(ctx, &args),
         Command::Run(args) => run::run(ctx, &args),
+        Command::Generate(args) => generate::run(ctx, &args),
+        Command::Explain(args) => explain::run(ctx, &args),
     }
 }
 

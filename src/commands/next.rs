@@ -1,15 +1,17 @@
 //! `jobrun next`: preview fire times, of the jobfile's jobs or of an ad-hoc trigger.
 
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+use std::io::Write;
+
 use chrono::{DateTime, TimeZone, Utc};
 use chrono_tz::Tz;
-use serde::Serialize;
 
 use super::{check_names, load_jobfile, parse_instant, parse_zone};
 use crate::cli::{Format, NextArgs};
 use crate::context::Context;
 use crate::error::Error;
-use crate::output::{self, push_rfc3339, push_rfc3339_offset};
-use crate::parallel::in_chunks;
+use crate::output::{self, Cell, Column, Layout, Paint, Style, push_rfc3339, push_rfc3339_offset};
 use crate::trigger::{At, CronExpr, CronTrigger, Every, Trigger};
 
 /// One fire time of the preview: when, and which source (job or ad-hoc trigger) it is of.
@@ -97,19 +99,131 @@ pub(super) fn run(ctx: &Context, args: &NextArgs) -> Result<(), Error> {
             ),
         });
     }
-    let fires = compute(&sources, from, args.count);
-    let chunks = match args.output.format() {
-        Format::Plain => plain(&sources, &fires),
-        Format::Json => vec![json(&sources, &fires)?],
-        Format::Human => vec![human(
-            &sources,
-            &fires,
-            from,
-            adhoc.is_some(),
-            &hidden_paused,
-        )],
+    let format = args.output.format();
+    let human = (format == Format::Human).then(|| Human::new(ctx, &sources, adhoc.is_some()));
+    let stdout = std::io::stdout();
+    let mut out = Out::new(stdout.lock());
+    let fires = Fires::new(&sources, from, args.count);
+    let mut line = Vec::with_capacity(128);
+    let mut shown = 0u64;
+    if let Some(human) = &human {
+        out.write(human.header.as_bytes())?;
+    } else if format == Format::Json {
+        out.write(b"[")?;
+    }
+    let several = sources.len() > 1;
+    for fire in fires {
+        line.clear();
+        let source = &sources[fire.source()];
+        match &human {
+            Some(human) => human.line(&mut line, fire, source.tz, from),
+            None if format == Format::Json => json_fire(&mut line, fire, source, shown == 0),
+            None => {
+                push_rfc3339(&mut line, instant(fire.unix()), source.tz);
+                if several {
+                    line.push(b'\t');
+                    line.extend_from_slice(source.name.unwrap_or_default().as_bytes());
+                }
+                line.push(b'\n');
+            }
+        }
+        shown += 1;
+        if !out.write(&line)? {
+            return Ok(());
+        }
+    }
+    let end = match format {
+        Format::Json if shown == 0 => "]\n".to_owned(),
+        Format::Json => "\n]\n".to_owned(),
+        Format::Plain => String::new(),
+        Format::Human => human_footer(shown, adhoc.is_some(), &sources, &hidden_paused),
     };
-    output::print_chunks(&chunks).map_err(Error::Output)
+    out.write(end.as_bytes())?;
+    out.flush()
+}
+
+/// Buffered stdout that treats a closed pipe as the reader being done: `write` says whether
+/// to go on.
+struct Out<W: Write> {
+    inner: std::io::BufWriter<W>,
+    closed: bool,
+}
+
+impl<W: Write> Out<W> {
+    fn new(inner: W) -> Out<W> {
+        Out {
+            inner: std::io::BufWriter::with_capacity(64 * 1024, inner),
+            closed: false,
+        }
+    }
+
+    fn write(&mut self, bytes: &[u8]) -> Result<bool, Error> {
+        if self.closed {
+            return Ok(false);
+        }
+        match self.inner.write_all(bytes) {
+            Ok(()) => Ok(true),
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {
+                self.closed = true;
+                Ok(false)
+            }
+            Err(e) => Err(Error::Output(e)),
+        }
+    }
+
+    fn flush(&mut self) -> Result<(), Error> {
+        match self.inner.flush() {
+            Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(Error::Output(e)),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// The fires of every source after `from`, in time order (ties in source order, the
+/// jobfile's), at most `count` per source, computed as they are taken: memory holds one
+/// pending fire per source, whatever `count` is, so `-n 18446744073709551615 | head -2`
+/// prints at once.
+struct Fires<'s, 'a> {
+    sources: &'s [Source<'a>],
+    pending: BinaryHeap<Reverse<Fire>>,
+    /// How many more fires each source may give.
+    left: Vec<usize>,
+}
+
+impl<'s, 'a> Fires<'s, 'a> {
+    fn new(sources: &'s [Source<'a>], from: DateTime<Utc>, count: usize) -> Fires<'s, 'a> {
+        let mut fires = Fires {
+            sources,
+            pending: BinaryHeap::with_capacity(sources.len()),
+            left: vec![count; sources.len()],
+        };
+        for index in 0..sources.len() {
+            fires.advance(index, from);
+        }
+        fires
+    }
+
+    /// Queues the source's first fire after `after`, if it has one left.
+    fn advance(&mut self, index: usize, after: DateTime<Utc>) {
+        if self.left[index] == 0 {
+            return;
+        }
+        if let Some(next) = (self.sources[index].next_after)(after) {
+            self.left[index] -= 1;
+            self.pending
+                .push(Reverse(Fire::new(next.timestamp(), index)));
+        }
+    }
+}
+
+impl Iterator for Fires<'_, '_> {
+    type Item = Fire;
+
+    fn next(&mut self) -> Option<Fire> {
+        let Reverse(fire) = self.pending.pop()?;
+        self.advance(fire.source(), instant(fire.unix()));
+        Some(fire)
+    }
 }
 
 /// The trigger and zone of `--cron`, `--every` or `--at`, if one was given.
@@ -150,137 +264,132 @@ fn adhoc_trigger(ctx: &Context, args: &NextArgs) -> Result<Option<(Trigger, Tz)>
     Ok(Some((trigger, tz)))
 }
 
-/// The next `count` fires of each source after `from`, merged in time order (ties in source
-/// order, which is the jobfile's order). Large previews are split over the available cores:
-/// for a thousand jobs this is most of the command's time.
-fn compute(sources: &[Source<'_>], from: DateTime<Utc>, count: usize) -> Vec<Fire> {
-    let indexed: Vec<(usize, &Source<'_>)> = sources.iter().enumerate().collect();
-    let parts = in_chunks(&indexed, sources.len().saturating_mul(count), |chunk| {
-        let mut fires = Vec::with_capacity(chunk.len().saturating_mul(count).min(1 << 24));
-        for &(index, source) in chunk {
-            let mut t = from;
-            for _ in 0..count {
-                let Some(next) = (source.next_after)(t) else {
-                    break;
-                };
-                fires.push(Fire::new(next.timestamp(), index));
-                t = next;
-            }
-        }
-        fires.sort_unstable();
-        fires
-    });
-    merge_sorted(parts)
-}
-
-/// Merges lists that are each sorted into one.
-fn merge_sorted(mut parts: Vec<Vec<Fire>>) -> Vec<Fire> {
-    let Some(mut merged) = parts.pop() else {
-        return Vec::new();
-    };
-    while let Some(part) = parts.pop() {
-        let mut out = Vec::with_capacity(merged.len() + part.len());
-        let (mut a, mut b) = (part.iter().peekable(), merged.iter().peekable());
-        while let (Some(&&x), Some(&&y)) = (a.peek(), b.peek()) {
-            if x <= y {
-                out.push(x);
-                a.next();
-            } else {
-                out.push(y);
-                b.next();
-            }
-        }
-        out.extend(a);
-        out.extend(b);
-        merged = out;
-    }
-    merged
-}
-
 fn instant(unix: i64) -> DateTime<Utc> {
     Utc.timestamp_opt(unix, 0).single().unwrap_or_default()
 }
 
-/// The plain lines, formatted a chunk per core; printed in order without joining them.
-fn plain(sources: &[Source<'_>], fires: &[Fire]) -> Vec<Vec<u8>> {
-    in_chunks(fires, fires.len(), |chunk| {
-        let mut out = Vec::with_capacity(chunk.len() * 26);
-        for fire in chunk {
-            push_rfc3339(&mut out, instant(fire.unix()), sources[fire.source()].tz);
-            out.push(b'\n');
+/// One element of the JSON array, pretty-printed as serde_json prints an array of objects.
+fn json_fire(out: &mut Vec<u8>, fire: Fire, source: &Source<'_>, first: bool) {
+    out.extend_from_slice(if first { b"\n  {\n" } else { b",\n  {\n" });
+    out.extend_from_slice(b"    \"job\": ");
+    match source.name {
+        // Serialising a string into a Vec cannot fail.
+        Some(name) => {
+            let _ = serde_json::to_writer(&mut *out, name);
         }
-        out
-    })
-}
-
-#[derive(Serialize)]
-struct JsonFire<'a> {
-    job: Option<&'a str>,
-    time: String,
-    timezone: &'a str,
-    unix: i64,
-}
-
-fn json(sources: &[Source<'_>], fires: &[Fire]) -> Result<Vec<u8>, Error> {
-    let mut stamp = Vec::with_capacity(32);
-    let rows: Vec<JsonFire<'_>> = fires
-        .iter()
-        .map(|fire| {
-            let source = &sources[fire.source()];
-            stamp.clear();
-            push_rfc3339(&mut stamp, instant(fire.unix()), source.tz);
-            JsonFire {
-                job: source.name,
-                time: String::from_utf8_lossy(&stamp).into_owned(),
-                timezone: source.tz.name(),
-                unix: fire.unix(),
-            }
-        })
-        .collect();
-    let mut out = serde_json::to_vec_pretty(&rows).map_err(|e| Error::Output(e.into()))?;
-    out.push(b'\n');
-    Ok(out)
-}
-
-fn human(
-    sources: &[Source<'_>],
-    fires: &[Fire],
-    from: DateTime<Utc>,
-    adhoc: bool,
-    hidden_paused: &[&str],
-) -> Vec<u8> {
-    let mut rows = Vec::with_capacity(fires.len());
-    let mut stamp = Vec::with_capacity(32);
-    for fire in fires {
-        let source = &sources[fire.source()];
-        let at = instant(fire.unix());
-        stamp.clear();
-        let offset = chrono::Offset::fix(&source.tz.offset_from_utc_datetime(&at.naive_utc()))
-            .local_minus_utc();
-        push_rfc3339_offset(&mut stamp, fire.unix(), offset, b' ');
-        let when = String::from_utf8_lossy(&stamp).into_owned();
-        let mut row = vec![when];
-        if !adhoc {
-            row.push(source.name.unwrap_or_default().to_owned());
-            row.push(source.tz.name().to_owned());
-        }
-        row.push(output::relative(from, at));
-        rows.push(row);
+        None => out.extend_from_slice(b"null"),
     }
-    let header: &[&str] = if adhoc {
-        &["TIME", "IN"]
-    } else {
-        &["TIME", "JOB", "ZONE", "IN"]
-    };
-    let mut text = if rows.is_empty() {
-        if adhoc || !sources.is_empty() {
-            "no fire times ahead\n".to_owned()
-        } else {
-            "no jobs to preview\n".to_owned()
+    out.extend_from_slice(b",\n    \"time\": \"");
+    push_rfc3339(out, instant(fire.unix()), source.tz);
+    out.extend_from_slice(b"\",\n    \"timezone\": \"");
+    out.extend_from_slice(source.tz.name().as_bytes());
+    out.extend_from_slice(b"\",\n    \"unix\": ");
+    out.extend_from_slice(fire.unix().to_string().as_bytes());
+    out.extend_from_slice(b"\n  }");
+}
+
+/// The human table, laid out before the first fire is known: the TIME column has one width,
+/// and the JOB and ZONE cells of each source are the same on all its lines, so each is
+/// padded (or cut to the terminal) once.
+struct Human {
+    header: String,
+    /// Per source: the cells between TIME and IN, with their separators.
+    middle: Vec<String>,
+    /// Whether the IN column is shown.
+    relative: bool,
+}
+
+/// `2026-03-07 13:00:00-05:00`: every fire's TIME has this width.
+const TIME_WIDTH: usize = 25;
+
+impl Human {
+    fn new(ctx: &Context, sources: &[Source<'_>], adhoc: bool) -> Human {
+        let mut columns = vec![Column::new("TIME")];
+        let mut natural = vec![TIME_WIDTH];
+        if !adhoc {
+            columns.push(Column::new("JOB").shrink(8));
+            natural.push(
+                sources
+                    .iter()
+                    .map(|s| output::width(s.name.unwrap_or_default()))
+                    .max()
+                    .unwrap_or(0)
+                    .max(3),
+            );
+            columns.push(Column::new("ZONE").drop(0));
+            natural.push(
+                sources
+                    .iter()
+                    .map(|s| s.tz.name().len())
+                    .max()
+                    .unwrap_or(0)
+                    .max(4),
+            );
         }
-    } else {
-        output::table(header, &rows)
-    };
+        columns.push(Column::new("IN").drop(1));
+        // "in 99999d 23h": relative times are at most this wide in practice (273 years).
+        natural.push(13);
+        let layout = Layout::fit(&columns, &natural, ctx.width);
+        let mut header = String::new();
+        let titles: Vec<Cell> = columns
+            .iter()
+            .map(|c| Cell::painted(c.title, Paint::Header))
+            .collect();
+        layout.line(&titles, ctx.style, &mut header);
+        let relative = layout.shown(columns.len() - 1);
+        let time = "x".repeat(TIME_WIDTH);
+        let middle = sources
+            .iter()
+            .map(|source| {
+                if adhoc {
+                    return "  ".to_owned();
+                }
+                // The source's line with placeholders for TIME and IN: its middle part.
+                let mut line = String::new();
+                let cells = [
+                    Cell::from(time.as_str()),
+                    Cell::from(source.name.unwrap_or_default()),
+                    Cell::from(source.tz.name()),
+                    Cell::from("x"),
+                ];
+                layout.line(&cells, Style::default(), &mut line);
+                let line = &line[TIME_WIDTH..line.len() - 1];
+                line.strip_suffix('x').unwrap_or(line).to_owned()
+            })
+            .collect();
+        Human {
+            header,
+            middle,
+            relative,
+        }
+    }
+
+    fn line(&self, out: &mut Vec<u8>, fire: Fire, tz: Tz, from: DateTime<Utc>) {
+        let at = instant(fire.unix());
+        let offset =
+            chrono::Offset::fix(&tz.offset_from_utc_datetime(&at.naive_utc())).local_minus_utc();
+        push_rfc3339_offset(out, fire.unix(), offset, b' ');
+        let middle = &self.middle[fire.source()];
+        if self.relative {
+            out.extend_from_slice(middle.as_bytes());
+            output::push_relative(out, fire.unix() - from.timestamp());
+        } else {
+            out.extend_from_slice(middle.trim_end().as_bytes());
+        }
+        out.push(b'\n');
+    }
+}
+
+/// What follows the table: why it is empty, and which paused jobs it leaves out.
+fn human_footer(shown: u64, adhoc: bool, sources: &[Source<'_>], hidden_paused: &[&str]) -> String {
+    let mut text = String::new();
+    if shown == 0 {
+        text.push_str(if adhoc || !sources.is_empty() {
+            "no fire times ahead\n"
+        } else {
+            "no jobs to preview\n"
+        });
+    }
     if !hidden_paused.is_empty() {
         let noun = if hidden_paused.len() == 1 {
             "job"
@@ -293,7 +402,7 @@ fn human(
             hidden_paused.join(", ")
         ));
     }
-    text.into_bytes()
+    text
 }
 
 #[cfg(test)]
@@ -324,26 +433,7 @@ mod tests {
     }
 
     #[test]
-    fn merging_sorted_parts_equals_sorting_everything() {
-        let all: Vec<Fire> = (0..500)
-            .map(|i| Fire::new((i * 7919) % 101, i as usize % 13))
-            .collect();
-        let mut expected = all.clone();
-        expected.sort_unstable();
-        let parts: Vec<Vec<Fire>> = all
-            .chunks(170)
-            .map(|c| {
-                let mut part = c.to_vec();
-                part.sort_unstable();
-                part
-            })
-            .collect();
-        assert!(merge_sorted(parts) == expected);
-        assert!(merge_sorted(Vec::new()).is_empty());
-    }
-
-    #[test]
-    fn a_large_preview_split_over_cores_equals_the_sequential_one() {
+    fn fires_stream_in_time_order_then_source_order_with_a_count_per_source() {
         let trigger = |expr: &str, tz: &str| {
             Trigger::Cron(CronTrigger::new(
                 CronExpr::parse(expr).unwrap(),
@@ -366,19 +456,34 @@ mod tests {
             })
             .collect();
         let from = Utc.timestamp_opt(1_772_900_000, 0).unwrap();
-        // 300 × 100 fire times is past the threshold, so this run is split.
-        let split = compute(&sources, from, 100);
-        let mut sequential = Vec::new();
+        let streamed: Vec<Fire> = Fires::new(&sources, from, 100).collect();
+        let mut expected = Vec::new();
         for (index, source) in sources.iter().enumerate() {
             let mut t = from;
             for _ in 0..100 {
                 let next = (source.next_after)(t).unwrap();
-                sequential.push(Fire::new(next.timestamp(), index));
+                expected.push(Fire::new(next.timestamp(), index));
                 t = next;
             }
         }
-        sequential.sort_unstable();
-        assert_eq!(split.len(), 30_000);
-        assert!(split == sequential);
+        expected.sort_unstable();
+        assert_eq!(streamed.len(), 30_000);
+        assert!(streamed == expected);
+    }
+
+    #[test]
+    fn a_huge_count_costs_nothing_until_fires_are_taken() {
+        let trigger = Trigger::Every(Every::new("1s".parse().unwrap(), None));
+        let sources = [Source {
+            name: None,
+            tz: Tz::UTC,
+            next_after: Box::new(|at| trigger.next_after(at)),
+        }];
+        let from = Utc.timestamp_opt(0, 0).unwrap();
+        let first: Vec<i64> = Fires::new(&sources, from, usize::MAX)
+            .take(3)
+            .map(Fire::unix)
+            .collect();
+        assert_eq!(first, [1, 2, 3]);
     }
 }

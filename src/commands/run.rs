@@ -26,7 +26,7 @@ pub(super) fn run(ctx: &Context, args: &RunArgs) -> Result<(), Error> {
         Err(StoreError::Locked { .. }) => Store::open_shared(&path)?,
         Err(e) => return Err(e.into()),
     };
-    let mut log = Log::stderr(args.log_format);
+    let mut log = Log::stderr(args.log_format, ctx.log_target());
     match scheduler::run_once(
         &settings,
         &SystemClock,

@@ -31,6 +31,6 @@ pub(super) fn run(ctx: &Context, args: &StartArgs) -> Result<(), Error> {
     // The jobfile first: a typo must not create state files.
     let jobfile = crate::jobfile::load(&ctx.jobfile, ctx.local_tz)?;
     let store = Store::open_exclusive(&ctx.store_path()?, ctx.now)?;
-    let mut log = Log::stderr(args.log_format);
+    let mut log = Log::stderr(args.log_format, ctx.log_target());
     scheduler::serve(&settings, &SystemClock, &mut log, jobfile, store)
 }

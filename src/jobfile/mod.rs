@@ -37,6 +37,9 @@ pub use diagnostic::{Diagnostic, Diagnostics};
 pub use edit::{EditError, add_job, remove_jobs};
 pub use new_job::{NewJob, NewTrigger};
 pub use pause::{PauseChange, set_paused};
+// The keys a jobfile may hold, for the reference that documents them (src/manual/).
+#[cfg(test)]
+pub(crate) use validate::{JOB_KEYS, OPTION_KEYS};
 
 use crate::job::{Executor, Job};
 

@@ -21,7 +21,7 @@ use crate::error::did_you_mean;
 use crate::job::{Executor, Job, defaults};
 
 const TOP_KEYS: [&str; 3] = ["defaults", "executors", "jobs"];
-const OPTION_KEYS: [&str; 12] = [
+pub(crate) const OPTION_KEYS: [&str; 12] = [
     "timezone",
     "misfire_grace",
     "queue_grace",
@@ -35,7 +35,7 @@ const OPTION_KEYS: [&str; 12] = [
     "env",
     "shell",
 ];
-const JOB_KEYS: [&str; 21] = [
+pub(crate) const JOB_KEYS: [&str; 21] = [
     "cron",
     "every",
     "at",

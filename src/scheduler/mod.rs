@@ -21,7 +21,7 @@ mod watch;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Timelike, Utc};
 use chrono_tz::Tz;
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 use nix::sys::signal::Signal;
@@ -122,11 +122,14 @@ pub fn run_once(
     let mut scheduler = Loop::new(settings, clock, log, signals, None, Some(jobfile), None)?;
     scheduler.store = store;
     let now = scheduler.clock.now();
+    // A manual run stands for the second it was asked for: its scheduled time (in history,
+    // and JOBRUN_SCHEDULED_AT) is whole seconds like every scheduled fire's (issue 14).
+    let scheduled = now.with_nanosecond(0).unwrap_or(now);
     let record = match scheduler.store.as_mut() {
         Some(store) => {
             let claim = Claim {
                 job: name,
-                scheduled: now,
+                scheduled,
                 manual: true,
             };
             Some(store.claim(&[claim], now)?[0])
@@ -134,12 +137,12 @@ pub fn run_once(
         None => None,
     };
     let run_id = scheduler.run_id(1, record);
-    let prepared = scheduler.prepare(name, now, &run_id, &BaseEnv::capture());
+    let prepared = scheduler.prepare(name, scheduled, &run_id, &BaseEnv::capture());
     let result = scheduler
         .start_batch(vec![(name, prepared)])
         .pop()
         .flatten();
-    scheduler.record_start(1, name, now, now, Output::PassThrough, record, result);
+    scheduler.record_start(1, name, scheduled, now, Output::PassThrough, record, result);
     scheduler.run()?;
     // `launch` and `reap` always record how the run ended.
     Ok(scheduler.last_status.map_or(0, |s| s.as_shell_code()))
@@ -811,14 +814,11 @@ impl<'a> Loop<'a> {
             let mut fields: Vec<(&str, Field)> = vec![
                 ("job", run.job.as_str().into()),
                 ("run", run.shown.into()),
-                ("status", status.to_string().into()),
-                (
-                    "duration",
-                    format!("{:.3}s", duration.num_milliseconds() as f64 / 1000.0).into(),
-                ),
+                ("status", status.into()),
+                ("duration", Field::Millis(duration.num_milliseconds())),
             ];
             if run.timed_out {
-                fields.push(("timed_out", "true".into()));
+                fields.push(("timed_out", true.into()));
             }
             // The store first: it is the record of what happened, and the log must not report
             // an end that a crash in between would leave the store without.

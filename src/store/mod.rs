@@ -30,6 +30,7 @@
 mod checkpoint;
 mod codec;
 mod error;
+mod holder;
 mod lock;
 mod path;
 mod reads;
@@ -50,6 +51,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 use rusqlite::{Connection, OpenFlags, params};
 
 pub use error::{Cause, StoreError};
+pub use holder::scheduler_pid;
 pub use path::{STATE_DIR_ENV, default_path, path_for};
 
 use checkpoint::Checkpointer;

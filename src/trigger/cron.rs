@@ -47,7 +47,7 @@ use std::fmt;
 use std::ops::Range;
 use std::sync::Arc;
 
-use chrono::{DateTime, Timelike, Utc};
+use chrono::{DateTime, NaiveDateTime, Timelike, Utc};
 use chrono_tz::Tz;
 
 use calendar::Calendar;
@@ -98,6 +98,55 @@ impl CronExpr {
     pub fn is_fixed_time(&self) -> bool {
         self.fixed_time
     }
+
+    /// What the expression matches, field by field, for reading it back (`jobrun explain`).
+    pub fn fields(&self) -> CronFields {
+        let c = &self.calendar;
+        CronFields {
+            seconds: c.seconds,
+            minutes: c.minutes,
+            hours: c.hours,
+            months: c.months,
+            days: c.days_of_month.days,
+            last_day: c.days_of_month.last,
+            last_weekday: c.days_of_month.last_weekday,
+            nearest_weekday: c.days_of_month.nearest_weekday,
+            weekdays: c.days_of_week.days,
+            nth_weekday: c.days_of_week.nth,
+            last_of_weekday: c.days_of_week.last,
+            either_day: c.day_rule == calendar::DayRule::Either,
+        }
+    }
+
+    /// The first wall-clock time strictly after `after` that the expression matches, with no
+    /// zone involved (whether that time exists in a zone is `CronTrigger`'s business).
+    pub fn next_wall_time_after(&self, after: NaiveDateTime) -> Option<NaiveDateTime> {
+        self.calendar.next_after(after)
+    }
+}
+
+/// The sets an expression matches (bit n set: value n), as [`CronExpr::fields`] reads them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CronFields {
+    pub seconds: u64,
+    pub minutes: u64,
+    pub hours: u32,
+    /// Bits 1-12.
+    pub months: u16,
+    /// Plain days of the month, bits 1-31.
+    pub days: u32,
+    /// `L`, `LW`, and bit n for `nW`.
+    pub last_day: bool,
+    pub last_weekday: bool,
+    pub nearest_weekday: u32,
+    /// Plain weekdays, bit 0 = Sunday.
+    pub weekdays: u8,
+    /// `w#n`: bit n of `nth_weekday[w]`.
+    pub nth_weekday: [u8; 7],
+    /// `wL`: bit w.
+    pub last_of_weekday: u8,
+    /// Both day fields are restricted, and a day matching either fires (Vixie's rule).
+    pub either_day: bool,
 }
 
 impl fmt::Debug for CronExpr {

@@ -13,7 +13,7 @@ pub mod every;
 use chrono::{DateTime, TimeDelta, Utc};
 
 pub use at::At;
-pub use cron::{CronExpr, CronTrigger};
+pub use cron::{CronExpr, CronFields, CronTrigger};
 pub use every::Every;
 
 /// When a job fires: one of the basic triggers, or a combination of them that nests.

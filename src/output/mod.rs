@@ -1,7 +1,16 @@
-//! Printing: timestamps, relative times, aligned tables, and stdout that tolerates a closed
-//! pipe (`jobrun next | head` is a normal way to use it, not an error).
+//! Printing: timestamps, relative times, aligned tables, colour, and stdout that tolerates a
+//! closed pipe (`jobrun next | head` is a normal way to use it, not an error).
+//!
+//! Colour is decided in one place, `style.rs`; tables are laid out to the terminal's width in
+//! `table.rs`.
 
 use std::io::{self, Write};
+
+mod style;
+mod table;
+
+pub use style::{ColorWhen, Paint, Style};
+pub use table::{Cell, Column, Layout, Table, clip, width};
 
 use chrono::{DateTime, Offset, TimeZone, Utc};
 use chrono_tz::Tz;
@@ -55,6 +64,18 @@ pub fn push_rfc3339_offset(out: &mut Vec<u8>, unix: i64, offset_secs: i32, separ
     out.extend_from_slice(&buf);
 }
 
+/// `instant` for people: RFC 3339 in `tz` with a space for the `T`
+/// (`2026-03-08 03:00:00-04:00`), as every human listing words times.
+pub fn human_time(instant: DateTime<Utc>, tz: Tz) -> String {
+    let offset = tz
+        .offset_from_utc_datetime(&instant.naive_utc())
+        .fix()
+        .local_minus_utc();
+    let mut out = Vec::with_capacity(32);
+    push_rfc3339_offset(&mut out, instant.timestamp(), offset, b' ');
+    String::from_utf8_lossy(&out).into_owned()
+}
+
 /// Writes `value` as decimal digits filling `slot`, zero-padded on the left.
 fn put_digits(slot: &mut [u8], mut value: u32) {
     for byte in slot.iter_mut().rev() {
@@ -80,56 +101,56 @@ fn civil_from_days(days: i64) -> (i64, u32, u32) {
 /// A short "in 3h 12m" style distance from `from` to `to` (two largest units); "3h 12m ago"
 /// when `to` is more than a second in the past.
 pub fn relative(from: DateTime<Utc>, to: DateTime<Utc>) -> String {
-    let secs = (to - from).num_seconds();
-    if secs < 0 {
-        let ago = relative(to, from);
-        return format!("{} ago", ago.trim_start_matches("in "));
-    }
-    if secs == 0 {
-        return "now".to_owned();
-    }
-    let units = [("d", 86_400), ("h", 3_600), ("m", 60), ("s", 1)];
-    let first = units
-        .iter()
-        .position(|(_, size)| secs >= *size)
-        .unwrap_or(units.len() - 1);
-    let (name, size) = units[first];
-    let mut text = format!("in {}{name}", secs / size);
-    if let Some((next_name, next_size)) = units.get(first + 1) {
-        let next = secs % size / next_size;
-        if next > 0 {
-            text.push_str(&format!(" {next}{next_name}"));
-        }
-    }
-    text
+    let mut out = Vec::with_capacity(16);
+    push_relative(&mut out, (to - from).num_seconds());
+    String::from_utf8_lossy(&out).into_owned()
 }
 
-/// Renders rows as left-aligned columns separated by two spaces, without trailing spaces.
-pub fn table(header: &[&str], rows: &[Vec<String>]) -> String {
-    let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
-    for row in rows {
-        for (i, cell) in row.iter().enumerate() {
-            widths[i] = widths[i].max(cell.chars().count());
+/// Appends [`relative`]'s text for a distance of `secs` seconds; allocation-free, since
+/// `jobrun next` writes one per line.
+pub fn push_relative(out: &mut Vec<u8>, secs: i64) {
+    if secs == 0 {
+        out.extend_from_slice(b"now");
+        return;
+    }
+    let ago = secs < 0;
+    let secs = secs.unsigned_abs();
+    if !ago {
+        out.extend_from_slice(b"in ");
+    }
+    const UNITS: [(u8, u64); 4] = [(b'd', 86_400), (b'h', 3_600), (b'm', 60), (b's', 1)];
+    let first = UNITS
+        .iter()
+        .position(|(_, size)| secs >= *size)
+        .unwrap_or(UNITS.len() - 1);
+    let (name, size) = UNITS[first];
+    push_number(out, secs / size);
+    out.push(name);
+    if let Some((next_name, next_size)) = UNITS.get(first + 1) {
+        let next = secs % size / next_size;
+        if next > 0 {
+            out.push(b' ');
+            push_number(out, next);
+            out.push(*next_name);
         }
     }
-    let mut out = String::new();
-    let mut line = |cells: &mut dyn Iterator<Item = &str>| {
-        let mut text = String::new();
-        for (i, cell) in cells.enumerate() {
-            if i > 0 {
-                text.push_str("  ");
-            }
-            text.push_str(cell);
-            text.extend(std::iter::repeat_n(' ', widths[i] - cell.chars().count()));
-        }
-        out.push_str(text.trim_end());
-        out.push('\n');
-    };
-    line(&mut header.iter().copied());
-    for row in rows {
-        line(&mut row.iter().map(String::as_str));
+    if ago {
+        out.extend_from_slice(b" ago");
     }
-    out
+}
+
+fn push_number(out: &mut Vec<u8>, mut n: u64) {
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(&digits[at..]);
 }
 
 /// Writes everything to stdout at once. A closed pipe is a quiet success: the reader has all
@@ -197,17 +218,7 @@ mod tests {
         assert_eq!(at(3_600 * 3 + 60 * 12 + 5), "in 3h 12m");
         assert_eq!(at(86_400 * 2 + 5), "in 2d");
         assert_eq!(at(86_400 + 3_600), "in 1d 1h");
-    }
-
-    #[test]
-    fn tables_align_and_trim() {
-        let rows = vec![
-            vec!["a".into(), "long value".into(), String::new()],
-            vec!["bbbb".into(), "x".into(), "y".into()],
-        ];
-        assert_eq!(
-            table(&["N", "V", "Z"], &rows),
-            "N     V           Z\na     long value\nbbbb  x           y\n"
-        );
+        assert_eq!(at(-(3_600 * 3 + 60 * 12)), "3h 12m ago");
+        assert_eq!(at(-1), "1s ago");
     }
 }

@@ -1,0 +1,269 @@
+//! The jobfile reference: every key, trigger, duration form and rule a jobfile obeys, kept as
+//! data beside the code so that `jobrun.toml(5)` is generated from it and a test can hold it
+//! against the keys the loader accepts.
+
+/// One key of the jobfile.
+pub struct Key {
+    pub name: &'static str,
+    /// Where it may appear.
+    pub place: &'static str,
+    pub meaning: &'static str,
+}
+
+/// Every key, in the order a reader meets them.
+pub const KEYS: &[Key] = &[
+    Key {
+        name: "cron",
+        place: "job, one trigger",
+        meaning: "a crontab(5) expression; see TRIGGERS",
+    },
+    Key {
+        name: "every",
+        place: "job, one trigger",
+        meaning: "a fixed interval of real time, e.g. \"90s\"; see TRIGGERS",
+    },
+    Key {
+        name: "at",
+        place: "job, one trigger",
+        meaning: "one date-time; see TRIGGERS",
+    },
+    Key {
+        name: "all",
+        place: "job, one trigger",
+        meaning: "an array of triggers; fires when every part fires",
+    },
+    Key {
+        name: "any",
+        place: "job, one trigger",
+        meaning: "an array of triggers; fires when any part fires",
+    },
+    Key {
+        name: "command",
+        place: "job, required",
+        meaning: "an array is run directly, without a shell; a string needs shell = true and \
+                  runs as /bin/sh -c",
+    },
+    Key {
+        name: "shell",
+        place: "job, defaults",
+        meaning: "true to run a string command through /bin/sh -c",
+    },
+    Key {
+        name: "timezone",
+        place: "job, defaults",
+        meaning: "IANA zone that wall-clock times are read in; default: $TZ if it names a zone, \
+                  else the system zone, else UTC",
+    },
+    Key {
+        name: "workdir",
+        place: "job, defaults",
+        meaning: "working directory; a relative path is relative to the jobfile's directory, \
+                  which is also the default",
+    },
+    Key {
+        name: "env",
+        place: "job, defaults",
+        meaning: "table of environment variables; a job's table is merged over the defaults'",
+    },
+    Key {
+        name: "executor",
+        place: "job, defaults",
+        meaning: "the pool to run in; default \"default\"",
+    },
+    Key {
+        name: "start",
+        place: "job",
+        meaning: "no fire before this date-time (inclusive); without an offset it is local to \
+                  the job's zone",
+    },
+    Key {
+        name: "end",
+        place: "job",
+        meaning: "no fire after this date-time (inclusive)",
+    },
+    Key {
+        name: "jitter",
+        place: "job, defaults",
+        meaning: "a random delay in [0, jitter) added to each run; previews show nominal times",
+    },
+    Key {
+        name: "misfire_grace",
+        place: "job, defaults",
+        meaning: "how late the scheduler may reach a fire (downtime, suspend) and still \
+                  run it; later ones are recorded as missed (default 1m)",
+    },
+    Key {
+        name: "queue_grace",
+        place: "job, defaults",
+        meaning: "how long a run may wait for a slot in a full pool before it is recorded \
+                  as missed (default: no limit)",
+    },
+    Key {
+        name: "coalesce",
+        place: "job, defaults",
+        meaning: "several missed runs of a job run once (default true)",
+    },
+    Key {
+        name: "max_instances",
+        place: "job, defaults",
+        meaning: "runs of one job started or waiting for a slot; more are skipped \
+                  (default 1)",
+    },
+    Key {
+        name: "timeout",
+        place: "job, defaults",
+        meaning: "then SIGTERM to the run's process group, and SIGKILL kill_after later",
+    },
+    Key {
+        name: "kill_after",
+        place: "job, defaults",
+        meaning: "time between SIGTERM and SIGKILL (default 10s)",
+    },
+    Key {
+        name: "paused",
+        place: "job",
+        meaning: "a paused job never fires; jobrun pause and jobrun resume set it",
+    },
+    Key {
+        name: "workers",
+        place: "[executors.NAME], required",
+        meaning: "at most this many runs of the pool at once; \"default\" has no limit unless \
+                  declared",
+    },
+];
+
+/// A section of the page: a title and its paragraphs. A paragraph starting with two spaces is
+/// an example, shown as it is.
+pub struct Section {
+    pub title: &'static str,
+    pub paragraphs: &'static [&'static str],
+}
+
+pub const DESCRIPTION: &[&str] = &[
+    "A jobfile is a TOML file of jobs for jobrun(1): a [defaults] table that every job \
+     inherits from, [executors.NAME] tables declaring pools of worker slots, and one \
+     [jobs.NAME] table per job. A job's name is its table key: letters, digits, '-' and '_'.",
+    "jobrun finds it at --jobfile PATH, else $JOBRUN_JOBFILE, else ./jobrun.toml, else \
+     jobrun.toml in the user's configuration directory (~/.config/jobrun/ on Linux), where \
+     jobrun add creates it when none exists.",
+    "Unknown keys are errors, with a suggestion when one is close. Every error of a file is \
+     reported at once, as file:line:column.",
+];
+
+pub const EXAMPLE: &str = r#"[defaults]
+timezone = "Europe/Paris"
+misfire_grace = "5m"
+
+[executors.heavy]
+workers = 1
+
+[jobs.report]
+cron = "36 19 * * *"
+command = ["./report.sh", "--daily"]
+
+[jobs.backup]
+cron = "0 3 * * *"
+command = "pg_dump app | gzip > /backups/app.sql.gz"
+shell = true
+executor = "heavy"
+timeout = "2h"
+
+[jobs.poll]
+every = "90s"
+command = ["curl", "-fsS", "https://example.com/ping"]"#;
+
+pub const SECTIONS: &[Section] = &[
+    Section {
+        title: "TRIGGERS",
+        paragraphs: &[
+            "Each job has exactly one trigger key.",
+            "cron: crontab(5) as Vixie cron, cronie and Debian read it. Five fields (minute, \
+             hour, day of month, month, day of week) or six with seconds first; names (JAN, \
+             MON), ranges, steps (*/15, 10-50/7), lists; 0 and 7 are Sunday; @yearly, \
+             @annually, @monthly, @weekly, @daily, @midnight, @hourly. In day of month, L is \
+             the last day, LW the last weekday and 15W the weekday nearest the 15th; in day \
+             of week, 5L is the last Friday and 1#2 the second Monday. When day of month and \
+             day of week are both restricted a day matches if either matches; when either \
+             starts with * both must. An expression that can never fire is an error.",
+            "every: a fixed interval of real time. Fires are start + k \u{d7} interval; \
+             without start the anchor is the Unix epoch, so every = \"15m\" fires at :00, \
+             :15, :30 and :45 UTC.",
+            "at: one date. With an offset (2026-12-24T18:00:00+01:00) it is that instant; \
+             without one it is wall-clock time in the job's zone. A local time the zone skips \
+             is an error; one that occurs twice means the first occurrence.",
+            "all = [ ... ] fires at the earliest instant at which every part fires; any = [ \
+             ... ] at the earliest of its parts. Parts are inline tables holding one trigger \
+             each, and nest.",
+            "jobrun explain EXPR reads any trigger back in plain English.",
+        ],
+    },
+    Section {
+        title: "DURATIONS",
+        paragraphs: &[
+            "Durations are strings of numbers with units, largest first: 90s, 15m, 1h30m, 2d, \
+             1w (s, m, h, d, w). A bare number is refused: timeout = 30 could mean seconds or \
+             minutes.",
+        ],
+    },
+    Section {
+        title: "DAYLIGHT SAVING TIME",
+        paragraphs: &[
+            "In the job's zone, a cron job is fixed-time when neither its minute nor its hour \
+             field starts with * (30 2 * * *, 0 9-17 * * *).",
+            "When the clocks skip (spring forward), a fixed-time job whose time falls in the \
+             gap runs once, at the first real instant after the jump; other jobs skip the \
+             missing times.",
+            "When the clocks repeat (fall back), a fixed-time job runs once, in the first \
+             pass; other jobs run in both passes, in real-time order.",
+            "every counts real time and never notices DST.",
+        ],
+    },
+    Section {
+        title: "EXIT STATUS",
+        paragraphs: &[
+            "0 success; 1 a runtime failure (an I/O error, a busy state store); 2 bad input \
+             (usage, the jobfile, an expression). jobrun run exits with the job's own code, \
+             or 128+n when signal n ended it.",
+        ],
+    },
+    Section {
+        title: "ENVIRONMENT",
+        paragraphs: &[
+            "JOBRUN_JOBFILE: the jobfile when --jobfile is not given.",
+            "JOBRUN_STATE_DIR: where state stores live when --state-dir is not given.",
+            "TZ: the local zone, when it names an IANA zone.",
+            "NO_COLOR: when set and not empty, no colour (as --color never).",
+            "Each run gets JOBRUN_JOB, JOBRUN_SCHEDULED_AT (the fire time it stands for, \
+             RFC 3339 in the job's zone), JOBRUN_RUN_ID and JOBRUN_JOBFILE, besides the \
+             job's env.",
+        ],
+    },
+    Section {
+        title: "FILES",
+        paragraphs: &[
+            "./jobrun.toml, ~/.config/jobrun/jobrun.toml: the jobfile.",
+            "~/.local/state/jobrun/NAME-HASH.sqlite: the state store of a jobfile (last \
+             fires, run history).",
+        ],
+    },
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_key_the_loader_accepts_is_documented_and_no_other() {
+        let mut accepted: Vec<&str> = crate::jobfile::JOB_KEYS
+            .iter()
+            .chain(crate::jobfile::OPTION_KEYS.iter())
+            .copied()
+            .chain(["workers"])
+            .collect();
+        accepted.sort_unstable();
+        accepted.dedup();
+        let mut documented: Vec<&str> = KEYS.iter().map(|k| k.name).collect();
+        documented.sort_unstable();
+        assert_eq!(documented, accepted);
+    }
+}
