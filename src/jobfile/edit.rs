@@ -145,18 +145,21 @@ pub fn add_job(path: &Path, job: &NewJob, local_tz: Tz) -> Result<String, EditEr
                 .collect::<Vec<_>>(),
         ),
     };
-    let shell_by_default = doc
-        .get("defaults")
-        .and_then(|d| d.get("shell"))
-        .and_then(|s| s.as_bool())
-        == Some(true);
-    let new_text = append_table(&text, &job.render(&name, shell_by_default));
+    let new_text = append_table(&text, &job.render(&name, shell_by_default(&doc)));
     if let Err(diagnostics) = parse(path, &new_text, local_tz) {
         let attributed = diagnostics.errors.iter().find_map(|d| attribute(d, &name));
         return Err(attributed.unwrap_or(EditError::Jobfile(JobfileError::Invalid(diagnostics))));
     }
     write_atomic(path, new_text.as_bytes()).map_err(io_error("write", path))?;
     Ok(name)
+}
+
+/// Whether the file's `[defaults]` run commands through a shell (`shell = true` or a path), so
+/// that a new job to run directly must say `shell = false`.
+fn shell_by_default(doc: &Document<&str>) -> bool {
+    doc.get("defaults")
+        .and_then(|d| d.get("shell"))
+        .is_some_and(|s| s.as_bool() == Some(true) || s.is_str())
 }
 
 /// The line of the job's key (its `[jobs.NAME]` header).

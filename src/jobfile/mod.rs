@@ -5,12 +5,14 @@
 //!   and [`Executor`]s, or into [`Diagnostics`]: every problem of the file at once, each at its
 //!   line and column (`validate.rs`, `trigger.rs`, `command.rs`, `value.rs`; rendered by
 //!   `diagnostic.rs`);
+//! - `jobrun check` also asks the system about `user` and `group` (`accounts.rs`);
 //! - editing (`jobrun add` / `remove` / `pause` / `resume`) changes only the bytes it must
 //!   (`edit.rs`, `new_job.rs`, `removal.rs`, `pause.rs`).
 //!
 //! Nothing here reads the environment or the clock: the caller passes the zone that stands for
 //! "local" when neither a job nor `[defaults]` names one.
 
+mod accounts;
 mod command;
 mod diagnostic;
 mod edit;
@@ -33,6 +35,7 @@ use toml_edit::Document;
 
 use tree::Tree;
 
+pub use accounts::{AccountKey, check_accounts};
 pub use diagnostic::{Diagnostic, Diagnostics};
 pub use edit::{EditError, add_job, remove_jobs};
 pub use new_job::{NewJob, NewTrigger};
