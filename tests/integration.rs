@@ -11,6 +11,12 @@ mod docs;
 mod errors;
 /// `jobrun history`, `list`'s LAST column and manual runs, as the state store records them.
 mod history;
+/// `jobrun import`: real crontabs into jobfiles, snapshots, `check`, fire times.
+mod import;
+/// An independent reading of crontab lines that `import` checks fire times against.
+mod import_reading;
+/// `jobrun import`: imported jobs run as cron ran them; `user`; `--write`; errors.
+mod import_run;
 /// `jobrun list` in its three formats.
 mod list;
 /// `jobrun next`: jobfile and ad-hoc previews, formats, DST, paused jobs.

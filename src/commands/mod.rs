@@ -3,6 +3,7 @@
 mod add;
 mod check;
 mod history;
+mod import;
 mod list;
 mod next;
 mod pause;
@@ -22,6 +23,7 @@ pub fn dispatch(ctx: &Context, command: Command) -> Result<(), Error> {
         Command::Add(args) => add::run(ctx, *args),
         Command::Remove(args) => remove::run(ctx, &args),
         Command::History(args) => history::run(ctx, &args),
+        Command::Import(args) => import::run(ctx, &args),
         Command::Pause(args) => pause::run(ctx, &args.names, true),
         Command::Resume(args) => pause::run(ctx, &args.names, false),
         Command::Start(args) => start::run(ctx, &args),

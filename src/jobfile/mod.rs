@@ -37,9 +37,10 @@ use tree::Tree;
 
 pub use accounts::{AccountKey, check_accounts};
 pub use diagnostic::{Diagnostic, Diagnostics};
-pub use edit::{EditError, add_job, remove_jobs};
+pub use edit::{EditError, add_job, append_jobs, remove_jobs};
 pub use new_job::{NewJob, NewTrigger};
 pub use pause::{PauseChange, set_paused};
+pub use value::is_env_name;
 
 use crate::job::{Executor, Job};
 
@@ -172,7 +173,7 @@ pub fn is_job_name(name: &str) -> bool {
 
 /// A valid job name close to `raw`: other characters become `-` (one for a run), `-` is
 /// trimmed from the ends, and `job` stands in for nothing.
-fn suggested_job_name(raw: &str) -> String {
+pub fn suggested_job_name(raw: &str) -> String {
     let mut name = String::with_capacity(raw.len());
     for c in raw.chars() {
         if c.is_ascii_alphanumeric() || c == '_' || c == '-' {
