@@ -18,26 +18,31 @@ fn import_into(test: &Test, args: &[&str]) -> String {
     String::from_utf8(output.stdout).unwrap()
 }
 
+/// Runs `command` with `input` on its stdin; its stdout and stderr are captured.
+fn output_with_input(mut command: Command, input: &str) -> std::process::Output {
+    let mut child = command
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(input.as_bytes()).unwrap();
+    drop(stdin);
+    child.wait_with_output().unwrap()
+}
+
 /// What `shell -c script` prints, run in `dir` with `input` on stdin and only PATH and `env`
 /// in its environment.
 fn shell_prints(shell: &str, script: &str, input: &str, env: &[(&str, &str)], dir: &str) -> String {
-    let mut child = Command::new(shell)
+    let mut command = Command::new(shell);
+    command
         .args(["-c", script])
         .env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
         .envs(env.iter().copied())
-        .current_dir(dir)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(input.as_bytes())
-        .unwrap();
-    let output = child.wait_with_output().unwrap();
+        .current_dir(dir);
+    let output = output_with_input(command, input);
     assert!(output.status.success(), "{script}: {output:?}");
     String::from_utf8(output.stdout).unwrap()
 }
@@ -385,20 +390,10 @@ fn a_malformed_crontab_is_every_error_at_once_and_write_changes_nothing() {
 #[test]
 fn standard_input_is_a_user_crontab_and_a_directory_skips_what_cron_skips() {
     let test = Test::new();
-    let mut child = test
-        .command_with(&["import", "-"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(b"0 5 * * * /usr/bin/backup %go\n@reboot /usr/bin/hello\n")
-        .unwrap();
-    let output = child.wait_with_output().unwrap();
+    let output = output_with_input(
+        test.command_with(&["import", "-"]),
+        "0 5 * * * /usr/bin/backup %go\n@reboot /usr/bin/hello\n",
+    );
     crate::harness::check(
         &output,
         0,

@@ -138,18 +138,36 @@ fn io_error(action: &'static str, path: &Path) -> impl FnOnce(io::Error) -> Edit
     }
 }
 
+/// Locks the jobfile's directory (created if needed) and reads the file, empty when it does
+/// not exist yet: the start of an edit that appends jobs.
+fn lock_for_append(path: &Path) -> Result<(DirLock, String), EditError> {
+    let dir = parent_dir(path);
+    fs::create_dir_all(dir).map_err(io_error("create the directory", dir))?;
+    let lock = lock_dir(dir).map_err(io_error("lock the directory", dir))?;
+    let text = read_text(path)?.unwrap_or_default();
+    Ok((lock, text))
+}
+
+/// The jobfile about to get jobs appended, validated, with its spanned document; jobs written
+/// as an inline table cannot get more.
+fn parse_for_append<'t>(
+    path: &Path,
+    text: &'t str,
+    local_tz: Tz,
+) -> Result<(Jobfile, Document<&'t str>), EditError> {
+    let (existing, doc) = parse_document(path, text, local_tz).map_err(JobfileError::Invalid)?;
+    if doc.get("jobs").is_some_and(|jobs| jobs.is_value()) {
+        return Err(EditError::InlineJobs { path: path.into() });
+    }
+    Ok((existing, doc))
+}
+
 /// Appends `job` as a `[jobs.NAME]` table at the end of the jobfile at `path`, creating the file
 /// (and its directories) if needed; returns the name used.
 pub fn add_job(path: &Path, job: &NewJob, local_tz: Tz) -> Result<String, EditError> {
     job.check()?;
-    let dir = parent_dir(path);
-    fs::create_dir_all(dir).map_err(io_error("create the directory", dir))?;
-    let _lock = lock_dir(dir).map_err(io_error("lock the directory", dir))?;
-    let text = read_text(path)?.unwrap_or_default();
-    let (existing, doc) = parse_document(path, &text, local_tz).map_err(JobfileError::Invalid)?;
-    if doc.get("jobs").is_some_and(|jobs| jobs.is_value()) {
-        return Err(EditError::InlineJobs { path: path.into() });
-    }
+    let (_lock, text) = lock_for_append(path)?;
+    let (existing, doc) = parse_for_append(path, &text, local_tz)?;
     let name = match &job.name {
         Some(name) => {
             if existing.job(name).is_some() {
@@ -198,14 +216,8 @@ pub fn append_jobs(
     tables: impl FnOnce(bool) -> String,
     local_tz: Tz,
 ) -> Result<(), EditError> {
-    let dir = parent_dir(path);
-    fs::create_dir_all(dir).map_err(io_error("create the directory", dir))?;
-    let _lock = lock_dir(dir).map_err(io_error("lock the directory", dir))?;
-    let text = read_text(path)?.unwrap_or_default();
-    let (existing, doc) = parse_document(path, &text, local_tz).map_err(JobfileError::Invalid)?;
-    if doc.get("jobs").is_some_and(|jobs| jobs.is_value()) {
-        return Err(EditError::InlineJobs { path: path.into() });
-    }
+    let (_lock, text) = lock_for_append(path)?;
+    let (existing, doc) = parse_for_append(path, &text, local_tz)?;
     let taken: Vec<(String, usize)> = names
         .iter()
         .filter(|name| existing.job(name).is_some())
