@@ -112,6 +112,23 @@ pub enum Command {
     #[command(verbatim_doc_comment)]
     Pause(PauseArgs),
 
+    /// Turn a crontab into jobfile entries that run what cron ran
+    ///
+    /// Reads a user crontab (as `crontab -l` prints it), the system crontab or a cron.d
+    /// directory, and prints the equivalent jobfile on stdout for review. The schedules are kept
+    /// as written; commands run through the crontab's SHELL unless they have no shell syntax;
+    /// the text after % becomes the job's stdin; NAME=value lines become env (CRON_TZ the zone);
+    /// the user column becomes user. MAILTO, @reboot and other things jobrun does otherwise are
+    /// reported on stderr. Errors name the file, line and column, all at once.
+    ///
+    /// Examples:
+    ///   crontab -l | jobrun import                  print the jobfile for your crontab
+    ///   crontab -l | jobrun import --write          append its jobs to your jobfile
+    ///   jobrun import /etc/crontab > jobrun.toml
+    ///   jobrun --jobfile /etc/jobrun.toml import /etc/cron.d --write
+    #[command(verbatim_doc_comment)]
+    Import(ImportArgs),
+
     /// Resume paused jobs
     ///
     /// Writes paused = false into each job, keeping the rest of the jobfile as it was. A job
@@ -324,6 +341,29 @@ pub struct AddArgs {
     /// The command and its arguments, after --
     #[arg(last = true, required = true, value_name = "CMD")]
     pub command: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// A crontab, a cron.d directory (every file cron would read, in name order), or - for
+    /// standard input [default: -]
+    #[arg(value_name = "FILE|DIR")]
+    pub source: Option<PathBuf>,
+
+    /// Read the system format, with a user column between the schedule and the command
+    /// [default: for /etc/crontab and files in a directory named cron.d]
+    #[arg(long)]
+    pub system: bool,
+
+    /// Append the jobs to the jobfile (checked and written atomically, as `jobrun add` does)
+    /// instead of printing them; a job name the jobfile already has is an error
+    #[arg(long)]
+    pub write: bool,
+
+    /// Time zone of the lines without CRON_TZ, e.g. Europe/Paris [default: the jobfile's
+    /// default zone]
+    #[arg(long, value_name = "ZONE")]
+    pub tz: Option<String>,
 }
 
 #[derive(Debug, Args)]

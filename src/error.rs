@@ -13,6 +13,10 @@ pub enum Error {
     #[error(transparent)]
     Edit(#[from] EditError),
 
+    /// `jobrun import`: the crontabs' errors, each located (one `Diagnostics` per file).
+    #[error("{}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"))]
+    Crontab(Vec<crate::jobfile::Diagnostics>),
+
     /// The state store cannot be opened, read or written (or another scheduler holds it).
     #[error(transparent)]
     Store(#[from] crate::store::StoreError),
@@ -56,7 +60,7 @@ impl Error {
         match self {
             Error::Jobfile(e) => e.exit_code(),
             Error::Edit(e) => e.exit_code(),
-            Error::Argument { .. } | Error::UnknownJobs { .. } => 2,
+            Error::Argument { .. } | Error::UnknownJobs { .. } | Error::Crontab(_) => 2,
             Error::Output(_) | Error::Runtime(_) | Error::Store(_) => 1,
             Error::JobExit(code) => *code,
         }

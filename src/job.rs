@@ -88,11 +88,19 @@ pub struct Job {
     pub timeout: Option<Duration>,
     pub kill_after: Duration,
     pub paused: bool,
+    /// The shell that runs a [`Command::Shell`] job; `None` is `/bin/sh` (`shell = true`).
+    pub shell: Option<String>,
+    /// Text fed to the run's standard input (crontab's `%`); `None` is `/dev/null`.
+    pub stdin: Option<String>,
+    /// Run as this user, from the password database (jobrun as root only).
+    pub user: Option<String>,
+    /// Run with this group as the primary one (jobrun as root only).
+    pub group: Option<String>,
 }
 
 impl Job {
     /// A job with every option at its default: no workdir, no env, the `default` pool, no
-    /// window, jitter or timeout, not paused.
+    /// window, jitter or timeout, not paused, `/bin/sh`, no stdin, jobrun's own identity.
     pub fn new(name: &str, trigger: Trigger, timezone: Tz, command: Command) -> Job {
         Job {
             name: name.to_owned(),
@@ -112,6 +120,10 @@ impl Job {
             timeout: None,
             kill_after: defaults::KILL_AFTER,
             paused: false,
+            shell: None,
+            stdin: None,
+            user: None,
+            group: None,
         }
     }
 

@@ -5,7 +5,9 @@
 //! - **the job store**: the jobfile (`jobfile/`: load with located errors, comment-keeping edits);
 //! - **executors** (`executor/`): child processes in their own process groups, pools;
 //! - **the scheduler**: `plan.rs` decides (pure, clock injected), `scheduler/` carries it out
-//!   in one poll(2) loop (`jobrun start`, `jobrun run`).
+//!   in one poll(2) loop (`jobrun start`, `jobrun run`);
+//! - `import/` reads crontabs as cron reads them and writes the jobfile text that runs the
+//!   same commands at the same times (`jobrun import`).
 //!
 //! `main.rs` only calls [`run`]; every command lives in `commands/`, one file each.
 
@@ -19,6 +21,7 @@ pub mod duration;
 pub mod error;
 pub mod executor;
 pub mod explain;
+pub mod import;
 pub mod job;
 pub mod jobfile;
 pub mod log;

@@ -15,6 +15,12 @@ mod errors;
 mod explain;
 /// `jobrun history`, `list`'s LAST column and manual runs, as the state store records them.
 mod history;
+/// `jobrun import`: real crontabs into jobfiles, snapshots, `check`, fire times.
+mod import;
+/// An independent reading of crontab lines that `import` checks fire times against.
+mod import_reading;
+/// `jobrun import`: imported jobs run as cron ran them; `user`; `--write`; errors.
+mod import_run;
 /// `jobrun list` in its three formats.
 mod list;
 /// What a new user tripped over (issue 14, item 6).

@@ -1,12 +1,24 @@
 //! `jobrun check`: validate the jobfile; every error at once, each with file:line:column.
+//! Beyond loading, it asks the system whether each `user` and `group` exists and whether
+//! jobrun, as the user running `check`, may run jobs as them.
 
 use super::load_jobfile;
 use crate::context::Context;
 use crate::error::Error;
+use crate::executor::{Running, check_group, check_user};
+use crate::jobfile::{AccountKey, check_accounts};
 use crate::output;
 
 pub(super) fn run(ctx: &Context) -> Result<(), Error> {
     let jobfile = load_jobfile(ctx)?;
+    let running = Running::current();
+    check_accounts(&ctx.jobfile, |key, name| {
+        match key {
+            AccountKey::User => check_user(name, running),
+            AccountKey::Group => check_group(name, running),
+        }
+        .map_err(|e| e.to_string())
+    })?;
     // Valid, but will it run? What a run would find out at its first fire, said now.
     let path = std::path::absolute(&ctx.jobfile).unwrap_or_else(|_| ctx.jobfile.clone());
     let base_dir = path.parent().unwrap_or(std::path::Path::new("/"));

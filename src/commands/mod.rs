@@ -6,6 +6,7 @@ mod check;
 mod explain;
 mod generate;
 mod history;
+mod import;
 mod list;
 mod next;
 mod pause;
@@ -25,6 +26,7 @@ pub fn dispatch(ctx: &Context, command: Command) -> Result<(), Error> {
         Command::Add(args) => add::run(ctx, *args),
         Command::Remove(args) => remove::run(ctx, &args),
         Command::History(args) => history::run(ctx, &args),
+        Command::Import(args) => import::run(ctx, &args),
         Command::Pause(args) => pause::run(ctx, &args.names, true),
         Command::Resume(args) => pause::run(ctx, &args.names, false),
         Command::Start(args) => start::run(ctx, &args),

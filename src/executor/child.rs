@@ -32,6 +32,7 @@ use nix::sys::signal::{Signal, killpg};
 use nix::sys::wait::{WaitPidFlag, WaitStatus, waitpid};
 use nix::unistd::{AccessFlags, Pid, access};
 
+use super::identity::{self, Identity, IdentityError, Running};
 use crate::job::{Command, Job};
 
 /// The shell for `shell = true` jobs, as cron uses it.
@@ -93,6 +94,10 @@ pub enum SpawnError {
         #[source]
         source: io::Error,
     },
+
+    /// The job's `user` or `group` cannot be had (see `identity.rs`).
+    #[error("cannot run as the job's user: {0}")]
+    Identity(#[from] IdentityError),
 
     /// A variable of the job's `env` that no environment can hold.
     #[error("cannot pass environment variable {name:?}: {reason}")]
@@ -219,16 +224,34 @@ pub struct Prepared {
 /// Everything [`spawn`] does but start the process: `base` is jobrun's environment.
 pub fn prepare(launch: &Launch<'_>, base: &BaseEnv) -> Result<Prepared, SpawnError> {
     let job = launch.job;
-    let workdir = match &job.workdir {
-        Some(dir) => launch.base_dir.join(dir),
-        None => launch.base_dir.to_path_buf(),
+    let identity = match (&job.user, &job.group) {
+        (None, None) => None,
+        (user, group) => Some(identity::resolve(
+            user.as_deref(),
+            group.as_deref(),
+            Running::current(),
+        )?),
+    };
+    let workdir = match (
+        &job.workdir,
+        identity.as_ref().and_then(|i| i.home.as_ref()),
+    ) {
+        (Some(dir), _) => launch.base_dir.join(dir),
+        // As under cron, a job run as a user starts in that user's home; in `/` when the
+        // home does not exist (nobody's /nonexistent), as Debian's cron does.
+        (None, Some(home)) if home.is_dir() => home.clone(),
+        (None, Some(_)) => PathBuf::from("/"),
+        (None, None) => launch.base_dir.to_path_buf(),
     };
     let (program, args): (&str, &[String]) = match &job.command {
         Command::Argv(words) => {
             let (program, args) = words.split_first().ok_or(SpawnError::EmptyCommand)?;
             (program, args)
         }
-        Command::Shell(script) => (SHELL, std::slice::from_ref(script)),
+        Command::Shell(script) => (
+            job.shell.as_deref().unwrap_or(SHELL),
+            std::slice::from_ref(script),
+        ),
     };
     let program_error = |source: io::Error| SpawnError::Program {
         program: program.to_owned(),
@@ -240,7 +263,7 @@ pub fn prepare(launch: &Launch<'_>, base: &BaseEnv) -> Result<Prepared, SpawnErr
             "an argument contains a NUL byte",
         )));
     }
-    let env = environment(launch, &workdir, base)?;
+    let env = environment(launch, &workdir, base, identity.as_ref())?;
     check_workdir(&workdir)?;
     let path =
         find_program(program, env.get(OsStr::new("PATH")), &workdir).map_err(program_error)?;
@@ -252,13 +275,16 @@ pub fn prepare(launch: &Launch<'_>, base: &BaseEnv) -> Result<Prepared, SpawnErr
         .envs(&env)
         .current_dir(&workdir)
         .process_group(0)
-        .stdin(std::process::Stdio::null())
+        .stdin(super::stdin::stdin_for(job.stdin.as_deref()).map_err(setup_error)?)
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped());
     if let Command::Shell(_) = job.command {
         command.arg("-c");
     }
     command.args(args);
+    if let Some(identity) = &identity {
+        identity.apply(&mut command);
+    }
     Ok(Prepared {
         command,
         program: program.to_owned(),
@@ -322,11 +348,13 @@ fn check_workdir(path: &Path) -> Result<(), SpawnError> {
     }
 }
 
-/// The run's environment: jobrun's, then `PWD`, the job's `env`, and the `JOBRUN_*` variables.
+/// The run's environment: jobrun's, then `PWD`, the variables of the job's `user` (`HOME`,
+/// `USER`, `LOGNAME`, `SHELL`), the job's `env`, and the `JOBRUN_*` variables.
 fn environment(
     launch: &Launch<'_>,
     workdir: &Path,
     base: &BaseEnv,
+    identity: Option<&Identity>,
 ) -> Result<BTreeMap<OsString, OsString>, SpawnError> {
     let job = launch.job;
     let mut env: BTreeMap<OsString, OsString> = base.0.iter().cloned().collect();
@@ -335,6 +363,10 @@ fn environment(
         env.insert("PWD".into(), workdir.into());
     } else {
         env.remove(OsStr::new("PWD"));
+    }
+    // Before the job's `env`, which may override them, as a crontab's lines may under cron.
+    for (name, value) in identity.map_or(&[][..], |i| &i.env) {
+        env.insert(name.into(), value.clone());
     }
     for (name, value) in &job.env {
         let error = |reason| SpawnError::Environment {

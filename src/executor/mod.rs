@@ -2,6 +2,8 @@
 //!
 //! - `child.rs` spawns a run (argv directly, or `/bin/sh -c` when the job asks), each in its own
 //!   process group with non-blocking output pipes, signals that group, and reaps exited children;
+//! - `identity.rs` resolves a job's `user` and `group` and switches the child to them;
+//! - `stdin.rs` gives a run its job's `stdin` text;
 //! - `output.rs` splits a child's pipes into lines and keeps the bounded tail that history stores;
 //! - this file holds the pools, which only count slots: no I/O, no clock.
 //!
@@ -9,7 +11,9 @@
 //! to spawn, read, signal and reap, so every call returns at once.
 
 mod child;
+mod identity;
 mod output;
+mod stdin;
 
 use std::collections::BTreeMap;
 
@@ -17,6 +21,7 @@ pub use child::{
     BaseEnv, ExitStatus, Launch, Prepared, RunningChild, SpawnError, prepare, reap_any,
     signal_group, spawn, start_all,
 };
+pub use identity::{IdentityError, Running, check_group, check_user};
 pub use output::{LineSplitter, OutputTail, Stream};
 
 /// For tests that spawn children or reap them, in any module: `reap_any` takes any child of

@@ -35,6 +35,13 @@ pub enum EditError {
         line: usize,
     },
 
+    /// `jobrun import --write`: jobs the jobfile already has, each with the line of its table.
+    #[error("{}", duplicates_message(.names, .path))]
+    Duplicates {
+        names: Vec<(String, usize)>,
+        path: PathBuf,
+    },
+
     /// Names to remove that the jobfile does not have, each with a close existing name if any.
     #[error("{}", unknown_jobs_message(.names, .path))]
     UnknownJobs {
@@ -104,6 +111,24 @@ fn unknown_jobs_message(names: &[(String, Option<String>)], path: &Path) -> Stri
     text
 }
 
+fn duplicates_message(names: &[(String, usize)], path: &Path) -> String {
+    let listed: Vec<String> = names
+        .iter()
+        .map(|(name, line)| format!("{name:?} (line {line})"))
+        .collect();
+    let (noun, verb) = if names.len() == 1 {
+        ("job", "exists")
+    } else {
+        ("jobs", "exist")
+    };
+    format!(
+        "{noun} {} already {verb} in {}; nothing was written (remove {} first, or import into another jobfile)",
+        listed.join(", "),
+        path.display(),
+        if names.len() == 1 { "it" } else { "them" }
+    )
+}
+
 fn io_error(action: &'static str, path: &Path) -> impl FnOnce(io::Error) -> EditError {
     let path = path.to_path_buf();
     move |source| EditError::Io {
@@ -113,18 +138,36 @@ fn io_error(action: &'static str, path: &Path) -> impl FnOnce(io::Error) -> Edit
     }
 }
 
+/// Locks the jobfile's directory (created if needed) and reads the file, empty when it does
+/// not exist yet: the start of an edit that appends jobs.
+fn lock_for_append(path: &Path) -> Result<(DirLock, String), EditError> {
+    let dir = parent_dir(path);
+    fs::create_dir_all(dir).map_err(io_error("create the directory", dir))?;
+    let lock = lock_dir(dir).map_err(io_error("lock the directory", dir))?;
+    let text = read_text(path)?.unwrap_or_default();
+    Ok((lock, text))
+}
+
+/// The jobfile about to get jobs appended, validated, with its spanned document; jobs written
+/// as an inline table cannot get more.
+fn parse_for_append<'t>(
+    path: &Path,
+    text: &'t str,
+    local_tz: Tz,
+) -> Result<(Jobfile, Document<&'t str>), EditError> {
+    let (existing, doc) = parse_document(path, text, local_tz).map_err(JobfileError::Invalid)?;
+    if doc.get("jobs").is_some_and(|jobs| jobs.is_value()) {
+        return Err(EditError::InlineJobs { path: path.into() });
+    }
+    Ok((existing, doc))
+}
+
 /// Appends `job` as a `[jobs.NAME]` table at the end of the jobfile at `path`, creating the file
 /// (and its directories) if needed; returns the name used.
 pub fn add_job(path: &Path, job: &NewJob, local_tz: Tz) -> Result<String, EditError> {
     job.check()?;
-    let dir = parent_dir(path);
-    fs::create_dir_all(dir).map_err(io_error("create the directory", dir))?;
-    let _lock = lock_dir(dir).map_err(io_error("lock the directory", dir))?;
-    let text = read_text(path)?.unwrap_or_default();
-    let (existing, doc) = parse_document(path, &text, local_tz).map_err(JobfileError::Invalid)?;
-    if doc.get("jobs").is_some_and(|jobs| jobs.is_value()) {
-        return Err(EditError::InlineJobs { path: path.into() });
-    }
+    let (_lock, text) = lock_for_append(path)?;
+    let (existing, doc) = parse_for_append(path, &text, local_tz)?;
     let name = match &job.name {
         Some(name) => {
             if existing.job(name).is_some() {
@@ -145,18 +188,50 @@ pub fn add_job(path: &Path, job: &NewJob, local_tz: Tz) -> Result<String, EditEr
                 .collect::<Vec<_>>(),
         ),
     };
-    let shell_by_default = doc
-        .get("defaults")
-        .and_then(|d| d.get("shell"))
-        .and_then(|s| s.as_bool())
-        == Some(true);
-    let new_text = append_table(&text, &job.render(&name, shell_by_default));
+    let new_text = append_table(&text, &job.render(&name, shell_by_default(&doc)));
     if let Err(diagnostics) = parse(path, &new_text, local_tz) {
         let attributed = diagnostics.errors.iter().find_map(|d| attribute(d, &name));
         return Err(attributed.unwrap_or(EditError::Jobfile(JobfileError::Invalid(diagnostics))));
     }
     write_atomic(path, new_text.as_bytes()).map_err(io_error("write", path))?;
     Ok(name)
+}
+
+/// Whether the file's `[defaults]` run commands through a shell (`shell = true` or a path), so
+/// that a new job to run directly must say `shell = false`.
+fn shell_by_default(doc: &Document<&str>) -> bool {
+    doc.get("defaults")
+        .and_then(|d| d.get("shell"))
+        .is_some_and(|s| s.as_bool() == Some(true) || s.is_str())
+}
+
+/// Appends whole `[jobs.NAME]` tables for the jobs `names` at the end of the jobfile at `path`
+/// (created if needed), under the same lock, validation and atomic write as [`add_job`].
+/// `tables` renders them once the file is read: its argument says whether the file's
+/// `[defaults]` set a shell. When any of the names is taken, all of those are reported and
+/// nothing is written.
+pub fn append_jobs(
+    path: &Path,
+    names: &[String],
+    tables: impl FnOnce(bool) -> String,
+    local_tz: Tz,
+) -> Result<(), EditError> {
+    let (_lock, text) = lock_for_append(path)?;
+    let (existing, doc) = parse_for_append(path, &text, local_tz)?;
+    let taken: Vec<(String, usize)> = names
+        .iter()
+        .filter(|name| existing.job(name).is_some())
+        .map(|name| (name.clone(), job_line(&doc, &text, name)))
+        .collect();
+    if !taken.is_empty() {
+        return Err(EditError::Duplicates {
+            names: taken,
+            path: path.into(),
+        });
+    }
+    let new_text = append_table(&text, &tables(shell_by_default(&doc)));
+    parse(path, &new_text, local_tz).map_err(JobfileError::Invalid)?;
+    write_atomic(path, new_text.as_bytes()).map_err(io_error("write", path))
 }
 
 /// The line of the job's key (its `[jobs.NAME]` header).

@@ -5,12 +5,14 @@
 //!   and [`Executor`]s, or into [`Diagnostics`]: every problem of the file at once, each at its
 //!   line and column (`validate.rs`, `trigger.rs`, `command.rs`, `value.rs`; rendered by
 //!   `diagnostic.rs`);
+//! - `jobrun check` also asks the system about `user` and `group` (`accounts.rs`);
 //! - editing (`jobrun add` / `remove` / `pause` / `resume`) changes only the bytes it must
 //!   (`edit.rs`, `new_job.rs`, `removal.rs`, `pause.rs`).
 //!
 //! Nothing here reads the environment or the clock: the caller passes the zone that stands for
 //! "local" when neither a job nor `[defaults]` names one.
 
+mod accounts;
 mod command;
 mod diagnostic;
 mod edit;
@@ -33,13 +35,15 @@ use toml_edit::Document;
 
 use tree::Tree;
 
+pub use accounts::{AccountKey, check_accounts};
 pub use diagnostic::{Diagnostic, Diagnostics};
-pub use edit::{EditError, add_job, remove_jobs};
+pub use edit::{EditError, add_job, append_jobs, remove_jobs};
 pub use new_job::{NewJob, NewTrigger};
 pub use pause::{PauseChange, set_paused};
 // The keys a jobfile may hold, for the reference that documents them (src/manual/).
 #[cfg(test)]
 pub(crate) use validate::{JOB_KEYS, OPTION_KEYS};
+pub use value::is_env_name;
 
 use crate::job::{Executor, Job};
 
@@ -172,7 +176,7 @@ pub fn is_job_name(name: &str) -> bool {
 
 /// A valid job name close to `raw`: other characters become `-` (one for a run), `-` is
 /// trimmed from the ends, and `job` stands in for nothing.
-fn suggested_job_name(raw: &str) -> String {
+pub fn suggested_job_name(raw: &str) -> String {
     let mut name = String::with_capacity(raw.len());
     for c in raw.chars() {
         if c.is_ascii_alphanumeric() || c == '_' || c == '-' {

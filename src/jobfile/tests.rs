@@ -200,6 +200,58 @@ fn the_jobs_env_is_merged_over_the_defaults_env() {
 }
 
 #[test]
+fn shell_may_name_a_path_and_a_jobs_own_shell_replaces_the_defaults() {
+    let file = parse_ok(
+        "[defaults]\nshell = \"/bin/bash\"\nuser = \"www-data\"\n\
+         [jobs.a]\nevery = \"1h\"\ncommand = \"echo $0\"\nstdin = \"x\\ny\\n\"\n\
+         [jobs.b]\nevery = \"1h\"\ncommand = \"echo $0\"\nshell = true\ngroup = \"adm\"\n\
+         [jobs.c]\nevery = \"1h\"\ncommand = [\"x\"]\nshell = false\nuser = \"root\"\n",
+    );
+    let got: Vec<_> = file
+        .jobs
+        .iter()
+        .map(|j| {
+            (
+                matches!(j.command, Command::Shell(_)),
+                j.shell.as_deref(),
+                j.stdin.as_deref(),
+                j.user.as_deref(),
+                j.group.as_deref(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (
+                true,
+                Some("/bin/bash"),
+                Some("x\ny\n"),
+                Some("www-data"),
+                None
+            ),
+            (true, None, None, Some("www-data"), Some("adm")),
+            (false, None, None, Some("root"), None),
+        ]
+    );
+}
+
+#[test]
+fn a_shell_that_is_not_an_absolute_path_is_an_error_and_the_command_stays_a_shell_one() {
+    let errors = rendered_errors(
+        "[jobs.a]\nevery = \"1h\"\ncommand = \"a | b\"\nshell = \"bash\"\nstdin = 1\nuser = \"\"\n",
+    );
+    assert_eq!(
+        errors,
+        "jobrun: error: jobs.a.shell: shell \"bash\" is not an absolute path\n  --> jobrun.toml:4:9\n   |\n 4 | shell = \"bash\"\n   |         ^^^^^^\n   \
+         = help: write the full path, like \"/bin/bash\" (the shell is not looked up in PATH)\n\n\
+         jobrun: error: jobs.a.stdin: expected text like \"line 1\\nline 2\\n\", found an integer\n  --> jobrun.toml:5:9\n   |\n 5 | stdin = 1\n   |         ^\n\n\
+         jobrun: error: jobs.a.user: invalid user name \"\"\n  --> jobrun.toml:6:8\n   |\n 6 | user = \"\"\n   |        ^^\n\n\
+         jobrun: 3 errors in jobrun.toml\n"
+    );
+}
+
+#[test]
 fn zero_timeout_and_jitter_switch_off_the_defaults() {
     let file = parse_ok(
         "[defaults]\ntimeout = \"1h\"\njitter = \"1m\"\n[jobs.a]\nevery = \"1h\"\ncommand = [\"x\"]\ntimeout = \"0s\"\njitter = \"0s\"\n",

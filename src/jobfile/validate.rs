@@ -3,7 +3,9 @@
 //! only built when there are none.
 //!
 //! Choices made here: `timeout = "0s"` and `jitter = "0s"` mean "none", so a job can switch off
-//! a default; `shell` in `[defaults]` is inherited like any other option.
+//! a default; `shell` in `[defaults]` is inherited like any other option, and a job's own
+//! `shell` (`true`, `false` or a path) replaces it whole: `true` is `/bin/sh` even when the
+//! defaults name another shell.
 
 use std::collections::BTreeMap;
 use std::ops::Range;
@@ -21,7 +23,7 @@ use crate::error::did_you_mean;
 use crate::job::{Executor, Job, defaults};
 
 const TOP_KEYS: [&str; 3] = ["defaults", "executors", "jobs"];
-pub(crate) const OPTION_KEYS: [&str; 12] = [
+pub(crate) const OPTION_KEYS: [&str; 14] = [
     "timezone",
     "misfire_grace",
     "queue_grace",
@@ -34,8 +36,10 @@ pub(crate) const OPTION_KEYS: [&str; 12] = [
     "workdir",
     "env",
     "shell",
+    "user",
+    "group",
 ];
-pub(crate) const JOB_KEYS: [&str; 21] = [
+pub(crate) const JOB_KEYS: [&str; 24] = [
     "cron",
     "every",
     "at",
@@ -57,6 +61,9 @@ pub(crate) const JOB_KEYS: [&str; 21] = [
     "timeout",
     "kill_after",
     "paused",
+    "stdin",
+    "user",
+    "group",
 ];
 
 /// The options a job may set and `[defaults]` may give it; `None` when not set (or invalid).
@@ -77,6 +84,10 @@ struct Options {
     workdir: Option<PathBuf>,
     env: BTreeMap<String, String>,
     shell: Option<bool>,
+    /// `shell = "/bin/bash"`: the shell's path (with `shell` then `Some(true)`).
+    shell_path: Option<String>,
+    user: Option<String>,
+    group: Option<String>,
 }
 
 /// Checks the whole file; every problem is returned, in file order.
@@ -203,10 +214,50 @@ impl Validator<'_> {
             }
             "workdir" => options.workdir = self.workdir(e),
             "env" => options.env = self.c.env(e).unwrap_or_default(),
-            "shell" => options.shell = self.c.boolean(e),
+            "shell" => (options.shell, options.shell_path) = self.shell(e),
+            "user" => options.user = self.account(e, "a user name like \"www-data\""),
+            "group" => options.group = self.account(e, "a group name like \"adm\""),
             _ => return false,
         }
         true
+    }
+
+    /// `shell`: `true` (`/bin/sh`), `false`, or the absolute path of a shell.
+    fn shell(&mut self, e: &Entry<'_>) -> (Option<bool>, Option<String>) {
+        let Some(path) = e.item.as_str() else {
+            if e.item.as_bool().is_none() {
+                let expected = "true, false or the path of a shell like \"/bin/bash\"";
+                self.c.wrong_type(e, expected, None);
+            }
+            return (e.item.as_bool(), None);
+        };
+        if path.starts_with('/') {
+            return (Some(true), Some(path.to_owned()));
+        }
+        let help = match path {
+            "true" | "false" => format!("write {path} without quotes"),
+            "" => "write shell = true for /bin/sh".to_owned(),
+            _ => format!(
+                "write the full path, like \"/bin/{}\" (the shell is not looked up in PATH)",
+                path.rsplit('/').next().unwrap_or(path)
+            ),
+        };
+        let message = format!("shell {path:?} is not an absolute path");
+        self.c.error(e.span.clone(), &e.field, message, Some(help));
+        // Still a shell job, so that its string command draws no second error.
+        (Some(true), None)
+    }
+
+    /// `user` or `group`: a name of the password or group database, checked against the system
+    /// only by `jobrun check` and at spawn time (the loader reads no system state).
+    fn account(&mut self, e: &Entry<'_>, expected: &str) -> Option<String> {
+        let name = self.c.string(e, expected)?;
+        if name.is_empty() || name.contains(['\0', ':', '\n']) {
+            let message = format!("invalid {} name {name:?}", e.key);
+            self.c.error(e.span.clone(), &e.field, message, None);
+            return None;
+        }
+        Some(name.to_owned())
     }
 
     fn workdir(&mut self, e: &Entry<'_>) -> Option<PathBuf> {
@@ -350,6 +401,7 @@ impl Validator<'_> {
         let mut options = Options::default();
         let (mut trigger, mut more_triggers, mut command, mut start, mut end, mut paused) =
             (None, Vec::new(), None, None, None, Some(false));
+        let mut stdin = None;
         for e in entries(entry.item, &entry.field) {
             if self.option(&e, &mut options) {
                 continue;
@@ -361,6 +413,12 @@ impl Validator<'_> {
                 "start" => start = Some(e),
                 "end" => end = Some(e),
                 "paused" => paused = self.c.boolean(&e),
+                "stdin" => {
+                    stdin = self
+                        .c
+                        .string(&e, "text like \"line 1\\nline 2\\n\"")
+                        .map(str::to_owned)
+                }
                 _ => self.c.unknown_key(&e, "key", &JOB_KEYS, None),
             }
         }
@@ -400,7 +458,12 @@ impl Validator<'_> {
                 start: start_at,
             },
         );
-        let shell = options.shell.or(defaults.shell);
+        // A job's own `shell` replaces the defaults' whole: `true` means /bin/sh.
+        let (shell, shell_path) = if options.shell.is_some() {
+            (options.shell, options.shell_path)
+        } else {
+            (defaults.shell, defaults.shell_path.clone())
+        };
         let command = self.c.command(
             command.as_ref(),
             shell,
@@ -446,6 +509,10 @@ impl Validator<'_> {
                 .or(defaults.kill_after)
                 .unwrap_or(defaults::KILL_AFTER),
             paused: paused?,
+            shell: shell_path,
+            stdin,
+            user: options.user.or_else(|| defaults.user.clone()),
+            group: options.group.or_else(|| defaults.group.clone()),
         })
         .filter(|_| name_ok)
     }

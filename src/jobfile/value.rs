@@ -300,7 +300,7 @@ impl<'a> Checker<'a> {
     }
 }
 
-pub(super) fn is_env_name(name: &str) -> bool {
+pub fn is_env_name(name: &str) -> bool {
     let mut chars = name.chars();
     chars
         .next()

@@ -46,7 +46,24 @@ pub const KEYS: &[Key] = &[
     Key {
         name: "shell",
         place: "job, defaults",
-        meaning: "true to run a string command through /bin/sh -c",
+        meaning: "true to run a string command through /bin/sh -c, or a shell's path \
+                  (\"/bin/bash\") to run it through that shell's -c",
+    },
+    Key {
+        name: "stdin",
+        place: "job",
+        meaning: "text fed to the run's standard input (crontab's %); default: /dev/null",
+    },
+    Key {
+        name: "user",
+        place: "job, defaults",
+        meaning: "run as this user, with its groups and HOME, USER, LOGNAME and SHELL from \
+                  the password database; only root can switch to another user",
+    },
+    Key {
+        name: "group",
+        place: "job, defaults",
+        meaning: "run with this primary group (default: the user's); root only, like user",
     },
     Key {
         name: "timezone",
