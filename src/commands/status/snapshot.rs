@@ -120,7 +120,8 @@ impl Snapshot {
                     time: output::rfc3339(at, job.timezone),
                     timezone: job.timezone.name().to_owned(),
                     unix: at.timestamp(),
-                    in_seconds: (at - ctx.now).num_seconds(),
+                    // Rounded up: a fire 0.4 s away is "in 1s", not "due".
+                    in_seconds: ((at - ctx.now).num_milliseconds() + 999).div_euclid(1000),
                 })
             })
             .collect();
