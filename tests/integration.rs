@@ -35,6 +35,8 @@ mod policies;
 mod remove;
 /// `jobrun start` and `jobrun run`: real processes, real clock, a few seconds each.
 mod start;
+/// `jobrun status`: the live view in a real terminal (tmux), the snapshot and its JSON.
+mod status;
 /// The state store end to end: one scheduler per store, recovery after `kill -9`, catch-up
 /// after downtime, a corrupt store.
 mod store;
