@@ -168,7 +168,9 @@ fn the_live_view_shows_runs_and_ticking_countdowns_redraws_on_resize_and_quits_o
     }
 
     tmux.run(&["send-keys", "-t", "t", "q"]);
-    let after = tmux.wait_screen("jobrun status exits", |s| s.contains("exit="));
+    let after = tmux.wait_screen("jobrun status exits and stty reports", |s| {
+        s.contains("exit=") && s.contains("icanon")
+    });
     assert!(after.contains("exit=0"), "{after}");
     // Cooked mode again (stty prints "icanon", not "-icanon"), the normal screen, a cursor.
     assert!(
@@ -189,7 +191,9 @@ fn sigterm_restores_the_terminal_and_exits_143() {
         .status()
         .expect("kill");
     assert!(status.success());
-    let after = tmux.wait_screen("jobrun status exits", |s| s.contains("exit="));
+    let after = tmux.wait_screen("jobrun status exits and stty reports", |s| {
+        s.contains("exit=") && s.contains("icanon")
+    });
     assert!(after.contains("exit=143"), "{after}");
     assert!(
         after.contains(" icanon ") && !after.contains("-icanon"),
