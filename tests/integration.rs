@@ -15,6 +15,9 @@ mod history;
 mod list;
 /// `jobrun next`: jobfile and ad-hoc previews, formats, DST, paused jobs.
 mod next;
+/// How runs end and what follows (issue 10): signals, failure rules, hooks, retries, pings,
+/// metrics.
+mod outcomes;
 /// `jobrun pause` and `jobrun resume`: the jobfile edit, and a running scheduler honouring it.
 mod pause;
 /// `jobrun remove`.

@@ -1,7 +1,8 @@
 //! The executor: named pools of worker slots, and the child processes that runs become.
 //!
 //! - `child.rs` spawns a run (argv directly, or `/bin/sh -c` when the job asks), each in its own
-//!   process group with non-blocking output pipes, signals that group, and reaps exited children;
+//!   process group with non-blocking output pipes, and signals that group;
+//! - `exit.rs` reaps exited children and says how they ended (real-time signals included);
 //! - `output.rs` splits a child's pipes into lines and keeps the bounded tail that history stores;
 //! - this file holds the pools, which only count slots: no I/O, no clock.
 //!
@@ -9,14 +10,15 @@
 //! to spawn, read, signal and reap, so every call returns at once.
 
 mod child;
+mod exit;
 mod output;
 
 use std::collections::BTreeMap;
 
 pub use child::{
-    BaseEnv, ExitStatus, Launch, Prepared, RunningChild, SpawnError, prepare, reap_any,
-    signal_group, spawn, start_all,
+    BaseEnv, Launch, Prepared, RunningChild, SpawnError, prepare, signal_group, spawn, start_all,
 };
+pub use exit::{ExitStatus, reap_any, signal_name};
 pub use output::{LineSplitter, OutputTail, Stream};
 
 /// For tests that spawn children or reap them, in any module: `reap_any` takes any child of

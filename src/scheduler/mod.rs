@@ -175,6 +175,11 @@ struct Loop<'a> {
     runs: Runs,
     /// Set on SIGTERM/SIGINT: no more launches; running jobs have until then to finish.
     stop_deadline: Option<DateTime<Utc>>,
+    /// The stop grace has run out and its SIGTERMs are sent: its deadline is spent.
+    grace_over: bool,
+    /// The last deadline the timer was armed at that had already passed: a deadline is armed in
+    /// the past once, so one that nothing consumed cannot wake the loop again and again.
+    spent: Option<DateTime<Utc>>,
     /// Distinguishes this scheduler's run ids from another's in `JOBRUN_RUN_ID`.
     session: String,
     /// The status of the last run that ended (what `jobrun run` exits with).
@@ -216,6 +221,8 @@ impl<'a> Loop<'a> {
             planner,
             runs: Runs::default(),
             stop_deadline: None,
+            grace_over: false,
+            spent: None,
             session: format!("{:08x}", fastrand::u32(..)),
             last_status: None,
             base_dir: jobfile_dir(&settings.jobfile),
@@ -246,9 +253,8 @@ impl<'a> Loop<'a> {
                 return Ok(());
             }
             self.look_ahead(now);
-            self.wakeup
-                .arm(self.next_deadline())
-                .map_err(system("arm the timer"))?;
+            let wake = self.wake_at(now);
+            self.wakeup.arm(wake).map_err(system("arm the timer"))?;
             self.wait()?;
         }
     }
@@ -258,7 +264,12 @@ impl<'a> Loop<'a> {
         self.runs.is_empty() && (self.stop_deadline.is_some() || self.planner.is_none())
     }
 
+    #[cfg(test)]
     fn next_deadline(&self) -> Option<DateTime<Utc>> {
+        self.deadlines().min()
+    }
+
+    fn deadlines(&self) -> impl Iterator<Item = DateTime<Utc>> {
         let planned = if self.stop_deadline.is_some() {
             None
         } else {
@@ -268,11 +279,26 @@ impl<'a> Loop<'a> {
             planned,
             self.prepare_at.map(|(_, from)| from),
             self.runs.next_deadline(),
-            self.stop_deadline,
+            self.stop_deadline.filter(|_| !self.grace_over),
         ]
         .into_iter()
         .flatten()
-        .min()
+    }
+
+    /// When the timer is to wake the loop next: the earliest deadline, except one that had
+    /// already passed when the timer was last armed. Every deadline is consumed when it is
+    /// handled, so that one is a deadline nothing consumed, and arming it again would wake the
+    /// loop at once, for ever (issue 10: a stop grace that had run out did this).
+    fn wake_at(&mut self, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        let spent = self.spent;
+        let next = self
+            .deadlines()
+            .filter(|&d| d > now || Some(d) != spent)
+            .min();
+        if let Some(past) = next.filter(|&d| d <= now) {
+            self.spent = Some(past);
+        }
+        next
     }
 
     /// Blocks until something happens, then handles it.
@@ -858,6 +884,7 @@ impl<'a> Loop<'a> {
     /// period when stopping.
     fn enforce_deadlines(&mut self, now: DateTime<Utc>) {
         let stop_expired = self.stop_deadline.is_some_and(|d| d <= now);
+        self.grace_over |= stop_expired;
         for (id, job, pid, signal) in self.runs.due_signals(now, stop_expired) {
             if signal == Signal::SIGTERM {
                 self.log.event(
@@ -881,6 +908,7 @@ impl<'a> Loop<'a> {
         if self.stop_deadline.is_some() {
             // A second signal: do not wait out the grace period.
             self.stop_deadline = Some(now);
+            self.grace_over = false;
             return;
         }
         let grace = self.settings.stop_grace.as_chrono();
