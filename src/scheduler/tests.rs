@@ -4,10 +4,16 @@
 use chrono::TimeDelta;
 use tempfile::TempDir;
 
+use nix::sys::signal::Signal;
+
+use super::runs::Run;
+use super::ticket::{Limits, Ticket};
 use super::*;
 use crate::clock::ManualClock;
-use crate::executor::all_children;
+use crate::executor::{self, Launch, all_children};
 use crate::log::LogFormat;
+use crate::plan::Event;
+use crate::store::Outcome;
 
 fn at(hms: &str) -> DateTime<Utc> {
     DateTime::parse_from_rfc3339(&format!("2026-05-01T{hms}Z"))
@@ -179,7 +185,7 @@ fn a_reload_gives_back_what_was_prepared_from_the_old_jobfile() {
     scheduler.look_ahead(at("10:00:09.9991"));
     let ahead = scheduler.ahead.as_mut().unwrap();
     let ready = ahead.take("tick", at("10:00:10")).unwrap();
-    let command = format!("{:?}", ready.prepared.unwrap().unwrap());
+    let command = format!("{:?}", ready.ticket.command.unwrap().unwrap());
     assert!(command.contains("false"), "{command}");
 }
 
@@ -223,11 +229,19 @@ fn start_sleeper(scheduler: &mut Loop<'_>, now: DateTime<Utc>) -> nix::unistd::P
     };
     let child = executor::spawn(&launch).unwrap();
     let pid = child.pid;
-    let limits = Limits {
-        timeout: None,
-        kill_after: job.kill_after,
+    let ticket = Ticket {
+        run: 1,
+        job: "tick".into(),
+        scheduled: now,
+        record: None,
+        output: Output::Log,
+        limits: Limits {
+            timeout: None,
+            kill_after: job.kill_after,
+        },
+        command: None,
     };
-    let run = Run::new("tick", (None, 1), limits, now, child, Output::Log);
+    let run = Run::new(ticket, now, child);
     scheduler.runs.insert(1, run);
     pid
 }
