@@ -37,7 +37,7 @@ pub enum Field {
     /// `exit_code` and `signal` (one of them null), as in `history --json`.
     Exit {
         code: Option<i32>,
-        signal: Option<&'static str>,
+        signal: Option<String>,
     },
 }
 
@@ -63,7 +63,7 @@ impl From<crate::executor::ExitStatus> for Field {
             },
             crate::executor::ExitStatus::Signal(signal) => Field::Exit {
                 code: None,
-                signal: Some(signal.as_str()),
+                signal: Some(crate::executor::signal_name(signal)),
             },
         }
     }
@@ -248,7 +248,7 @@ impl Log {
                         }
                         Field::Exit { code, signal } => {
                             map.insert("exit_code".into(), Value::from(*code));
-                            map.insert("signal".into(), Value::from(*signal));
+                            map.insert("signal".into(), Value::from(signal.clone()));
                         }
                     }
                 }
@@ -399,7 +399,10 @@ mod tests {
         use crate::executor::ExitStatus;
         let text = logged(LogFormat::Json, |log| {
             finished(log, ExitStatus::Code(3));
-            finished(log, ExitStatus::Signal(nix::sys::signal::Signal::SIGTERM));
+            finished(
+                log,
+                ExitStatus::Signal(nix::sys::signal::Signal::SIGTERM as i32),
+            );
             finished(log, ExitStatus::Code(0));
         });
         let lines: Vec<Value> = text

@@ -27,6 +27,9 @@ mod list;
 mod newcomer;
 /// `jobrun next`: jobfile and ad-hoc previews, formats, DST, paused jobs.
 mod next;
+/// How runs end and what follows (issue 10): signals, failure rules, hooks, retries, pings,
+/// metrics.
+mod outcomes;
 /// `jobrun pause` and `jobrun resume`: the jobfile edit, and a running scheduler honouring it.
 mod pause;
 /// Scheduling policies: cron-like defaults, limited pools, queue_grace.
