@@ -21,6 +21,8 @@ mod import;
 mod import_reading;
 /// `jobrun import`: imported jobs run as cron ran them; `user`; `--write`; errors.
 mod import_run;
+/// What jobs leave running: subreaping, late output, nothing outlives jobrun.
+mod leftovers;
 /// `jobrun list` in its three formats.
 mod list;
 /// What a new user tripped over (issue 14, item 6).

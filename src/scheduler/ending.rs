@@ -7,7 +7,7 @@ use std::io::Write;
 use chrono::{DateTime, Utc};
 use nix::sys::signal::Signal;
 
-use super::{Loop, state};
+use super::{Loop, descendants, state};
 use crate::executor::{self, Stream};
 use crate::log::Field;
 
@@ -66,6 +66,9 @@ impl Loop<'_> {
                 );
                 self.runs.linger(pid);
             }
+            // A process the job left running may still write to its pipes: they stay open and
+            // read (closing them would kill it with SIGPIPE at its next line) until it is done.
+            self.runs.drain_output(id, run);
             self.last_status = Some(status);
             self.freed.push_back(id);
             if self.ended_since_prune >= PRUNE_EVERY {
@@ -147,11 +150,23 @@ impl Loop<'_> {
         }
     }
 
-    /// Ends the process groups that outlived their run, so nothing is left behind.
+    /// Ends the process groups that outlived their run and, as the jobs' subreaper, every
+    /// process still jobrun's child (a job's daemonized leftover), so nothing is left behind.
     pub(super) fn end_lingering_groups(&mut self) {
         let groups = self.runs.take_lingering();
         for pgid in &groups {
             let _ = executor::signal_group(*pgid, Signal::SIGTERM);
+        }
+        if self.sweep_descendants {
+            let grace = crate::job::defaults::KILL_AFTER;
+            let ended = descendants::end_all(&self.signals, grace.as_std());
+            if ended > 0 {
+                self.log.event(
+                    self.clock.now(),
+                    "ended_leftovers",
+                    &[("processes", (ended as u64).into())],
+                );
+            }
         }
         let _ = std::io::stderr().flush();
     }

@@ -25,6 +25,7 @@
 //! code that caused it.
 
 mod ahead;
+mod descendants;
 mod dispatch;
 mod ending;
 mod leftovers;
@@ -118,6 +119,7 @@ pub fn serve(
         Some(planner),
     )?;
     scheduler.store = Some(store);
+    scheduler.sweep_descendants = descendants::adopt_orphans();
     scheduler.run()
 }
 
@@ -208,6 +210,9 @@ struct Loop<'a> {
     store: Option<Store>,
     /// Runs ended since history was last pruned.
     ended_since_prune: u32,
+    /// `jobrun start` as the subreaper of its jobs: at the end, every process still its child
+    /// (a daemonized leftover) is ended too.
+    sweep_descendants: bool,
     /// The runs prepared for the next instant (see `ahead.rs`).
     ahead: Option<Ahead>,
     /// The next instant whose runs are to be prepared, and when to prepare them.
@@ -246,6 +251,7 @@ impl<'a> Loop<'a> {
             jobfile_path: absolute_jobfile(&settings.jobfile),
             store: None,
             ended_since_prune: 0,
+            sweep_descendants: false,
             ahead: None,
             prepare_at: None,
             lead: Lead::new(),

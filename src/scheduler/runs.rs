@@ -71,6 +71,8 @@ pub(super) struct Runs {
     by_pid: HashMap<Pid, RunId>,
     /// Process groups of ended runs that still had members.
     lingering: Vec<Pid>,
+    /// Ended runs whose pipes something they started still holds open: read to their end.
+    draining: BTreeMap<RunId, Run>,
 }
 
 impl Runs {
@@ -97,15 +99,27 @@ impl Runs {
         self.by_pid.get(&pid).copied()
     }
 
-    /// Every open pipe, as (run, stream, descriptor).
+    /// Keeps an ended run's pipes that are still open, to be read until their writers are
+    /// done; a run whose pipes are both closed is dropped.
+    pub(super) fn drain_output(&mut self, id: RunId, run: Run) {
+        if run.stdout.is_some() || run.stderr.is_some() {
+            self.draining.insert(id, run);
+        }
+    }
+
+    /// Every open pipe, of running runs and of ended ones still draining, as (run, stream,
+    /// descriptor).
     pub(super) fn pipes(&self) -> impl Iterator<Item = (RunId, Stream, BorrowedFd<'_>)> {
-        self.runs.iter().flat_map(|(id, run)| {
-            [(Stream::Stdout, &run.stdout), (Stream::Stderr, &run.stderr)]
-                .into_iter()
-                .filter_map(move |(stream, pipe)| {
-                    pipe.as_ref().map(|p| (*id, stream, p.fd.as_fd()))
-                })
-        })
+        self.runs
+            .iter()
+            .chain(&self.draining)
+            .flat_map(|(id, run)| {
+                [(Stream::Stdout, &run.stdout), (Stream::Stderr, &run.stderr)]
+                    .into_iter()
+                    .filter_map(move |(stream, pipe)| {
+                        pipe.as_ref().map(|p| (*id, stream, p.fd.as_fd()))
+                    })
+            })
     }
 
     /// Reads what the pipe has, keeps each complete line in the run's tail and hands it to
@@ -117,7 +131,11 @@ impl Runs {
         stream: Stream,
         mut line: impl FnMut(&str, u64, bool, Output, &str),
     ) {
-        let Some(run) = self.runs.get_mut(&id) else {
+        let Some(run) = self
+            .runs
+            .get_mut(&id)
+            .or_else(|| self.draining.get_mut(&id))
+        else {
             return;
         };
         let (job, shown, output) = (run.ticket.job.clone(), run.shown, run.ticket.output);
@@ -133,6 +151,9 @@ impl Runs {
         });
         if !matches!(result, Ok(false)) {
             *pipe = None;
+            if run.stdout.is_none() && run.stderr.is_none() {
+                self.draining.remove(&id);
+            }
         }
     }
 
