@@ -8,6 +8,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 use chrono_tz::Tz;
 
 use crate::duration::Duration;
+use crate::outcomes::Outcomes;
 use crate::trigger::Trigger;
 
 /// What a run executes.
@@ -84,6 +85,8 @@ pub struct Job {
     pub timeout: Option<Duration>,
     pub kill_after: Duration,
     pub paused: bool,
+    /// What counts as failure, and what follows a run's end.
+    pub outcomes: Outcomes,
 }
 
 impl Job {
@@ -107,6 +110,7 @@ impl Job {
             timeout: None,
             kill_after: defaults::KILL_AFTER,
             paused: false,
+            outcomes: Outcomes::default(),
         }
     }
 

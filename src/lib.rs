@@ -5,7 +5,7 @@
 //! - **the job store**: the jobfile (`jobfile/`: load with located errors, comment-keeping edits);
 //! - **executors** (`executor/`): child processes in their own process groups, pools;
 //! - **the scheduler**: `plan.rs` decides (pure, clock injected), `scheduler/` carries it out
-//!   in one poll(2) loop (`jobrun start`, `jobrun run`).
+//!   in one poll(2) loop (`jobrun start`, `jobrun run`); `outcomes.rs` judges how runs ended.
 //!
 //! `main.rs` only calls [`run`]; every command lives in `commands/`, one file each.
 
@@ -20,6 +20,7 @@ pub mod executor;
 pub mod job;
 pub mod jobfile;
 pub mod log;
+pub mod outcomes;
 pub mod output;
 pub mod parallel;
 pub mod plan;

@@ -158,6 +158,8 @@ fn history_json_has_every_documented_field() {
         "exit_code",
         "signal",
         "timed_out",
+        "failed",
+        "failed_by",
         "pid",
         "message",
         "fires",

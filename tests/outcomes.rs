@@ -64,3 +64,82 @@ fn start_frees_the_slot_of_a_run_a_real_time_signal_ended_and_stops_on_sigterm()
     assert!(!log.contains("skipped"), "{log}");
     assert!(log.contains("scheduler_stopped"), "{log}");
 }
+
+/// The output of `jobrun history --json` as a list of objects.
+fn history_json(test: &Test) -> Vec<serde_json::Value> {
+    let output = test
+        .command_with(&["history", "--json"])
+        .output()
+        .expect("history");
+    serde_json::from_slice(&output.stdout).expect("history --json")
+}
+
+#[test]
+fn success_exit_codes_make_a_nonzero_exit_a_success_in_run_history_and_log() {
+    let test = Test::new()
+        .jobfile(
+            r#"
+            [jobs.sync]
+            at = "2030-01-01T00:00:00Z"
+            command = ["sh", "-c", "exit 3"]
+            success_exit_codes = [0, 3]
+
+            [jobs.other]
+            at = "2030-01-01T00:00:00Z"
+            command = ["sh", "-c", "exit 4"]
+            success_exit_codes = [0, 3]
+            "#,
+        )
+        .args(["run", "sync"]);
+    let (_, err) = test.status(0);
+    assert!(
+        err.contains("status=\"exit 3\"") && err.contains("result=ok"),
+        "{err}"
+    );
+    let output = test.command_with(&["run", "other"]).output().unwrap();
+    assert_eq!(output.status.code(), Some(4));
+    let history = test.command_with(&["history"]).output().unwrap();
+    let text = String::from_utf8_lossy(&history.stdout);
+    assert!(text.contains("ok (exit 3)"), "{text}");
+    assert!(text.contains("exit 4"), "{text}");
+    let rows = history_json(&test);
+    assert_eq!(rows[0]["failed"], false);
+    assert_eq!(rows[0]["failed_by"], serde_json::Value::Null);
+    assert_eq!(rows[1]["failed"], true);
+    assert_eq!(rows[1]["failed_by"], "status");
+}
+
+#[test]
+fn fail_on_stderr_from_the_defaults_makes_a_run_that_wrote_to_stderr_fail() {
+    let test = Test::new()
+        .jobfile(
+            r#"
+            [defaults]
+            fail_on_stderr = true
+
+            [jobs.warn]
+            at = "2030-01-01T00:00:00Z"
+            command = "echo disk almost full >&2"
+            shell = true
+
+            [jobs.quiet]
+            at = "2030-01-01T00:00:00Z"
+            command = "echo all good"
+            shell = true
+            "#,
+        )
+        .args(["run", "warn"]);
+    let (_, err) = test.status(1);
+    assert!(
+        err.contains("result=failed reason=\"wrote to stderr\""),
+        "{err}"
+    );
+    let quiet = test.command_with(&["run", "quiet"]).output().unwrap();
+    assert_eq!(quiet.status.code(), Some(0));
+    let history = test.command_with(&["history"]).output().unwrap();
+    let text = String::from_utf8_lossy(&history.stdout);
+    assert!(text.contains("failed: wrote to stderr (exit 0)"), "{text}");
+    let rows = history_json(&test);
+    assert_eq!(rows[0]["failed_by"], "stderr");
+    assert_eq!(rows[1]["failed"], false);
+}

@@ -10,7 +10,7 @@ use crate::context::Context;
 use crate::error::Error;
 use crate::jobfile::Jobfile;
 use crate::output;
-use crate::store::{Outcome, RunRecord, Store};
+use crate::store::{FailedBy, Outcome, RunRecord, Store};
 
 pub(super) fn run(ctx: &Context, args: &HistoryArgs) -> Result<(), Error> {
     // The jobfile gives each job's zone; a missing or broken one does not hide the history.
@@ -61,6 +61,13 @@ fn seconds(from: DateTime<Utc>, to: DateTime<Utc>) -> String {
 fn result(record: &RunRecord, tz: Tz) -> String {
     let timed_out = if record.timed_out { " (timed out)" } else { "" };
     match &record.outcome {
+        // By the job's rules (issue 10): a success with another code, a failure with any.
+        Outcome::Exited { code } if record.failed_by == Some(FailedBy::Stderr) => {
+            format!("failed: wrote to stderr (exit {code})")
+        }
+        Outcome::Exited { code } if *code != 0 && record.failed_by.is_none() => {
+            format!("ok (exit {code})")
+        }
         Outcome::Exited { code: 0 } => format!("ok{timed_out}"),
         Outcome::Exited { code } => format!("exit {code}{timed_out}"),
         Outcome::Signaled { signal } => format!("killed by {}{timed_out}", signal_name(*signal)),
@@ -196,6 +203,10 @@ struct JsonRun<'a> {
     exit_code: Option<i32>,
     signal: Option<String>,
     timed_out: bool,
+    /// exited and signaled runs: whether they failed by the job's rules, and why (status,
+    /// timeout, stderr).
+    failed: Option<bool>,
+    failed_by: Option<&'static str>,
     pid: Option<i32>,
     /// spawn_failed: the error; interrupted: what happened; skipped: the reason.
     message: Option<&'a str>,
@@ -230,6 +241,8 @@ fn json(records: &[RunRecord], zone: impl Fn(&str) -> Tz) -> Result<Vec<u8>, Err
                 exit_code: None,
                 signal: None,
                 timed_out: r.timed_out,
+                failed: None,
+                failed_by: r.failed_by.map(FailedBy::as_str),
                 pid: None,
                 message: None,
                 fires: None,
@@ -241,8 +254,14 @@ fn json(records: &[RunRecord], zone: impl Fn(&str) -> Tz) -> Result<Vec<u8>, Err
             match &r.outcome {
                 Outcome::Claimed => {}
                 Outcome::Running { pid } => row.pid = Some(*pid),
-                Outcome::Exited { code } => row.exit_code = Some(*code),
-                Outcome::Signaled { signal } => row.signal = Some(signal_name(*signal)),
+                Outcome::Exited { code } => {
+                    row.exit_code = Some(*code);
+                    row.failed = Some(r.failed_by.is_some());
+                }
+                Outcome::Signaled { signal } => {
+                    row.signal = Some(signal_name(*signal));
+                    row.failed = Some(r.failed_by.is_some());
+                }
                 Outcome::SpawnFailed { error: m }
                 | Outcome::Interrupted { note: m }
                 | Outcome::Skipped { reason: m } => row.message = Some(m),

@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 use chrono_tz::Tz;
 
 use super::diagnostic::{Diagnostic, SourceFile};
+use super::outcomes::{self, OutcomeOptions};
 use super::tree::Tree;
 use super::trigger::{Owner, OwnerName, TRIGGER_KEYS, TriggerContext};
 use super::value::{Checker, Entry, Field, entries};
@@ -21,7 +22,7 @@ use crate::error::did_you_mean;
 use crate::job::{Executor, Job, defaults};
 
 const TOP_KEYS: [&str; 3] = ["defaults", "executors", "jobs"];
-const OPTION_KEYS: [&str; 11] = [
+const OPTION_KEYS: [&str; 13] = [
     "timezone",
     "misfire_grace",
     "coalesce",
@@ -33,8 +34,10 @@ const OPTION_KEYS: [&str; 11] = [
     "workdir",
     "env",
     "shell",
+    outcomes::KEYS[0],
+    outcomes::KEYS[1],
 ];
-const JOB_KEYS: [&str; 20] = [
+const JOB_KEYS: [&str; 22] = [
     "cron",
     "every",
     "at",
@@ -55,6 +58,8 @@ const JOB_KEYS: [&str; 20] = [
     "timeout",
     "kill_after",
     "paused",
+    outcomes::KEYS[0],
+    outcomes::KEYS[1],
 ];
 
 /// The options a job may set and `[defaults]` may give it; `None` when not set (or invalid).
@@ -74,6 +79,8 @@ struct Options {
     workdir: Option<PathBuf>,
     env: BTreeMap<String, String>,
     shell: Option<bool>,
+    /// What counts as failure, and what follows a run's end (`outcomes.rs`).
+    outcomes: OutcomeOptions,
 }
 
 /// Checks the whole file; every problem is returned, in file order.
@@ -200,7 +207,7 @@ impl Validator<'_> {
             "workdir" => options.workdir = self.workdir(e),
             "env" => options.env = self.c.env(e).unwrap_or_default(),
             "shell" => options.shell = self.c.boolean(e),
-            _ => return false,
+            _ => return self.c.outcome_option(e, &mut options.outcomes),
         }
         true
     }
@@ -441,6 +448,7 @@ impl Validator<'_> {
                 .or(defaults.kill_after)
                 .unwrap_or(defaults::KILL_AFTER),
             paused: paused?,
+            outcomes: options.outcomes.resolve(&defaults.outcomes),
         })
         .filter(|_| name_ok)
     }

@@ -9,6 +9,7 @@ use super::runs::Run;
 use super::ticket::{Limits, Output, Ticket};
 use super::{Loop, rfc3339};
 use crate::executor::{self, BaseEnv, ExitStatus, Launch, RunningChild, SpawnError};
+use crate::outcomes::Outcomes;
 use crate::plan::{Event, RunId};
 use crate::store::{Claim, Hold, StoreError};
 
@@ -243,6 +244,7 @@ impl Loop<'_> {
             record,
             output,
             limits: Limits::default(),
+            outcomes: Outcomes::default(),
             command: None,
         };
         if let Some(job) = self.job(name) {
@@ -258,6 +260,7 @@ impl Loop<'_> {
                 timeout: job.timeout,
                 kill_after: job.kill_after,
             };
+            ticket.outcomes = job.outcomes.clone();
             ticket.command = Some(executor::prepare(&launch, base));
         }
         ticket
@@ -328,6 +331,7 @@ impl Loop<'_> {
             self.store_error(now, &e);
         }
         self.last_status = Some(ExitStatus::Code(127));
+        self.last_failed = true;
         self.freed.push_back(ticket.run);
     }
 }

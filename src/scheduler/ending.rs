@@ -10,6 +10,7 @@ use nix::sys::signal::Signal;
 use super::{Loop, state};
 use crate::executor::{self, Stream};
 use crate::log::Field;
+use crate::store::FailedBy;
 
 /// After this many ended runs, old history is pruned again (besides at every start).
 const PRUNE_EVERY: u32 = 1000;
@@ -43,12 +44,23 @@ impl Loop<'_> {
             if run.timed_out {
                 fields.push(("timed_out", "true".into()));
             }
+            let failed_by = ticket
+                .outcomes
+                .judge(status, run.timed_out, run.wrote_stderr);
+            fields.push((
+                "result",
+                if failed_by.is_some() { "failed" } else { "ok" }.into(),
+            ));
+            if failed_by == Some(FailedBy::Stderr) {
+                fields.push(("reason", "wrote to stderr".into()));
+            }
             // The store first: it is the record of what happened, and the log must not report
             // an end that a crash in between would leave the store without.
             if let (Some(store), Some(record)) = (self.store.as_mut(), ticket.record) {
                 let outcome = state::outcome(status);
+                let tail = run.tail.text();
                 if let Err(e) =
-                    store.finished(record, now, &outcome, run.timed_out, &run.tail.text())
+                    store.finished_as(record, now, &outcome, run.timed_out, &tail, failed_by)
                 {
                     self.store_error(now, &e);
                 }
@@ -70,6 +82,7 @@ impl Loop<'_> {
                 self.runs.linger(pid);
             }
             self.last_status = Some(status);
+            self.last_failed = failed_by.is_some();
             self.freed.push_back(id);
             if self.ended_since_prune >= PRUNE_EVERY {
                 self.prune(now);

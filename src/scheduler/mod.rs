@@ -122,7 +122,8 @@ pub fn serve(
 }
 
 /// Runs one job of `jobfile` now through the same executor path, its output passed through
-/// unprefixed; returns the job's exit code (128+n when a signal ended it).
+/// unprefixed; returns the job's exit code (128+n when a signal ended it), 0 when its rules
+/// count it a success, and at least 1 when they count it a failure.
 ///
 /// With a `store`, the run is recorded there as a manual run.
 pub fn run_once(
@@ -158,8 +159,14 @@ pub fn run_once(
     );
     scheduler.start_tickets(vec![ticket], now);
     scheduler.run()?;
-    // A run's start or end always records how it ended.
-    Ok(scheduler.last_status.map_or(0, |s| s.as_shell_code()))
+    // A run's start or end always records how it ended. The job's rules decide success: a
+    // success exits 0 whatever its code, a failure with code 0 (stderr) exits 1.
+    let code = scheduler.last_status.map_or(0, |s| s.as_shell_code());
+    Ok(match (code, scheduler.last_failed) {
+        (_, false) => 0,
+        (0, true) => 1,
+        (code, true) => code,
+    })
 }
 
 fn system(action: &'static str) -> impl Fn(nix::Error) -> Error {
@@ -195,8 +202,10 @@ struct Loop<'a> {
     spent: Option<DateTime<Utc>>,
     /// Distinguishes this scheduler's run ids from another's in `JOBRUN_RUN_ID`.
     session: String,
-    /// The status of the last run that ended (what `jobrun run` exits with).
+    /// The status of the last run that ended (what `jobrun run` exits with), and whether it
+    /// failed by its job's rules.
     last_status: Option<ExitStatus>,
+    last_failed: bool,
     /// The jobfile's directory, absolute: runs without a `workdir` start there.
     base_dir: PathBuf,
     /// The jobfile, absolute (`JOBRUN_JOBFILE`).
@@ -239,6 +248,7 @@ impl<'a> Loop<'a> {
             spent: None,
             session: format!("{:08x}", fastrand::u32(..)),
             last_status: None,
+            last_failed: false,
             base_dir: jobfile_dir(&settings.jobfile),
             jobfile_path: absolute_jobfile(&settings.jobfile),
             store: None,

@@ -239,6 +239,7 @@ fn start_sleeper(scheduler: &mut Loop<'_>, now: DateTime<Utc>) -> nix::unistd::P
             timeout: None,
             kill_after: job.kill_after,
         },
+        outcomes: crate::outcomes::Outcomes::default(),
         command: None,
     };
     let run = Run::new(ticket, now, child);

@@ -10,6 +10,7 @@ use chrono::{DateTime, Utc};
 
 use crate::duration::Duration;
 use crate::executor::{Prepared, SpawnError};
+use crate::outcomes::Outcomes;
 use crate::plan::RunId;
 
 /// Where a run's output lines go.
@@ -50,6 +51,8 @@ pub(super) struct Ticket {
     pub(super) record: Option<i64>,
     pub(super) output: Output,
     pub(super) limits: Limits,
+    /// How its end is judged, and what follows it.
+    pub(super) outcomes: Outcomes,
     /// The command, until the spawn takes it; `None` for a job the jobfile does not have.
     pub(super) command: Option<Result<Prepared, SpawnError>>,
 }

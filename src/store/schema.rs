@@ -69,8 +69,29 @@ CREATE INDEX runs_by_age ON runs (recorded_at);
 CREATE INDEX runs_unfinished ON runs (id) WHERE state IN ('claimed', 'running');
 ";
 
+/// How version 1 judged a run, as an SQL expression over its row: a timeout, a signal or a
+/// non-zero exit code is a failure.
+macro_rules! failed_by_v1 {
+    () => {
+        "CASE WHEN state NOT IN ('exited', 'signaled') THEN NULL \
+              WHEN timed_out = 1 THEN 'timeout' \
+              WHEN state = 'signaled' OR exit_code <> 0 THEN 'status' END"
+    };
+}
+pub(super) use failed_by_v1;
+
+/// Version 2 (issue 10): why an ended run counts as failed, by its job's rules (`failed_by`:
+/// NULL for a success and for every outcome but exited and signaled). Rows of version 1 were
+/// judged by the only rule there was, which `failed_by_v1!` spells out.
+const V2: &str = concat!(
+    "ALTER TABLE runs ADD COLUMN failed_by TEXT;\n",
+    "UPDATE runs SET failed_by = ",
+    failed_by_v1!(),
+    ";"
+);
+
 /// Every step, oldest first; the store's current version is their number.
-const MIGRATIONS: &[&str] = &[V1];
+pub(super) const MIGRATIONS: &[&str] = &[V1, V2];
 
 /// The schema version this jobrun writes.
 pub(super) const CURRENT: i64 = MIGRATIONS.len() as i64;

@@ -14,7 +14,7 @@ use rusqlite::{
 
 use super::codec::{OutcomeColumns, micros, missed_problem, tail};
 use super::error::Failure;
-use super::{Claim, Decision, Hold, Outcome, Store, StoreError};
+use super::{Claim, Decision, FailedBy, Hold, Outcome, Store, StoreError};
 
 /// Moves a job's `last_fire` forward to `?2`, never back. A job that has no row yet gets one
 /// with an empty schedule fingerprint (no schedule recorded).
@@ -233,7 +233,8 @@ impl Store {
     }
 
     /// The running run `id` ended. `outcome` must be `Exited` or `Signaled`; `output_tail` is
-    /// cut to its last [`super::MAX_TAIL`] bytes.
+    /// cut to its last [`super::MAX_TAIL`] bytes. It is judged by the default rules (a
+    /// timeout, a signal or a non-zero exit code is a failure); see [`Store::finished_as`].
     pub fn finished(
         &mut self,
         id: i64,
@@ -241,6 +242,25 @@ impl Store {
         outcome: &Outcome,
         timed_out: bool,
         output_tail: &str,
+    ) -> Result<(), StoreError> {
+        let failed_by = match outcome {
+            _ if timed_out => Some(FailedBy::Timeout),
+            Outcome::Exited { code: 0 } => None,
+            _ => Some(FailedBy::Status),
+        };
+        self.finished_as(id, at, outcome, timed_out, output_tail, failed_by)
+    }
+
+    /// [`Store::finished`], judged by the job's own rules: `failed_by` is why the run failed,
+    /// `None` if it succeeded.
+    pub fn finished_as(
+        &mut self,
+        id: i64,
+        at: DateTime<Utc>,
+        outcome: &Outcome,
+        timed_out: bool,
+        output_tail: &str,
+        failed_by: Option<FailedBy>,
     ) -> Result<(), StoreError> {
         let action = "record a run's end";
         if !matches!(outcome, Outcome::Exited { .. } | Outcome::Signaled { .. }) {
@@ -254,7 +274,7 @@ impl Store {
             id,
             "running",
             "UPDATE runs SET state = ?2, exit_code = ?3, signal = ?4, ended = ?5,
-                             timed_out = ?6, output_tail = ?7, pid = NULL
+                             timed_out = ?6, output_tail = ?7, pid = NULL, failed_by = ?8
              WHERE id = ?1 AND state = 'running'",
             params![
                 id,
@@ -263,7 +283,8 @@ impl Store {
                 c.signal,
                 micros(at),
                 timed_out,
-                tail(output_tail)
+                tail(output_tail),
+                failed_by.map(FailedBy::as_str)
             ],
         )
     }

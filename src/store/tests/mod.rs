@@ -1,7 +1,8 @@
 //! The store's behaviour, written as specifications: opening, locking and refusing files
 //! (`open`), a second process and a crash (`process`), recording runs (`runs`, `lifecycle`),
 //! reading them back (`reads`), pruning and checking (`upkeep`), checkpoints (`wal`), and a
-//! latency probe that prints percentiles (`latency`, ignored by default).
+//! latency probe that prints percentiles (`latency`, ignored by default), and stores of older
+//! versions (`versions`).
 
 mod latency;
 mod lifecycle;
@@ -10,6 +11,7 @@ mod process;
 mod reads;
 mod runs;
 mod upkeep;
+mod versions;
 mod wal;
 
 use std::path::{Path, PathBuf};
