@@ -1,9 +1,16 @@
 //! What counts as a run's failure, per job (issue 10): besides a signal and a timeout, an exit
 //! code outside `success_exit_codes` (default `[0]`) and, with `fail_on_stderr`, any output on
-//! stderr (yacron's `producesStderr`). Pure: the scheduler hands in how the run ended.
+//! stderr (yacron's `producesStderr`); and the hooks that follow a run's end. Pure: the
+//! scheduler hands in how the run ended.
 
-use crate::executor::ExitStatus;
+use crate::duration::Duration;
+use crate::executor::{ExitStatus, signal_name};
+use crate::job::Command;
 use crate::store::FailedBy;
+
+/// How long a hook may run before its process group gets SIGTERM (SIGKILL `kill_after`
+/// later), unless the job sets `hook_timeout`: a hook that hangs must not stay for good.
+pub const HOOK_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// A job's rules for judging its runs, and what follows their end.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -12,6 +19,10 @@ pub struct Outcomes {
     pub success_exit_codes: Vec<i32>,
     /// A run that wrote anything to stderr has failed, whatever its exit code.
     pub fail_on_stderr: bool,
+    /// Run after a run that failed, and after one that succeeded.
+    pub on_failure: Option<Command>,
+    pub on_success: Option<Command>,
+    pub hook_timeout: Duration,
 }
 
 impl Default for Outcomes {
@@ -19,11 +30,27 @@ impl Default for Outcomes {
         Outcomes {
             success_exit_codes: vec![0],
             fail_on_stderr: false,
+            on_failure: None,
+            on_success: None,
+            hook_timeout: HOOK_TIMEOUT,
         }
     }
 }
 
 impl Outcomes {
+    pub fn has_hooks(&self) -> bool {
+        self.on_failure.is_some() || self.on_success.is_some()
+    }
+
+    /// The hook for a run that ended this way, with its key's name.
+    pub fn hook(&self, failed: bool) -> Option<(&'static str, &Command)> {
+        if failed {
+            self.on_failure.as_ref().map(|c| ("on_failure", c))
+        } else {
+            self.on_success.as_ref().map(|c| ("on_success", c))
+        }
+    }
+
     /// Why a run that ended this way failed, or `None` when it succeeded. A timeout is a
     /// failure however the run then exited; a signal always is; then the exit code; then
     /// stderr.
@@ -47,6 +74,22 @@ impl Outcomes {
     }
 }
 
+/// How `history` words a run that ended: `ok`, `exit 3`, `killed by SIGTERM (timed out)`,
+/// `ok (exit 3)` for a success with another code, `failed: wrote to stderr (exit 0)`. Also a
+/// hook's `JOBRUN_STATUS`.
+pub fn words(status: ExitStatus, timed_out: bool, failed_by: Option<FailedBy>) -> String {
+    let timed_out = if timed_out { " (timed out)" } else { "" };
+    match status {
+        ExitStatus::Code(code) if failed_by == Some(FailedBy::Stderr) => {
+            format!("failed: wrote to stderr (exit {code})")
+        }
+        ExitStatus::Code(0) => format!("ok{timed_out}"),
+        ExitStatus::Code(code) if failed_by.is_none() => format!("ok (exit {code})"),
+        ExitStatus::Code(code) => format!("exit {code}{timed_out}"),
+        ExitStatus::Signal(signal) => format!("killed by {}{timed_out}", signal_name(signal)),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -57,6 +100,7 @@ mod tests {
         let lenient = Outcomes {
             success_exit_codes: vec![0, 3],
             fail_on_stderr: true,
+            ..Outcomes::default()
         };
         let code = ExitStatus::Code;
         let cases = [

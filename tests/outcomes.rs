@@ -143,3 +143,127 @@ fn fail_on_stderr_from_the_defaults_makes_a_run_that_wrote_to_stderr_fail() {
     assert_eq!(rows[0]["failed_by"], "stderr");
     assert_eq!(rows[1]["failed"], false);
 }
+
+/// `NAME=value` lines of a file a hook wrote with `env`, as a map.
+fn env_file(test: &Test, name: &str) -> std::collections::BTreeMap<String, String> {
+    test.lines(name)
+        .into_iter()
+        .filter_map(|l| l.split_once('=').map(|(k, v)| (k.to_owned(), v.to_owned())))
+        .collect()
+}
+
+#[test]
+fn on_failure_gets_every_fact_of_the_run_and_its_output_file_is_removed_after() {
+    let test = Test::new()
+        .jobfile(
+            r#"
+            [defaults]
+            on_failure = "env | grep ^JOBRUN_ > failure.env; cat \"$JOBRUN_OUTPUT_FILE\" > tail.txt"
+            on_success = ["sh", "-c", "env | grep ^JOBRUN_ > success.env"]
+            shell = true
+
+            [jobs.backup]
+            at = "2030-01-01T00:00:00Z"
+            timezone = "Europe/Paris"
+            command = "echo dumping; echo disk full >&2; exit 3"
+            "#,
+        )
+        .args(["run", "backup"]);
+    let (_, err) = test.status(3);
+    let facts = env_file(&test, "failure.env");
+    assert_eq!(facts["JOBRUN_JOB"], "backup", "{facts:?}");
+    assert_eq!(facts["JOBRUN_RUN_ID"], "1", "{facts:?}");
+    assert!(
+        facts["JOBRUN_SCHEDULED_AT"].ends_with("+01:00"),
+        "{facts:?}"
+    );
+    assert_eq!(facts["JOBRUN_STATUS"], "exit 3");
+    assert_eq!(facts["JOBRUN_EXIT_CODE"], "3");
+    assert!(!facts.contains_key("JOBRUN_SIGNAL"));
+    assert!(
+        facts["JOBRUN_DURATION_MS"].parse::<u64>().is_ok(),
+        "{facts:?}"
+    );
+    assert_eq!(facts["JOBRUN_ATTEMPT"], "1");
+    assert_eq!(test.lines("tail.txt"), ["dumping", "disk full"]);
+    assert!(
+        !std::path::Path::new(&facts["JOBRUN_OUTPUT_FILE"]).exists(),
+        "removed after the hook"
+    );
+    assert!(!test.path("success.env").exists());
+    assert!(
+        err.contains("hook_started job=backup run=1 hook=on_failure"),
+        "{err}"
+    );
+    assert!(
+        err.contains("hook_finished job=backup run=1 hook=on_failure status=\"exit 0\""),
+        "{err}"
+    );
+}
+
+#[test]
+fn on_success_runs_after_a_success_and_a_signal_is_named_for_on_failure() {
+    let test = Test::new()
+        .jobfile(
+            r#"
+            [defaults]
+            on_failure = ["sh", "-c", "env | grep ^JOBRUN_ > failure.env"]
+            on_success = ["sh", "-c", "env | grep ^JOBRUN_ > success.env"]
+
+            [jobs.fine]
+            at = "2030-01-01T00:00:00Z"
+            command = ["true"]
+
+            [jobs.killed]
+            at = "2030-01-01T00:00:00Z"
+            command = ["sh", "-c", "kill -s RTMIN+2 $$"]
+            "#,
+        )
+        .args(["run", "fine"]);
+    test.status(0);
+    let success = env_file(&test, "success.env");
+    assert_eq!(success["JOBRUN_STATUS"], "ok");
+    assert_eq!(success["JOBRUN_EXIT_CODE"], "0");
+    assert!(!test.path("failure.env").exists());
+    let killed = test.command_with(&["run", "killed"]).output().unwrap();
+    assert_eq!(killed.status.code(), Some(128 + rtmin(2)));
+    let failure = env_file(&test, "failure.env");
+    assert_eq!(failure["JOBRUN_STATUS"], "killed by SIGRTMIN+2");
+    assert_eq!(failure["JOBRUN_SIGNAL"], "SIGRTMIN+2");
+    assert!(!failure.contains_key("JOBRUN_EXIT_CODE"));
+}
+
+#[test]
+fn a_hanging_hook_is_killed_at_its_timeout_while_the_job_keeps_firing_on_time() {
+    let test = Test::new()
+        .jobfile(
+            r#"
+            [jobs.tick]
+            cron = "* * * * * *"
+            command = "echo $JOBRUN_SCHEDULED_AT $(date +%s.%N) >> ticks; exit 1"
+            shell = true
+            on_failure = ["sleep", "30"]
+            hook_timeout = "1s"
+            kill_after = "1s"
+            "#,
+        )
+        .args(["start"]);
+    let mut jobrun = test.spawn();
+    jobrun.expect_log(8.0, &["hook_finished job=tick", "timed_out=true"]);
+    assert!(
+        wait_for(6.0, || test.lines("ticks").len() >= 5),
+        "log:\n{}",
+        jobrun.log()
+    );
+    jobrun.signal("TERM");
+    assert_eq!(jobrun.wait_exit(10.0), Some(0));
+    let log = jobrun.log();
+    assert!(log.contains("timed_out job=tick.on_failure"), "{log}");
+    assert!(!log.contains("skipped"), "{log}");
+    for tick in test.lines("ticks") {
+        let (scheduled, started) = tick.split_once(' ').unwrap();
+        let scheduled = chrono::DateTime::parse_from_rfc3339(scheduled).unwrap();
+        let late = started.parse::<f64>().unwrap() - scheduled.timestamp() as f64;
+        assert!((0.0..0.5).contains(&late), "{late:.3}s late: {tick}\n{log}");
+    }
+}

@@ -8,6 +8,7 @@ use serde::Serialize;
 use crate::cli::{Format, HistoryArgs};
 use crate::context::Context;
 use crate::error::Error;
+use crate::executor::ExitStatus;
 use crate::jobfile::Jobfile;
 use crate::output;
 use crate::store::{FailedBy, Outcome, RunRecord, Store};
@@ -59,18 +60,10 @@ fn seconds(from: DateTime<Utc>, to: DateTime<Utc>) -> String {
 
 /// What happened, in a few words: `ok`, `exit 3`, `killed by SIGTERM (timed out)`, `missed`…
 fn result(record: &RunRecord, tz: Tz) -> String {
-    let timed_out = if record.timed_out { " (timed out)" } else { "" };
+    let ended = |status| crate::outcomes::words(status, record.timed_out, record.failed_by);
     match &record.outcome {
-        // By the job's rules (issue 10): a success with another code, a failure with any.
-        Outcome::Exited { code } if record.failed_by == Some(FailedBy::Stderr) => {
-            format!("failed: wrote to stderr (exit {code})")
-        }
-        Outcome::Exited { code } if *code != 0 && record.failed_by.is_none() => {
-            format!("ok (exit {code})")
-        }
-        Outcome::Exited { code: 0 } => format!("ok{timed_out}"),
-        Outcome::Exited { code } => format!("exit {code}{timed_out}"),
-        Outcome::Signaled { signal } => format!("killed by {}{timed_out}", signal_name(*signal)),
+        Outcome::Exited { code } => ended(ExitStatus::Code(*code)),
+        Outcome::Signaled { signal } => ended(ExitStatus::Signal(*signal)),
         Outcome::Claimed => "starting".to_owned(),
         Outcome::Running { pid } => format!("running (pid {pid})"),
         Outcome::SpawnFailed { error } => format!("failed to start: {error}"),

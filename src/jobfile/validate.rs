@@ -22,7 +22,7 @@ use crate::error::did_you_mean;
 use crate::job::{Executor, Job, defaults};
 
 const TOP_KEYS: [&str; 3] = ["defaults", "executors", "jobs"];
-const OPTION_KEYS: [&str; 13] = [
+const OPTION_KEYS: [&str; 16] = [
     "timezone",
     "misfire_grace",
     "coalesce",
@@ -36,8 +36,11 @@ const OPTION_KEYS: [&str; 13] = [
     "shell",
     outcomes::KEYS[0],
     outcomes::KEYS[1],
+    outcomes::KEYS[2],
+    outcomes::KEYS[3],
+    outcomes::KEYS[4],
 ];
-const JOB_KEYS: [&str; 22] = [
+const JOB_KEYS: [&str; 25] = [
     "cron",
     "every",
     "at",
@@ -60,6 +63,9 @@ const JOB_KEYS: [&str; 22] = [
     "paused",
     outcomes::KEYS[0],
     outcomes::KEYS[1],
+    outcomes::KEYS[2],
+    outcomes::KEYS[3],
+    outcomes::KEYS[4],
 ];
 
 /// The options a job may set and `[defaults]` may give it; `None` when not set (or invalid).
@@ -413,6 +419,9 @@ impl Validator<'_> {
         if let Some(executor) = &options.executor {
             self.check_executor_reference(entry, executor, pools);
         }
+        let outcomes = options
+            .outcomes
+            .resolve(&defaults.outcomes, shell, &mut self.c);
         let mut env = defaults.env.clone();
         env.extend(options.env);
         let nonzero = |d: Option<Duration>| d.filter(|d| d.as_secs() > 0);
@@ -448,7 +457,7 @@ impl Validator<'_> {
                 .or(defaults.kill_after)
                 .unwrap_or(defaults::KILL_AFTER),
             paused: paused?,
-            outcomes: options.outcomes.resolve(&defaults.outcomes),
+            outcomes,
         })
         .filter(|_| name_ok)
     }

@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 
 use super::ahead::{Ahead, Ready};
 use super::runs::Run;
-use super::ticket::{Limits, Output, Ticket};
+use super::ticket::{Limits, Output, Role, Ticket};
 use super::{Loop, rfc3339};
 use crate::executor::{self, BaseEnv, ExitStatus, Launch, RunningChild, SpawnError};
 use crate::outcomes::Outcomes;
@@ -219,7 +219,7 @@ impl Loop<'_> {
     }
 
     /// A run's `JOBRUN_RUN_ID`: its row in the store, else this session's id and its number.
-    fn run_id(&self, run: RunId, record: Option<i64>) -> String {
+    pub(super) fn run_id(&self, run: RunId, record: Option<i64>) -> String {
         match record {
             Some(id) => id.to_string(),
             None => format!("{}-{run}", self.session),
@@ -246,6 +246,8 @@ impl Loop<'_> {
             limits: Limits::default(),
             outcomes: Outcomes::default(),
             command: None,
+            role: Role::Job,
+            hooked: None,
         };
         if let Some(job) = self.job(name) {
             let run_id = self.run_id(run, record);
@@ -261,6 +263,7 @@ impl Loop<'_> {
                 kill_after: job.kill_after,
             };
             ticket.outcomes = job.outcomes.clone();
+            ticket.hooked = job.outcomes.has_hooks().then(|| Box::new(job.clone()));
             ticket.command = Some(executor::prepare(&launch, base));
         }
         ticket

@@ -7,6 +7,8 @@ use std::io::Write;
 use chrono::{DateTime, Utc};
 use nix::sys::signal::Signal;
 
+use super::hooks::Ending;
+use super::ticket::Role;
 use super::{Loop, state};
 use crate::executor::{self, Stream};
 use crate::log::Field;
@@ -30,6 +32,10 @@ impl Loop<'_> {
             let Some(run) = self.runs.remove(id) else {
                 continue;
             };
+            if matches!(run.ticket.role, Role::Hook { .. }) {
+                self.hook_ended(run, status, now);
+                continue;
+            }
             let ticket = &run.ticket;
             let duration = now - run.started;
             let mut fields: Vec<(&str, Field)> = vec![
@@ -56,9 +62,9 @@ impl Loop<'_> {
             }
             // The store first: it is the record of what happened, and the log must not report
             // an end that a crash in between would leave the store without.
+            let tail = run.tail.text();
             if let (Some(store), Some(record)) = (self.store.as_mut(), ticket.record) {
                 let outcome = state::outcome(status);
-                let tail = run.tail.text();
                 if let Err(e) =
                     store.finished_as(record, now, &outcome, run.timed_out, &tail, failed_by)
                 {
@@ -83,6 +89,14 @@ impl Loop<'_> {
             }
             self.last_status = Some(status);
             self.last_failed = failed_by.is_some();
+            let ending = Ending {
+                status,
+                timed_out: run.timed_out,
+                failed_by,
+                duration,
+                output: &tail,
+            };
+            self.start_hook(&run.ticket, &ending, now);
             self.freed.push_back(id);
             if self.ended_since_prune >= PRUNE_EVERY {
                 self.prune(now);

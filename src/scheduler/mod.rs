@@ -17,6 +17,7 @@
 //! - `dispatch.rs`: claiming, preparing (also ahead of the instant, with `ahead.rs`) and
 //!   starting runs;
 //! - `ending.rs`: reaping, timeouts, stopping, and what a run's end frees;
+//! - `hooks.rs`: `on_failure` and `on_success`, run after a run's end;
 //! - `report.rs`: the log and store records of decisions that start no run;
 //! - this file: the loop itself, its state, and reloading the jobfile.
 //!
@@ -27,6 +28,7 @@
 mod ahead;
 mod dispatch;
 mod ending;
+mod hooks;
 mod leftovers;
 mod report;
 mod runs;
@@ -212,6 +214,8 @@ struct Loop<'a> {
     jobfile_path: PathBuf,
     /// Where runs are claimed before they start and recorded when they end.
     store: Option<Store>,
+    /// Hooks started so far (their keys in `runs` follow `hooks::FIRST_HOOK`).
+    last_hook: u64,
     /// Runs ended since history was last pruned.
     ended_since_prune: u32,
     /// The runs prepared for the next instant (see `ahead.rs`).
@@ -252,6 +256,7 @@ impl<'a> Loop<'a> {
             base_dir: jobfile_dir(&settings.jobfile),
             jobfile_path: absolute_jobfile(&settings.jobfile),
             store: None,
+            last_hook: 0,
             ended_since_prune: 0,
             ahead: None,
             prepare_at: None,

@@ -241,6 +241,8 @@ fn start_sleeper(scheduler: &mut Loop<'_>, now: DateTime<Utc>) -> nix::unistd::P
         },
         outcomes: crate::outcomes::Outcomes::default(),
         command: None,
+        role: super::ticket::Role::Job,
+        hooked: None,
     };
     let run = Run::new(ticket, now, child);
     scheduler.runs.insert(1, run);

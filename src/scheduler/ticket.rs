@@ -6,10 +6,13 @@
 //! the same facts. Nothing on the way looks the job up again by name: a reload between the
 //! start and the end of a run does not change what the run was.
 
+use std::path::PathBuf;
+
 use chrono::{DateTime, Utc};
 
 use crate::duration::Duration;
 use crate::executor::{Prepared, SpawnError};
+use crate::job::Job;
 use crate::outcomes::Outcomes;
 use crate::plan::RunId;
 
@@ -38,6 +41,20 @@ impl Default for Limits {
     }
 }
 
+/// What a ticket runs: a job's run, or a hook that follows one.
+#[derive(Debug)]
+pub(super) enum Role {
+    Job,
+    Hook {
+        /// `on_failure` or `on_success`.
+        hook: &'static str,
+        /// The id the log shows for the run it follows.
+        of: u64,
+        /// Its `JOBRUN_OUTPUT_FILE`, removed when it ends.
+        output_file: Option<PathBuf>,
+    },
+}
+
 /// A run: who it is, what it runs, and within which limits.
 #[derive(Debug)]
 pub(super) struct Ticket {
@@ -55,11 +72,18 @@ pub(super) struct Ticket {
     pub(super) outcomes: Outcomes,
     /// The command, until the spawn takes it; `None` for a job the jobfile does not have.
     pub(super) command: Option<Result<Prepared, SpawnError>>,
+    pub(super) role: Role,
+    /// The job as it was when the run was prepared, kept only when it has hooks (they run in
+    /// its working directory and environment).
+    pub(super) hooked: Option<Box<Job>>,
 }
 
 impl Ticket {
     /// The id the log shows: the store's when there is one.
     pub(super) fn shown(&self) -> u64 {
+        if let Role::Hook { of, .. } = self.role {
+            return of;
+        }
         self.record
             .map_or(self.run, |id| u64::try_from(id).unwrap_or(self.run))
     }
