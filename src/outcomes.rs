@@ -12,6 +12,12 @@ use crate::store::FailedBy;
 /// later), unless the job sets `hook_timeout`: a hook that hangs must not stay for good.
 pub const HOOK_TIMEOUT: Duration = Duration::from_secs(60);
 
+/// The wait before the first retry of a failed fire, unless the job sets `retry_delay`.
+pub const RETRY_DELAY: Duration = Duration::from_secs(30);
+
+/// The longest wait between attempts, unless the job sets `retry_delay_max`.
+pub const RETRY_DELAY_MAX: Duration = Duration::from_secs(600);
+
 /// A job's rules for judging its runs, and what follows their end.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Outcomes {
@@ -23,6 +29,11 @@ pub struct Outcomes {
     pub on_failure: Option<Command>,
     pub on_success: Option<Command>,
     pub hook_timeout: Duration,
+    /// Further attempts of a failed fire, each `retry_delay` after the last failed, doubling,
+    /// at most `retry_delay_max` (see `plan/retry.rs`).
+    pub retries: u32,
+    pub retry_delay: Duration,
+    pub retry_delay_max: Duration,
 }
 
 impl Default for Outcomes {
@@ -33,11 +44,19 @@ impl Default for Outcomes {
             on_failure: None,
             on_success: None,
             hook_timeout: HOOK_TIMEOUT,
+            retries: 0,
+            retry_delay: RETRY_DELAY,
+            retry_delay_max: RETRY_DELAY_MAX,
         }
     }
 }
 
 impl Outcomes {
+    /// How many attempts a fire may take: the first and its retries.
+    pub fn attempts(&self) -> u32 {
+        self.retries.saturating_add(1)
+    }
+
     pub fn has_hooks(&self) -> bool {
         self.on_failure.is_some() || self.on_success.is_some()
     }

@@ -51,6 +51,7 @@
 mod ahead;
 mod due;
 mod reload;
+mod retry;
 
 #[cfg(test)]
 mod tests;
@@ -73,6 +74,8 @@ pub enum Event {
         run: RunId,
         job: String,
         scheduled: DateTime<Utc>,
+        /// Which attempt of the fire this is: 1, or a retry's number (see `retry.rs`).
+        attempt: u32,
     },
     /// Not run: `max_instances` runs of the job are already running.
     SkippedMaxInstances {
@@ -154,6 +157,8 @@ struct Pending {
     due: DateTime<Utc>,
     /// Position among everything ever queued.
     queued: u64,
+    /// 1 for a fire; a retry's number for a retry (see `retry.rs`).
+    attempt: u32,
 }
 
 /// Something due within one `advance`, sorted by `at`, then by `order` (the job's position).
@@ -215,7 +220,12 @@ impl Planner {
 
         let mut steps = Vec::new();
         // Jitter delays that are over come before this call's new fires on ties: they are older.
-        let ready: Vec<Pending> = self.delayed.extract_if(.., |p| p.due <= now).collect();
+        // A retry whose job has `max_instances` runs going waits until one ends.
+        let delayed = std::mem::take(&mut self.delayed);
+        let (ready, waiting): (Vec<Pending>, Vec<Pending>) = delayed
+            .into_iter()
+            .partition(|p| p.due <= now && !self.retry_waits(p));
+        self.delayed = waiting;
         for pending in ready {
             steps.push(Step {
                 at: pending.due,
@@ -266,7 +276,11 @@ impl Planner {
             .iter()
             .filter(|s| !s.job.paused)
             .filter_map(|s| s.next);
-        let jitter_ends = self.delayed.iter().map(|p| p.due);
+        let jitter_ends = self
+            .delayed
+            .iter()
+            .filter(|p| !self.retry_waits(p))
+            .map(|p| p.due);
         let startable = self
             .pools
             .iter()
@@ -342,6 +356,7 @@ impl Planner {
                 scheduled: fire,
                 due: fire + jitter_delay(&mut self.rng, job.jitter),
                 queued: 0,
+                attempt: 1,
             };
             if pending.due <= now {
                 steps.push(Step {
@@ -432,7 +447,8 @@ impl Planner {
     ) -> Option<String> {
         let job = self.live_job(&pending.job)?;
         let late_by = now - pending.due;
-        if late_by > job.misfire_grace.as_chrono() {
+        // A retry is never missed: it runs late rather than not at all.
+        if pending.attempt == 1 && late_by > job.misfire_grace.as_chrono() {
             events.push(Event::Missed {
                 job: job.name.clone(),
                 scheduled: pending.scheduled,
@@ -470,12 +486,15 @@ impl Planner {
             run,
             job: pending.job,
             scheduled: pending.scheduled,
+            attempt: pending.attempt,
         });
     }
 
     fn past_grace(&self, pending: &Pending, now: DateTime<Utc>) -> bool {
-        self.job(&pending.job)
-            .is_some_and(|job| now - pending.due > job.misfire_grace.as_chrono())
+        pending.attempt == 1
+            && self
+                .job(&pending.job)
+                .is_some_and(|job| now - pending.due > job.misfire_grace.as_chrono())
     }
 
     fn has_free_slot(&self, name: &str, pool: &Pool) -> bool {

@@ -160,6 +160,8 @@ fn history_json_has_every_documented_field() {
         "timed_out",
         "failed",
         "failed_by",
+        "attempt",
+        "attempts",
         "pid",
         "message",
         "fires",

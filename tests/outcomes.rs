@@ -267,3 +267,90 @@ fn a_hanging_hook_is_killed_at_its_timeout_while_the_job_keeps_firing_on_time() 
         assert!((0.0..0.5).contains(&late), "{late:.3}s late: {tick}\n{log}");
     }
 }
+
+/// An `at` trigger `seconds` from now, in RFC 3339 (whole seconds).
+fn at_in(seconds: i64) -> String {
+    (chrono::Utc::now() + chrono::TimeDelta::seconds(seconds))
+        .format("%Y-%m-%dT%H:%M:%SZ")
+        .to_string()
+}
+
+#[test]
+fn a_failed_fire_is_retried_until_it_succeeds_with_the_attempt_in_its_environment() {
+    let test = Test::new()
+        .jobfile(&format!(
+            r#"
+            [jobs.flaky]
+            at = "{}"
+            command = "echo $JOBRUN_ATTEMPT >> attempts; test $JOBRUN_ATTEMPT -ge 3"
+            shell = true
+            retries = 3
+            retry_delay = "1s"
+            on_failure = "echo $JOBRUN_ATTEMPT >> failed"
+            on_success = "echo $JOBRUN_ATTEMPT >> succeeded"
+            "#,
+            at_in(2)
+        ))
+        .args(["start"]);
+    let mut jobrun = test.spawn();
+    assert!(
+        wait_for(12.0, || test.lines("succeeded").len() == 1),
+        "log:\n{}",
+        jobrun.log()
+    );
+    jobrun.signal("TERM");
+    assert_eq!(jobrun.wait_exit(5.0), Some(0));
+    assert_eq!(test.lines("attempts"), ["1", "2", "3"]);
+    assert_eq!(test.lines("succeeded"), ["3"]);
+    assert!(
+        !test.path("failed").exists(),
+        "on_failure only after the last attempt"
+    );
+    let log = jobrun.log();
+    assert!(
+        log.contains("retry_planned job=flaky run=1 attempt=2/4"),
+        "{log}"
+    );
+    assert!(log.contains("attempt=3/4"), "{log}");
+    let history = test.command_with(&["history"]).output().unwrap();
+    let text = String::from_utf8_lossy(&history.stdout);
+    assert!(text.contains("exit 1 (attempt 1/4)"), "{text}");
+    assert!(text.contains("exit 1 (attempt 2/4)"), "{text}");
+    assert!(text.contains("ok (attempt 3/4)"), "{text}");
+}
+
+/// The retry is in the store: jobrun killed with SIGKILL between two attempts makes the
+/// remaining ones after its restart, and on_failure follows the last.
+#[test]
+fn a_planned_retry_survives_kill_9_and_a_restart() {
+    let test = Test::new()
+        .jobfile(&format!(
+            r#"
+            [jobs.broken]
+            at = "{}"
+            command = "echo $JOBRUN_ATTEMPT >> attempts; exit 1"
+            shell = true
+            retries = 2
+            retry_delay = "3s"
+            on_failure = "echo $JOBRUN_ATTEMPT >> failed"
+            "#,
+            at_in(2)
+        ))
+        .args(["start"]);
+    let mut first = test.spawn();
+    first.expect_log(8.0, &["retry_planned job=broken", "attempt=2/3"]);
+    first.child.kill().expect("SIGKILL");
+    first.child.wait().expect("reaped");
+    assert_eq!(test.lines("attempts"), ["1"]);
+    let mut second = test.spawn();
+    second.expect_log(5.0, &["scheduler_started", "retries=1"]);
+    assert!(
+        wait_for(15.0, || test.lines("failed").len() == 1),
+        "log:\n{}",
+        second.log()
+    );
+    second.signal("TERM");
+    assert_eq!(second.wait_exit(5.0), Some(0));
+    assert_eq!(test.lines("attempts"), ["1", "2", "3"]);
+    assert_eq!(test.lines("failed"), ["3"]);
+}

@@ -90,6 +90,17 @@ fn result(record: &RunRecord, tz: Tz) -> String {
     }
 }
 
+/// A run's result, with `(attempt 2/3)` when its job retries failed fires.
+fn with_attempt(mut text: String, record: &RunRecord) -> String {
+    if record.attempts > 1 {
+        text.push_str(&format!(
+            " (attempt {}/{})",
+            record.attempt, record.attempts
+        ));
+    }
+    text
+}
+
 /// `SIGTERM` for 15, `SIGRTMIN+2`; a number that is no signal stays a number.
 pub(super) fn signal_name(signal: i32) -> String {
     crate::executor::signal_name(signal)
@@ -123,7 +134,7 @@ fn human(now: DateTime<Utc>, records: &[RunRecord], zone: impl Fn(&str) -> Tz) -
                     }
                     _ => "-".to_owned(),
                 },
-                result(r, tz),
+                with_attempt(result(r, tz), r),
             ]
         })
         .collect();
@@ -200,6 +211,10 @@ struct JsonRun<'a> {
     /// timeout, stderr).
     failed: Option<bool>,
     failed_by: Option<&'static str>,
+    /// Which attempt of its fire the run was, of how many its job allowed (1 and 1 without
+    /// retries).
+    attempt: u32,
+    attempts: u32,
     pid: Option<i32>,
     /// spawn_failed: the error; interrupted: what happened; skipped: the reason.
     message: Option<&'a str>,
@@ -236,6 +251,8 @@ fn json(records: &[RunRecord], zone: impl Fn(&str) -> Tz) -> Result<Vec<u8>, Err
                 timed_out: r.timed_out,
                 failed: None,
                 failed_by: r.failed_by.map(FailedBy::as_str),
+                attempt: r.attempt,
+                attempts: r.attempts,
                 pid: None,
                 message: None,
                 fires: None,

@@ -10,12 +10,15 @@ use crate::job::Command;
 use crate::outcomes::Outcomes;
 
 /// The keys read here, allowed in a job and in `[defaults]`.
-pub(super) const KEYS: [&str; 5] = [
+pub(super) const KEYS: [&str; 8] = [
     "success_exit_codes",
     "fail_on_stderr",
     "on_failure",
     "on_success",
     "hook_timeout",
+    "retries",
+    "retry_delay",
+    "retry_delay_max",
 ];
 
 /// What one table (a job or `[defaults]`) sets; `None` when not set (or invalid).
@@ -26,6 +29,9 @@ pub(super) struct OutcomeOptions {
     on_failure: Option<Hook>,
     on_success: Option<Hook>,
     hook_timeout: Option<Duration>,
+    retries: Option<u32>,
+    retry_delay: Option<Duration>,
+    retry_delay_max: Option<Duration>,
 }
 
 /// A hook as written: an array runs directly; a string needs the job's `shell`, which is only
@@ -71,6 +77,15 @@ impl OutcomeOptions {
                 .hook_timeout
                 .or(defaults.hook_timeout)
                 .unwrap_or(jobrun.hook_timeout),
+            retries: self.retries.or(defaults.retries).unwrap_or(jobrun.retries),
+            retry_delay: self
+                .retry_delay
+                .or(defaults.retry_delay)
+                .unwrap_or(jobrun.retry_delay),
+            retry_delay_max: self
+                .retry_delay_max
+                .or(defaults.retry_delay_max)
+                .unwrap_or(jobrun.retry_delay_max),
         }
     }
 }
@@ -108,6 +123,9 @@ impl Checker<'_> {
             "on_failure" => options.on_failure = self.hook(e),
             "on_success" => options.on_success = self.hook(e),
             "hook_timeout" => options.hook_timeout = self.duration(e, "1m"),
+            "retries" => options.retries = self.retries(e),
+            "retry_delay" => options.retry_delay = self.duration(e, "30s"),
+            "retry_delay_max" => options.retry_delay_max = self.duration(e, "10m"),
             _ => return false,
         }
         true
@@ -144,6 +162,22 @@ impl Checker<'_> {
             }
             None => {
                 self.wrong_type(e, EXPECTED, Some("every word is a string".to_owned()));
+                None
+            }
+        }
+    }
+
+    /// How many retries: 0 (none) up to 100.
+    fn retries(&mut self, e: &Entry<'_>) -> Option<u32> {
+        let Some(n) = e.item.as_integer() else {
+            self.wrong_type(e, "a whole number like 3", None);
+            return None;
+        };
+        match u32::try_from(n) {
+            Ok(n) if n <= 100 => Some(n),
+            _ => {
+                let message = format!("retries must be between 0 and 100, found {n}");
+                self.error(e.span.clone(), &e.field, message, None);
                 None
             }
         }
@@ -260,6 +294,12 @@ mod tests {
                 "expected a command like [\"./notify\", \"--failed\"]",
             ),
             ("hook_timeout = 5", "durations need a unit"),
+            (
+                "retries = -1",
+                "retries must be between 0 and 100, found -1",
+            ),
+            ("retries = \"3\"", "expected a whole number like 3"),
+            ("retry_delay = 30", "durations need a unit"),
         ];
         for (line, message) in cases {
             let error = parse(&format!("{JOB}{line}\n")).unwrap_err();

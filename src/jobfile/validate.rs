@@ -22,7 +22,7 @@ use crate::error::did_you_mean;
 use crate::job::{Executor, Job, defaults};
 
 const TOP_KEYS: [&str; 3] = ["defaults", "executors", "jobs"];
-const OPTION_KEYS: [&str; 16] = [
+const OPTION_KEYS: [&str; 19] = [
     "timezone",
     "misfire_grace",
     "coalesce",
@@ -39,8 +39,11 @@ const OPTION_KEYS: [&str; 16] = [
     outcomes::KEYS[2],
     outcomes::KEYS[3],
     outcomes::KEYS[4],
+    outcomes::KEYS[5],
+    outcomes::KEYS[6],
+    outcomes::KEYS[7],
 ];
-const JOB_KEYS: [&str; 25] = [
+const JOB_KEYS: [&str; 28] = [
     "cron",
     "every",
     "at",
@@ -66,6 +69,9 @@ const JOB_KEYS: [&str; 25] = [
     outcomes::KEYS[2],
     outcomes::KEYS[3],
     outcomes::KEYS[4],
+    outcomes::KEYS[5],
+    outcomes::KEYS[6],
+    outcomes::KEYS[7],
 ];
 
 /// The options a job may set and `[defaults]` may give it; `None` when not set (or invalid).

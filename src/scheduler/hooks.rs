@@ -61,7 +61,7 @@ impl Loop<'_> {
         }
         let mut env = job.clone();
         env.command = command.clone();
-        env.env.extend(facts(ending, &output_file));
+        env.env.extend(facts(ending, ticket.attempt, &output_file));
         let run_id = self.run_id(ticket.run, ticket.record);
         let launch = Launch {
             job: &env,
@@ -91,6 +91,8 @@ impl Loop<'_> {
             scheduled: ticket.scheduled,
             record: None,
             output: Output::Log,
+            attempt: ticket.attempt,
+            attempts: ticket.attempts,
             limits: Limits {
                 timeout: Some(ticket.outcomes.hook_timeout),
                 kill_after: job.kill_after,
@@ -145,7 +147,7 @@ impl Loop<'_> {
 
 /// The run's facts, as the hook's environment gives them (`JOBRUN_JOB`, `JOBRUN_RUN_ID` and
 /// `JOBRUN_SCHEDULED_AT` come with every launch, the run's own).
-fn facts(ending: &Ending<'_>, output_file: &Path) -> Vec<(String, String)> {
+fn facts(ending: &Ending<'_>, attempt: u32, output_file: &Path) -> Vec<(String, String)> {
     let mut facts = vec![
         (
             "JOBRUN_STATUS".to_owned(),
@@ -155,7 +157,7 @@ fn facts(ending: &Ending<'_>, output_file: &Path) -> Vec<(String, String)> {
             "JOBRUN_DURATION_MS".to_owned(),
             ending.duration.num_milliseconds().to_string(),
         ),
-        ("JOBRUN_ATTEMPT".to_owned(), "1".to_owned()),
+        ("JOBRUN_ATTEMPT".to_owned(), attempt.to_string()),
         (
             "JOBRUN_OUTPUT_FILE".to_owned(),
             output_file.display().to_string(),

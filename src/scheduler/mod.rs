@@ -98,6 +98,11 @@ pub fn serve(
     for (name, last) in resume_points {
         planner.resume(&name, last);
     }
+    // Retries an earlier scheduler planned and did not start.
+    let retries = store.pending_retries()?;
+    for retry in &retries {
+        planner.retry_at(&retry.job, retry.scheduled, retry.attempt, retry.due);
+    }
     log.event(
         now,
         "scheduler_started",
@@ -107,6 +112,7 @@ pub fn serve(
             ("pid", std::process::id().into()),
             ("store", store.path().display().to_string().into()),
             ("resumed", resumed.into()),
+            ("retries", (retries.len() as u64).into()),
             ("pruned", pruned.into()),
         ],
     );
@@ -142,16 +148,19 @@ pub fn run_once(
     let now = scheduler.clock.now();
     let record = match scheduler.store.as_mut() {
         Some(store) => {
+            // A manual run is one attempt: retries belong to the scheduler's planner.
             let claim = Claim {
                 job: name,
                 scheduled: now,
                 manual: true,
+                attempt: 1,
+                attempts: 1,
             };
             Some(store.claim(&[claim], now)?[0])
         }
         None => None,
     };
-    let ticket = scheduler.prepare(
+    let mut ticket = scheduler.prepare(
         1,
         name,
         now,
@@ -159,6 +168,8 @@ pub fn run_once(
         &BaseEnv::capture(),
         Output::PassThrough,
     );
+    ticket.attempts = 1;
+    ticket.set_attempt(1);
     scheduler.start_tickets(vec![ticket], now);
     scheduler.run()?;
     // A run's start or end always records how it ended. The job's rules decide success: a

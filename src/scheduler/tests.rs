@@ -153,6 +153,8 @@ fn stopping_before_the_instant_gives_the_claims_back() {
         job: "tick",
         scheduled: at("10:00:00"),
         manual: false,
+        attempt: 1,
+        attempts: 1,
     };
     let id = store.claim(&[earlier], at("10:00:00")).unwrap()[0];
     store.spawn_failed(id, at("10:00:00"), "test").unwrap();
@@ -235,6 +237,8 @@ fn start_sleeper(scheduler: &mut Loop<'_>, now: DateTime<Utc>) -> nix::unistd::P
         scheduled: now,
         record: None,
         output: Output::Log,
+        attempt: 1,
+        attempts: 1,
         limits: Limits {
             timeout: None,
             kill_after: job.kill_after,

@@ -67,6 +67,9 @@ pub(super) struct Ticket {
     /// The run's row in the state store (its `JOBRUN_RUN_ID`), if it has one.
     pub(super) record: Option<i64>,
     pub(super) output: Output,
+    /// Which attempt of its fire this is (1 for the first), of how many its job allows.
+    pub(super) attempt: u32,
+    pub(super) attempts: u32,
     pub(super) limits: Limits,
     /// How its end is judged, and what follows it.
     pub(super) outcomes: Outcomes,
@@ -79,6 +82,20 @@ pub(super) struct Ticket {
 }
 
 impl Ticket {
+    /// Makes this run attempt `attempt` of its fire, and tells its command so
+    /// (`JOBRUN_ATTEMPT`).
+    pub(super) fn set_attempt(&mut self, attempt: u32) {
+        self.attempt = attempt;
+        if let Some(Ok(command)) = self.command.as_mut() {
+            command.set_env("JOBRUN_ATTEMPT", &attempt.to_string());
+        }
+    }
+
+    /// `2/3`, as the log and `history` show an attempt.
+    pub(super) fn attempt_text(&self) -> String {
+        format!("{}/{}", self.attempt, self.attempts)
+    }
+
     /// The id the log shows: the store's when there is one.
     pub(super) fn shown(&self) -> u64 {
         if let Role::Hook { of, .. } = self.role {

@@ -20,15 +20,21 @@ macro_rules! base_columns {
 }
 
 /// The columns of a run in a store of the current version.
-pub(super) const RUN_COLUMNS: &str = concat!(base_columns!(), ", failed_by");
+pub(super) const RUN_COLUMNS: &str = concat!(base_columns!(), ", failed_by, attempt, attempts");
 
-/// The columns of a run in a store of `version` (a version 1 store has no `failed_by`: it is
-/// worked out as that version judged runs).
+/// The columns of a run in a store of `version`: a version 1 store has no `failed_by` (it is
+/// worked out as that version judged runs), and stores before version 3 had one attempt per
+/// fire.
 pub(super) fn run_columns(version: i64) -> &'static str {
-    if version >= 2 {
-        RUN_COLUMNS
-    } else {
-        concat!(base_columns!(), ", ", super::schema::failed_by_v1!())
+    match version {
+        3.. => RUN_COLUMNS,
+        2 => concat!(base_columns!(), ", failed_by, 1, 1"),
+        _ => concat!(
+            base_columns!(),
+            ", ",
+            super::schema::failed_by_v1!(),
+            ", 1, 1"
+        ),
     }
 }
 
@@ -170,6 +176,8 @@ pub(super) struct RawRun {
     into_fire: Option<i64>,
     output_tail: String,
     failed_by: Option<String>,
+    attempt: i64,
+    attempts: i64,
 }
 
 impl RawRun {
@@ -195,6 +203,8 @@ impl RawRun {
             into_fire: row.get(16)?,
             output_tail: row.get(17)?,
             failed_by: row.get(18)?,
+            attempt: row.get(19)?,
+            attempts: row.get(20)?,
         })
     }
 
@@ -317,6 +327,16 @@ impl RawRun {
             return Err(format!("run {id}: {problem}"));
         }
 
+        let count = |n: i64, column: &str| {
+            u32::try_from(n)
+                .ok()
+                .filter(|n| *n >= 1)
+                .ok_or_else(|| format!("run {id} has {column} {n}"))
+        };
+        let (attempt, attempts) = (
+            count(self.attempt, "attempt")?,
+            count(self.attempts, "attempts")?,
+        );
         Ok(RunRecord {
             id,
             job: self.job,
@@ -328,6 +348,8 @@ impl RawRun {
             timed_out: self.timed_out,
             outcome,
             failed_by,
+            attempt,
+            attempts,
             output_tail: self.output_tail,
         })
     }

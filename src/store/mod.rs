@@ -159,6 +159,9 @@ pub struct RunRecord {
     /// For a run that exited or was signaled: why it counts as failed; `None` if it succeeded
     /// (and for every other outcome).
     pub failed_by: Option<FailedBy>,
+    /// Which attempt of its fire the run was (1 for the first), of how many its job allowed.
+    pub attempt: u32,
+    pub attempts: u32,
     /// The end of stdout+stderr, at most [`MAX_TAIL`] bytes.
     pub output_tail: String,
 }
@@ -183,6 +186,21 @@ pub struct Claim<'a> {
     pub scheduled: DateTime<Utc>,
     /// `jobrun run NAME`: may repeat an instant, and does not move `last_fire`.
     pub manual: bool,
+    /// Which attempt of the fire (1 for the first; a retry's claim also takes its planned
+    /// retry off the store), of how many the job allows.
+    pub attempt: u32,
+    pub attempts: u32,
+}
+
+/// A retry planned and not yet started: attempt `attempt` of `attempts` of the fire
+/// `scheduled` of `job`, due at `due`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlannedRetry {
+    pub job: String,
+    pub scheduled: DateTime<Utc>,
+    pub attempt: u32,
+    pub attempts: u32,
+    pub due: DateTime<Utc>,
 }
 
 /// A fire claimed ahead of its instant with [`Store::hold`]: the run's id, and the job's
@@ -236,8 +254,8 @@ pub struct Store {
     /// it that are still claimed or running were left by an earlier scheduler.
     own_runs_from: Option<i64>,
     lock: Option<HolderLock>,
-    /// The columns of a run as this store's schema version has them (see `codec`).
-    run_columns: &'static str,
+    /// The store's schema version: what its rows hold (see `codec::run_columns`).
+    version: i64,
 }
 
 impl fmt::Debug for Store {
@@ -311,7 +329,7 @@ impl Store {
             path: path.to_path_buf(),
             own_runs_from: Some(own_runs_from),
             lock: Some(lock),
-            run_columns: codec::run_columns(schema::CURRENT),
+            version: schema::CURRENT,
         })
     }
 
@@ -338,7 +356,7 @@ impl Store {
                 path: path.to_path_buf(),
                 own_runs_from: None,
                 lock: None,
-                run_columns: codec::run_columns(version),
+                version,
             })),
         }
     }
@@ -366,7 +384,7 @@ impl Store {
             path: path.to_path_buf(),
             own_runs_from: None,
             lock: None,
-            run_columns: codec::run_columns(schema::CURRENT),
+            version: schema::CURRENT,
         })
     }
 

@@ -90,14 +90,33 @@ const V2: &str = concat!(
     ";"
 );
 
+/// Version 3 (issue 10): retries. A fire may now have several attempts, each a row with its
+/// number (`attempt`, 1 for the first) and how many the job allowed when it was claimed
+/// (`attempts`), so a fire is handled once per attempt; and a retry planned but not yet
+/// started is kept in `retries` (one per fire), so that it survives a restart.
+const V3: &str = "
+ALTER TABLE runs ADD COLUMN attempt INTEGER NOT NULL DEFAULT 1;
+ALTER TABLE runs ADD COLUMN attempts INTEGER NOT NULL DEFAULT 1;
+DROP INDEX runs_one_per_fire;
+CREATE UNIQUE INDEX runs_one_per_fire ON runs (job, scheduled, attempt) WHERE manual = 0;
+CREATE TABLE retries (
+    job       TEXT NOT NULL,
+    scheduled INTEGER NOT NULL,
+    attempt   INTEGER NOT NULL,
+    attempts  INTEGER NOT NULL,
+    due       INTEGER NOT NULL,
+    PRIMARY KEY (job, scheduled)
+) WITHOUT ROWID;
+";
+
 /// Every step, oldest first; the store's current version is their number.
-pub(super) const MIGRATIONS: &[&str] = &[V1, V2];
+pub(super) const MIGRATIONS: &[&str] = &[V1, V2, V3];
 
 /// The schema version this jobrun writes.
 pub(super) const CURRENT: i64 = MIGRATIONS.len() as i64;
 
 /// The tables a current store must have; a store lacking one was damaged or hand-edited.
-const TABLES: &[&str] = &["holder", "jobs", "runs"];
+const TABLES: &[&str] = &["holder", "jobs", "runs", "retries"];
 
 /// The indexes of a current store; `check()` reports a missing one (the store still works,
 /// but without `runs_one_per_fire` a fire could be recorded twice).

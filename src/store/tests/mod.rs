@@ -9,6 +9,7 @@ mod lifecycle;
 mod open;
 mod process;
 mod reads;
+mod retries;
 mod runs;
 mod upkeep;
 mod versions;
@@ -48,6 +49,8 @@ fn scheduled(job: &str, at: DateTime<Utc>) -> Claim<'_> {
         job,
         scheduled: at,
         manual: false,
+        attempt: 1,
+        attempts: 1,
     }
 }
 

@@ -36,6 +36,8 @@ fn a_run_that_exits_round_trips_with_every_field() {
             timed_out: true,
             outcome: Outcome::Exited { code: 3 },
             failed_by: Some(FailedBy::Timeout),
+            attempt: 1,
+            attempts: 1,
             output_tail: "out\nerr\n".into(),
         }
     );
@@ -228,6 +230,8 @@ fn manual_runs_of_one_instant_may_repeat_and_leave_last_fire_alone() {
         job: "backup",
         scheduled: t(120),
         manual: true,
+        attempt: 1,
+        attempts: 1,
     };
     let ids = store.claim(&[manual, manual], t(120)).unwrap();
     assert_eq!(ids.len(), 2);

@@ -106,7 +106,15 @@ fn a_run_judged_by_its_jobs_rules_keeps_the_verdict() {
         let id = super::claim(&mut store, job, t(1));
         store.started(id, 1, t(1)).unwrap();
         store
-            .finished_as(id, t(2), &Outcome::Exited { code }, false, "", failed_by)
+            .finished_as(
+                id,
+                t(2),
+                &Outcome::Exited { code },
+                false,
+                "",
+                failed_by,
+                None,
+            )
             .unwrap();
     }
     let rows = judged(&store);
