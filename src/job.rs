@@ -8,6 +8,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 use chrono_tz::Tz;
 
 use crate::duration::Duration;
+use crate::outcomes::Outcomes;
 use crate::trigger::Trigger;
 
 /// What a run executes.
@@ -96,6 +97,8 @@ pub struct Job {
     pub user: Option<String>,
     /// Run with this group as the primary one (jobrun as root only).
     pub group: Option<String>,
+    /// What counts as failure, and what follows a run's end.
+    pub outcomes: Outcomes,
 }
 
 impl Job {
@@ -124,6 +127,7 @@ impl Job {
             stdin: None,
             user: None,
             group: None,
+            outcomes: Outcomes::default(),
         }
     }
 

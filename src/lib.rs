@@ -5,7 +5,7 @@
 //! - **the job store**: the jobfile (`jobfile/`: load with located errors, comment-keeping edits);
 //! - **executors** (`executor/`): child processes in their own process groups, pools;
 //! - **the scheduler**: `plan.rs` decides (pure, clock injected), `scheduler/` carries it out
-//!   in one poll(2) loop (`jobrun start`, `jobrun run`);
+//!   in one poll(2) loop (`jobrun start`, `jobrun run`); `outcomes.rs` judges how runs ended;
 //! - `import/` reads crontabs as cron reads them and writes the jobfile text that runs the
 //!   same commands at the same times (`jobrun import`).
 //!
@@ -26,6 +26,7 @@ pub mod job;
 pub mod jobfile;
 pub mod log;
 pub mod manual;
+pub mod outcomes;
 pub mod output;
 pub mod parallel;
 pub mod plan;

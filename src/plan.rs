@@ -55,6 +55,7 @@
 mod ahead;
 mod due;
 mod reload;
+mod retry;
 
 #[cfg(test)]
 mod tests;
@@ -77,6 +78,8 @@ pub enum Event {
         run: RunId,
         job: String,
         scheduled: DateTime<Utc>,
+        /// Which attempt of the fire this is: 1, or a retry's number (see `retry.rs`).
+        attempt: u32,
     },
     /// Not run: `max_instances` runs of the job are already running.
     SkippedMaxInstances {
@@ -158,6 +161,8 @@ struct Pending {
     due: DateTime<Utc>,
     /// Position among everything ever queued.
     queued: u64,
+    /// 1 for a fire; a retry's number for a retry (see `retry.rs`).
+    attempt: u32,
 }
 
 /// Something due within one `advance`, sorted by `at`, then by `order` (the job's position).
@@ -219,7 +224,12 @@ impl Planner {
 
         let mut steps = Vec::new();
         // Jitter delays that are over come before this call's new fires on ties: they are older.
-        let ready: Vec<Pending> = self.delayed.extract_if(.., |p| p.due <= now).collect();
+        // A retry whose job has `max_instances` runs going waits until one ends.
+        let delayed = std::mem::take(&mut self.delayed);
+        let (ready, waiting): (Vec<Pending>, Vec<Pending>) = delayed
+            .into_iter()
+            .partition(|p| p.due <= now && !self.retry_waits(p));
+        self.delayed = waiting;
         for pending in ready {
             steps.push(Step {
                 at: pending.due,
@@ -270,7 +280,11 @@ impl Planner {
             .iter()
             .filter(|s| !s.job.paused)
             .filter_map(|s| s.next);
-        let jitter_ends = self.delayed.iter().map(|p| p.due);
+        let jitter_ends = self
+            .delayed
+            .iter()
+            .filter(|p| !self.retry_waits(p))
+            .map(|p| p.due);
         let startable = self
             .pools
             .iter()
@@ -346,6 +360,7 @@ impl Planner {
                 scheduled: fire,
                 due: fire + jitter_delay(&mut self.rng, job.jitter),
                 queued: 0,
+                attempt: 1,
             };
             if pending.due <= now {
                 steps.push(Step {
@@ -444,7 +459,8 @@ impl Planner {
         } else {
             Some(job.misfire_grace)
         };
-        if grace.is_some_and(|grace| late_by > grace.as_chrono()) {
+        // A retry is never missed: it runs late rather than not at all.
+        if pending.attempt == 1 && grace.is_some_and(|grace| late_by > grace.as_chrono()) {
             events.push(Event::Missed {
                 job: job.name.clone(),
                 scheduled: pending.scheduled,
@@ -482,14 +498,17 @@ impl Planner {
             run,
             job: pending.job,
             scheduled: pending.scheduled,
+            attempt: pending.attempt,
         });
     }
 
     /// Whether a queued run has waited longer than its job's `queue_grace` (never, without one).
     fn past_grace(&self, pending: &Pending, now: DateTime<Utc>) -> bool {
-        self.job(&pending.job)
-            .and_then(|job| job.queue_grace)
-            .is_some_and(|grace| now - pending.due > grace.as_chrono())
+        pending.attempt == 1
+            && self
+                .job(&pending.job)
+                .and_then(|job| job.queue_grace)
+                .is_some_and(|grace| now - pending.due > grace.as_chrono())
     }
 
     fn has_free_slot(&self, name: &str, pool: &Pool) -> bool {

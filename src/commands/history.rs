@@ -8,9 +8,10 @@ use serde::Serialize;
 use crate::cli::{Format, HistoryArgs};
 use crate::context::Context;
 use crate::error::Error;
+use crate::executor::ExitStatus;
 use crate::jobfile::Jobfile;
 use crate::output::{self, Cell, Column, Table};
-use crate::store::{Outcome, RunRecord, Store};
+use crate::store::{FailedBy, Outcome, RunRecord, Store};
 
 pub(super) fn run(ctx: &Context, args: &HistoryArgs) -> Result<(), Error> {
     // The jobfile gives each job's zone; a missing or broken one does not hide the history.
@@ -101,11 +102,10 @@ fn seconds(from: DateTime<Utc>, to: DateTime<Utc>) -> String {
 
 /// What happened, in a few words: `ok`, `exit 3`, `killed by SIGTERM (timed out)`, `missed`…
 fn result(record: &RunRecord, tz: Tz) -> String {
-    let timed_out = if record.timed_out { " (timed out)" } else { "" };
+    let ended = |status| crate::outcomes::words(status, record.timed_out, record.failed_by);
     match &record.outcome {
-        Outcome::Exited { code: 0 } => format!("ok{timed_out}"),
-        Outcome::Exited { code } => format!("exit {code}{timed_out}"),
-        Outcome::Signaled { signal } => format!("killed by {}{timed_out}", signal_name(*signal)),
+        Outcome::Exited { code } => ended(ExitStatus::Code(*code)),
+        Outcome::Signaled { signal } => ended(ExitStatus::Signal(*signal)),
         Outcome::Claimed => "starting".to_owned(),
         Outcome::Running { pid } => format!("running (pid {pid})"),
         Outcome::SpawnFailed { error } => format!("failed to start: {error}"),
@@ -130,6 +130,17 @@ fn result(record: &RunRecord, tz: Tz) -> String {
         Outcome::Coalesced { into } => format!("coalesced into {}", output::rfc3339(*into, tz)),
         Outcome::Skipped { reason } => format!("skipped ({reason})"),
     }
+}
+
+/// A run's result, with `(attempt 2/3)` when its job retries failed fires.
+fn with_attempt(mut text: String, record: &RunRecord) -> String {
+    if record.attempts > 1 {
+        text.push_str(&format!(
+            " (attempt {}/{})",
+            record.attempt, record.attempts
+        ));
+    }
+    text
 }
 
 /// `SIGTERM` for 15, `SIGRTMIN+2`; a number that is no signal stays a number.
@@ -172,7 +183,10 @@ fn human(ctx: &Context, records: &[RunRecord], zone: impl Fn(&str) -> Tz) -> Str
                 |s| format!("+{}", seconds(r.scheduled, s)),
             )),
             Cell::from(duration),
-            Cell::painted(result(r, tz), super::list::outcome_paint(&r.outcome)),
+            Cell::painted(
+                with_attempt(result(r, tz), r),
+                super::list::outcome_paint(&r.outcome),
+            ),
         ]);
     }
     // The table, with each run's output tail under its row, cut to the width.
@@ -240,6 +254,14 @@ struct JsonRun<'a> {
     exit_code: Option<i32>,
     signal: Option<String>,
     timed_out: bool,
+    /// exited and signaled runs: whether they failed by the job's rules, and why (status,
+    /// timeout, stderr).
+    failed: Option<bool>,
+    failed_by: Option<&'static str>,
+    /// Which attempt of its fire the run was, of how many its job allowed (1 and 1 without
+    /// retries).
+    attempt: u32,
+    attempts: u32,
     pid: Option<i32>,
     /// spawn_failed: the error; interrupted: what happened; skipped: the reason.
     message: Option<&'a str>,
@@ -274,6 +296,10 @@ fn json(records: &[RunRecord], zone: impl Fn(&str) -> Tz) -> Result<Vec<u8>, Err
                 exit_code: None,
                 signal: None,
                 timed_out: r.timed_out,
+                failed: None,
+                failed_by: r.failed_by.map(FailedBy::as_str),
+                attempt: r.attempt,
+                attempts: r.attempts,
                 pid: None,
                 message: None,
                 fires: None,
@@ -285,8 +311,14 @@ fn json(records: &[RunRecord], zone: impl Fn(&str) -> Tz) -> Result<Vec<u8>, Err
             match &r.outcome {
                 Outcome::Claimed => {}
                 Outcome::Running { pid } => row.pid = Some(*pid),
-                Outcome::Exited { code } => row.exit_code = Some(*code),
-                Outcome::Signaled { signal } => row.signal = Some(signal_name(*signal)),
+                Outcome::Exited { code } => {
+                    row.exit_code = Some(*code);
+                    row.failed = Some(r.failed_by.is_some());
+                }
+                Outcome::Signaled { signal } => {
+                    row.signal = Some(signal_name(*signal));
+                    row.failed = Some(r.failed_by.is_some());
+                }
                 Outcome::SpawnFailed { error: m }
                 | Outcome::Interrupted { note: m }
                 | Outcome::Skipped { reason: m } => row.message = Some(m),

@@ -17,6 +17,7 @@ mod command;
 mod diagnostic;
 mod edit;
 mod new_job;
+mod outcomes;
 mod pause;
 mod removal;
 mod tree;

@@ -14,6 +14,7 @@ use std::path::{Path, PathBuf};
 use chrono_tz::Tz;
 
 use super::diagnostic::{Diagnostic, SourceFile};
+use super::outcomes::{self, OutcomeOptions};
 use super::tree::Tree;
 use super::trigger::{Owner, OwnerName, TRIGGER_KEYS, TriggerContext};
 use super::value::{Checker, Entry, Field, entries};
@@ -23,7 +24,7 @@ use crate::error::did_you_mean;
 use crate::job::{Executor, Job, defaults};
 
 const TOP_KEYS: [&str; 3] = ["defaults", "executors", "jobs"];
-pub(crate) const OPTION_KEYS: [&str; 14] = [
+pub(crate) const OPTION_KEYS: [&str; 22] = [
     "timezone",
     "misfire_grace",
     "queue_grace",
@@ -38,8 +39,16 @@ pub(crate) const OPTION_KEYS: [&str; 14] = [
     "shell",
     "user",
     "group",
+    outcomes::KEYS[0],
+    outcomes::KEYS[1],
+    outcomes::KEYS[2],
+    outcomes::KEYS[3],
+    outcomes::KEYS[4],
+    outcomes::KEYS[5],
+    outcomes::KEYS[6],
+    outcomes::KEYS[7],
 ];
-pub(crate) const JOB_KEYS: [&str; 24] = [
+pub(crate) const JOB_KEYS: [&str; 32] = [
     "cron",
     "every",
     "at",
@@ -64,6 +73,14 @@ pub(crate) const JOB_KEYS: [&str; 24] = [
     "stdin",
     "user",
     "group",
+    outcomes::KEYS[0],
+    outcomes::KEYS[1],
+    outcomes::KEYS[2],
+    outcomes::KEYS[3],
+    outcomes::KEYS[4],
+    outcomes::KEYS[5],
+    outcomes::KEYS[6],
+    outcomes::KEYS[7],
 ];
 
 /// The options a job may set and `[defaults]` may give it; `None` when not set (or invalid).
@@ -88,6 +105,8 @@ struct Options {
     shell_path: Option<String>,
     user: Option<String>,
     group: Option<String>,
+    /// What counts as failure, and what follows a run's end (`outcomes.rs`).
+    outcomes: OutcomeOptions,
 }
 
 /// Checks the whole file; every problem is returned, in file order.
@@ -217,7 +236,7 @@ impl Validator<'_> {
             "shell" => (options.shell, options.shell_path) = self.shell(e),
             "user" => options.user = self.account(e, "a user name like \"www-data\""),
             "group" => options.group = self.account(e, "a group name like \"adm\""),
-            _ => return false,
+            _ => return self.c.outcome_option(e, &mut options.outcomes),
         }
         true
     }
@@ -473,6 +492,9 @@ impl Validator<'_> {
         if let Some(executor) = &options.executor {
             self.check_executor_reference(entry, executor, pools);
         }
+        let outcomes = options
+            .outcomes
+            .resolve(&defaults.outcomes, shell, &mut self.c);
         let mut env = defaults.env.clone();
         env.extend(options.env);
         let nonzero = |d: Option<Duration>| d.filter(|d| d.as_secs() > 0);
@@ -513,6 +535,7 @@ impl Validator<'_> {
             stdin,
             user: options.user.or_else(|| defaults.user.clone()),
             group: options.group.or_else(|| defaults.group.clone()),
+            outcomes,
         })
         .filter(|_| name_ok)
     }

@@ -137,6 +137,47 @@ pub const KEYS: &[Key] = &[
         meaning: "time between SIGTERM and SIGKILL (default 10s)",
     },
     Key {
+        name: "success_exit_codes",
+        place: "job, defaults",
+        meaning: "exit codes that count as success (default [0])",
+    },
+    Key {
+        name: "fail_on_stderr",
+        place: "job, defaults",
+        meaning: "true: a run that writes anything to stderr has failed (default false)",
+    },
+    Key {
+        name: "on_failure",
+        place: "job, defaults",
+        meaning: "a command run after a run fails (after its last attempt), with the run's \
+                  facts in JOBRUN_* variables; an array runs directly, a string needs shell",
+    },
+    Key {
+        name: "on_success",
+        place: "job, defaults",
+        meaning: "a command run after a run succeeds, like on_failure",
+    },
+    Key {
+        name: "hook_timeout",
+        place: "job, defaults",
+        meaning: "then SIGTERM to a hook's process group, SIGKILL kill_after later (default 1m)",
+    },
+    Key {
+        name: "retries",
+        place: "job, defaults",
+        meaning: "further attempts of a failed fire, 0 to 100 (default 0)",
+    },
+    Key {
+        name: "retry_delay",
+        place: "job, defaults",
+        meaning: "the wait before the first retry (default 30s), doubling each attempt",
+    },
+    Key {
+        name: "retry_delay_max",
+        place: "job, defaults",
+        meaning: "the longest wait between attempts (default 10m)",
+    },
+    Key {
         name: "paused",
         place: "job",
         meaning: "a paused job never fires; jobrun pause and jobrun resume set it",

@@ -6,9 +6,11 @@ use chrono::{DateTime, Utc};
 
 use super::ahead::{Ahead, Ready};
 use super::runs::Run;
-use super::ticket::{Limits, Output, Ticket};
+use super::ticket::{Limits, Output, Role, Ticket};
 use super::{Loop, rfc3339};
 use crate::executor::{self, BaseEnv, ExitStatus, Launch, RunningChild, SpawnError};
+use crate::log::Field;
+use crate::outcomes::Outcomes;
 use crate::plan::{Event, RunId};
 use crate::store::{Claim, Hold, StoreError};
 
@@ -22,6 +24,7 @@ impl Loop<'_> {
                 run,
                 job,
                 scheduled,
+                ..
             } = event
             {
                 let ready = self.ahead.as_mut().and_then(|a| a.take(job, *scheduled));
@@ -39,10 +42,15 @@ impl Loop<'_> {
         self.record_decisions(&events, now);
         // The rest are claimed before any process starts: once a fire is claimed, no later
         // scheduler runs it again, even if this one is killed the next instant.
-        let fresh: Vec<(&str, DateTime<Utc>)> = events
+        let fresh: Vec<(&str, DateTime<Utc>, u32)> = events
             .iter()
             .filter_map(|event| match event {
-                Event::Start { job, scheduled, .. } => Some((job.as_str(), *scheduled)),
+                Event::Start {
+                    job,
+                    scheduled,
+                    attempt,
+                    ..
+                } => Some((job.as_str(), *scheduled, *attempt)),
                 _ => None,
             })
             .zip(&tickets)
@@ -60,11 +68,12 @@ impl Loop<'_> {
                 run,
                 job,
                 scheduled,
-            } => Some((*run, job.as_str(), *scheduled)),
+                attempt,
+            } => Some((*run, job.as_str(), *scheduled, *attempt)),
             _ => None,
         });
         for ticket in &mut tickets {
-            let Some((run, job, scheduled)) = starts.next() else {
+            let Some((run, job, scheduled, attempt)) = starts.next() else {
                 break;
             };
             if ticket.is_some() || claimed.is_err() {
@@ -72,7 +81,9 @@ impl Loop<'_> {
             }
             if let Some(base) = &base {
                 let record = records.next().flatten();
-                *ticket = Some(self.prepare(run, job, scheduled, record, base, Output::Log));
+                let mut made = self.prepare(run, job, scheduled, record, base, Output::Log);
+                made.set_attempt(attempt);
+                *ticket = Some(made);
             }
         }
         let mut spawned = self.spawn_tickets(&mut tickets).into_iter();
@@ -150,6 +161,8 @@ impl Loop<'_> {
                 job,
                 scheduled: *scheduled,
                 manual: false,
+                attempt: 1,
+                attempts: self.attempts_of(job),
             })
             .collect();
         let held = self.store.as_mut().map(|store| store.hold(&claims, now));
@@ -169,7 +182,9 @@ impl Loop<'_> {
             .zip(holds)
             .map(|((job, scheduled), hold)| {
                 // The planner numbers the run at the instant.
-                let ticket = self.prepare(0, &job, scheduled, Some(hold.id), &base, Output::Log);
+                let mut ticket =
+                    self.prepare(0, &job, scheduled, Some(hold.id), &base, Output::Log);
+                ticket.set_attempt(1);
                 ((job, scheduled), Ready { hold, ticket })
             })
             .collect();
@@ -194,31 +209,41 @@ impl Loop<'_> {
     /// or none at all without a store; the error as the log reports it.
     fn claim(
         &mut self,
-        starts: &[(&str, DateTime<Utc>)],
+        starts: &[(&str, DateTime<Utc>, u32)],
         now: DateTime<Utc>,
     ) -> Result<Vec<Option<i64>>, String> {
-        let Some(store) = self.store.as_mut() else {
+        if self.store.is_none() {
             return Ok(vec![None; starts.len()]);
-        };
+        }
         if starts.is_empty() {
             return Ok(Vec::new());
         }
         let claims: Vec<Claim<'_>> = starts
             .iter()
-            .map(|&(job, scheduled)| Claim {
+            .map(|&(job, scheduled, attempt)| Claim {
                 job,
                 scheduled,
                 manual: false,
+                attempt,
+                attempts: self.attempts_of(job),
             })
             .collect();
+        let Some(store) = self.store.as_mut() else {
+            return Ok(vec![None; starts.len()]);
+        };
         match store.claim(&claims, now) {
             Ok(ids) => Ok(ids.into_iter().map(Some).collect()),
             Err(e) => Err(claim_failed(&e)),
         }
     }
 
+    /// How many attempts a fire of this job may take (1 for a job the jobfile does not have).
+    pub(super) fn attempts_of(&self, job: &str) -> u32 {
+        self.job(job).map_or(1, |j| j.outcomes.attempts())
+    }
+
     /// A run's `JOBRUN_RUN_ID`: its row in the store, else this session's id and its number.
-    fn run_id(&self, run: RunId, record: Option<i64>) -> String {
+    pub(super) fn run_id(&self, run: RunId, record: Option<i64>) -> String {
         match record {
             Some(id) => id.to_string(),
             None => format!("{}-{run}", self.session),
@@ -242,8 +267,13 @@ impl Loop<'_> {
             scheduled,
             record,
             output,
+            attempt: 1,
+            attempts: 1,
             limits: Limits::default(),
+            outcomes: Outcomes::default(),
             command: None,
+            role: Role::Job,
+            hooked: None,
         };
         if let Some(job) = self.job(name) {
             let run_id = self.run_id(run, record);
@@ -258,6 +288,9 @@ impl Loop<'_> {
                 timeout: job.timeout,
                 kill_after: job.kill_after,
             };
+            ticket.attempts = job.outcomes.attempts();
+            ticket.outcomes = job.outcomes.clone();
+            ticket.hooked = job.outcomes.has_hooks().then(|| Box::new(job.clone()));
             ticket.command = Some(executor::prepare(&launch, base));
         }
         ticket
@@ -296,16 +329,16 @@ impl Loop<'_> {
                 {
                     self.store_error(now, &e);
                 }
-                self.log.event(
-                    now,
-                    "started",
-                    &[
-                        ("job", ticket.job.as_str().into()),
-                        ("run", shown.into()),
-                        ("scheduled", rfc3339(ticket.scheduled).into()),
-                        ("pid", pid.as_raw().into()),
-                    ],
-                );
+                let mut fields: Vec<(&str, Field)> = vec![
+                    ("job", ticket.job.as_str().into()),
+                    ("run", shown.into()),
+                    ("scheduled", rfc3339(ticket.scheduled).into()),
+                    ("pid", pid.as_raw().into()),
+                ];
+                if ticket.attempts > 1 {
+                    fields.push(("attempt", ticket.attempt_text().into()));
+                }
+                self.log.event(now, "started", &fields);
                 let run = ticket.run;
                 self.runs.insert(run, Run::new(ticket, now, child));
                 return;
@@ -328,6 +361,7 @@ impl Loop<'_> {
             self.store_error(now, &e);
         }
         self.last_status = Some(ExitStatus::Code(127));
+        self.last_failed = true;
         self.freed.push_back(ticket.run);
     }
 }

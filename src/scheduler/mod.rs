@@ -17,6 +17,7 @@
 //! - `dispatch.rs`: claiming, preparing (also ahead of the instant, with `ahead.rs`) and
 //!   starting runs;
 //! - `ending.rs`: reaping, timeouts, stopping, and what a run's end frees;
+//! - `hooks.rs`: `on_failure` and `on_success`, run after a run's end;
 //! - `report.rs`: the log and store records of decisions that start no run;
 //! - this file: the loop itself, its state, and reloading the jobfile.
 //!
@@ -28,6 +29,7 @@ mod ahead;
 mod descendants;
 mod dispatch;
 mod ending;
+mod hooks;
 mod leftovers;
 mod report;
 mod runs;
@@ -97,6 +99,11 @@ pub fn serve(
     for (name, last) in resume_points {
         planner.resume(&name, last);
     }
+    // Retries an earlier scheduler planned and did not start.
+    let retries = store.pending_retries()?;
+    for retry in &retries {
+        planner.retry_at(&retry.job, retry.scheduled, retry.attempt, retry.due);
+    }
     log.event(
         now,
         "scheduler_started",
@@ -106,6 +113,7 @@ pub fn serve(
             ("pid", std::process::id().into()),
             ("store", store.path().display().to_string().into()),
             ("resumed", resumed.into()),
+            ("retries", (retries.len() as u64).into()),
             ("pruned", pruned.into()),
         ],
     );
@@ -124,7 +132,8 @@ pub fn serve(
 }
 
 /// Runs one job of `jobfile` now through the same executor path, its output passed through
-/// unprefixed; returns the job's exit code (128+n when a signal ended it).
+/// unprefixed; returns the job's exit code (128+n when a signal ended it), 0 when its rules
+/// count it a success, and at least 1 when they count it a failure.
 ///
 /// With a `store`, the run is recorded there as a manual run.
 pub fn run_once(
@@ -144,16 +153,19 @@ pub fn run_once(
     let scheduled = now.with_nanosecond(0).unwrap_or(now);
     let record = match scheduler.store.as_mut() {
         Some(store) => {
+            // A manual run is one attempt: retries belong to the scheduler's planner.
             let claim = Claim {
                 job: name,
                 scheduled,
                 manual: true,
+                attempt: 1,
+                attempts: 1,
             };
             Some(store.claim(&[claim], now)?[0])
         }
         None => None,
     };
-    let ticket = scheduler.prepare(
+    let mut ticket = scheduler.prepare(
         1,
         name,
         scheduled,
@@ -161,10 +173,18 @@ pub fn run_once(
         &BaseEnv::capture(),
         Output::PassThrough,
     );
+    ticket.attempts = 1;
+    ticket.set_attempt(1);
     scheduler.start_tickets(vec![ticket], now);
     scheduler.run()?;
-    // A run's start or end always records how it ended.
-    Ok(scheduler.last_status.map_or(0, |s| s.as_shell_code()))
+    // A run's start or end always records how it ended. The job's rules decide success: a
+    // success exits 0 whatever its code, a failure with code 0 (stderr) exits 1.
+    let code = scheduler.last_status.map_or(0, |s| s.as_shell_code());
+    Ok(match (code, scheduler.last_failed) {
+        (_, false) => 0,
+        (0, true) => 1,
+        (code, true) => code,
+    })
 }
 
 fn system(action: &'static str) -> impl Fn(nix::Error) -> Error {
@@ -200,14 +220,18 @@ struct Loop<'a> {
     spent: Option<DateTime<Utc>>,
     /// Distinguishes this scheduler's run ids from another's in `JOBRUN_RUN_ID`.
     session: String,
-    /// The status of the last run that ended (what `jobrun run` exits with).
+    /// The status of the last run that ended (what `jobrun run` exits with), and whether it
+    /// failed by its job's rules.
     last_status: Option<ExitStatus>,
+    last_failed: bool,
     /// The jobfile's directory, absolute: runs without a `workdir` start there.
     base_dir: PathBuf,
     /// The jobfile, absolute (`JOBRUN_JOBFILE`).
     jobfile_path: PathBuf,
     /// Where runs are claimed before they start and recorded when they end.
     store: Option<Store>,
+    /// Hooks started so far (their keys in `runs` follow `hooks::FIRST_HOOK`).
+    last_hook: u64,
     /// Runs ended since history was last pruned.
     ended_since_prune: u32,
     /// `jobrun start` as the subreaper of its jobs: at the end, every process still its child
@@ -247,9 +271,11 @@ impl<'a> Loop<'a> {
             spent: None,
             session: format!("{:08x}", fastrand::u32(..)),
             last_status: None,
+            last_failed: false,
             base_dir: jobfile_dir(&settings.jobfile),
             jobfile_path: absolute_jobfile(&settings.jobfile),
             store: None,
+            last_hook: 0,
             ended_since_prune: 0,
             sweep_descendants: false,
             ahead: None,

@@ -153,6 +153,8 @@ fn stopping_before_the_instant_gives_the_claims_back() {
         job: "tick",
         scheduled: at("10:00:00"),
         manual: false,
+        attempt: 1,
+        attempts: 1,
     };
     let id = store.claim(&[earlier], at("10:00:00")).unwrap()[0];
     store.spawn_failed(id, at("10:00:00"), "test").unwrap();
@@ -235,11 +237,16 @@ fn start_sleeper(scheduler: &mut Loop<'_>, now: DateTime<Utc>) -> nix::unistd::P
         scheduled: now,
         record: None,
         output: Output::Log,
+        attempt: 1,
+        attempts: 1,
         limits: Limits {
             timeout: None,
             kill_after: job.kill_after,
         },
+        outcomes: crate::outcomes::Outcomes::default(),
         command: None,
+        role: super::ticket::Role::Job,
+        hooked: None,
     };
     let run = Run::new(ticket, now, child);
     scheduler.runs.insert(1, run);

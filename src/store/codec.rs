@@ -8,12 +8,35 @@
 use chrono::{DateTime, Utc};
 use rusqlite::Row;
 
-use super::{MAX_TAIL, Outcome, RunRecord};
+use super::{FailedBy, MAX_TAIL, Outcome, RunRecord};
 
-/// The columns of `runs`, in the order [`RawRun::from_row`] reads them.
-pub(super) const RUN_COLUMNS: &str = "id, job, scheduled, manual, recorded_at, started, ended, \
-     timed_out, state, pid, exit_code, signal, message, late_by_ms, fires, first_fire, into_fire, \
-     output_tail";
+/// The columns of `runs` that every schema version has, in the order [`RawRun::from_row`]
+/// reads them.
+macro_rules! base_columns {
+    () => {
+        "id, job, scheduled, manual, recorded_at, started, ended, timed_out, state, pid, \
+         exit_code, signal, message, late_by_ms, fires, first_fire, into_fire, output_tail"
+    };
+}
+
+/// The columns of a run in a store of the current version.
+pub(super) const RUN_COLUMNS: &str = concat!(base_columns!(), ", failed_by, attempt, attempts");
+
+/// The columns of a run in a store of `version`: a version 1 store has no `failed_by` (it is
+/// worked out as that version judged runs), and stores before version 3 had one attempt per
+/// fire.
+pub(super) fn run_columns(version: i64) -> &'static str {
+    match version {
+        3.. => RUN_COLUMNS,
+        2 => concat!(base_columns!(), ", failed_by, 1, 1"),
+        _ => concat!(
+            base_columns!(),
+            ", ",
+            super::schema::failed_by_v1!(),
+            ", 1, 1"
+        ),
+    }
+}
 
 /// Microseconds since the Unix epoch: the store's time format (sub-microsecond digits dropped).
 pub(super) fn micros(t: DateTime<Utc>) -> i64 {
@@ -152,6 +175,9 @@ pub(super) struct RawRun {
     first_fire: Option<i64>,
     into_fire: Option<i64>,
     output_tail: String,
+    failed_by: Option<String>,
+    attempt: i64,
+    attempts: i64,
 }
 
 impl RawRun {
@@ -176,6 +202,9 @@ impl RawRun {
             first_fire: row.get(15)?,
             into_fire: row.get(16)?,
             output_tail: row.get(17)?,
+            failed_by: row.get(18)?,
+            attempt: row.get(19)?,
+            attempts: row.get(20)?,
         })
     }
 
@@ -272,6 +301,16 @@ impl RawRun {
             }
         }
         let ended_by_process = matches!(outcome, Outcome::Exited { .. } | Outcome::Signaled { .. });
+        let failed_by = match self.failed_by.as_deref() {
+            None => None,
+            Some(_) if !ended_by_process => {
+                return Err(format!("run {id} ({state}) has a failure reason"));
+            }
+            Some(text) => Some(
+                FailedBy::parse(text)
+                    .ok_or_else(|| format!("run {id} has an unknown failure reason {text:?}"))?,
+            ),
+        };
         if self.timed_out && !ended_by_process {
             return Err(format!("run {id} ({state}) is marked as timed out"));
         }
@@ -288,6 +327,16 @@ impl RawRun {
             return Err(format!("run {id}: {problem}"));
         }
 
+        let count = |n: i64, column: &str| {
+            u32::try_from(n)
+                .ok()
+                .filter(|n| *n >= 1)
+                .ok_or_else(|| format!("run {id} has {column} {n}"))
+        };
+        let (attempt, attempts) = (
+            count(self.attempt, "attempt")?,
+            count(self.attempts, "attempts")?,
+        );
         Ok(RunRecord {
             id,
             job: self.job,
@@ -298,6 +347,9 @@ impl RawRun {
             ended,
             timed_out: self.timed_out,
             outcome,
+            failed_by,
+            attempt,
+            attempts,
             output_tail: self.output_tail,
         })
     }

@@ -107,6 +107,35 @@ pub enum Outcome {
     Skipped { reason: String },
 }
 
+/// Why an ended run counts as failed, by its job's rules (`crate::outcomes`). A run that
+/// exited or was signaled and has none of these succeeded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FailedBy {
+    /// Its exit status: a code outside the job's `success_exit_codes`, or a signal.
+    Status,
+    /// It hit its timeout.
+    Timeout,
+    /// It wrote to stderr, and the job has `fail_on_stderr`.
+    Stderr,
+}
+
+impl FailedBy {
+    /// As the store and `history --json` write it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FailedBy::Status => "status",
+            FailedBy::Timeout => "timeout",
+            FailedBy::Stderr => "stderr",
+        }
+    }
+
+    pub(super) fn parse(text: &str) -> Option<FailedBy> {
+        [FailedBy::Status, FailedBy::Timeout, FailedBy::Stderr]
+            .into_iter()
+            .find(|f| f.as_str() == text)
+    }
+}
+
 /// One row of the history: a run, or a decision about a fire that got no process.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RunRecord {
@@ -129,6 +158,12 @@ pub struct RunRecord {
     pub timed_out: bool,
     /// What happened; also says which of the times above are set.
     pub outcome: Outcome,
+    /// For a run that exited or was signaled: why it counts as failed; `None` if it succeeded
+    /// (and for every other outcome).
+    pub failed_by: Option<FailedBy>,
+    /// Which attempt of its fire the run was (1 for the first), of how many its job allowed.
+    pub attempt: u32,
+    pub attempts: u32,
     /// The end of stdout+stderr, at most [`MAX_TAIL`] bytes.
     pub output_tail: String,
 }
@@ -153,6 +188,21 @@ pub struct Claim<'a> {
     pub scheduled: DateTime<Utc>,
     /// `jobrun run NAME`: may repeat an instant, and does not move `last_fire`.
     pub manual: bool,
+    /// Which attempt of the fire (1 for the first; a retry's claim also takes its planned
+    /// retry off the store), of how many the job allows.
+    pub attempt: u32,
+    pub attempts: u32,
+}
+
+/// A retry planned and not yet started: attempt `attempt` of `attempts` of the fire
+/// `scheduled` of `job`, due at `due`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlannedRetry {
+    pub job: String,
+    pub scheduled: DateTime<Utc>,
+    pub attempt: u32,
+    pub attempts: u32,
+    pub due: DateTime<Utc>,
 }
 
 /// A fire claimed ahead of its instant with [`Store::hold`]: the run's id, and the job's
@@ -206,6 +256,8 @@ pub struct Store {
     /// it that are still claimed or running were left by an earlier scheduler.
     own_runs_from: Option<i64>,
     lock: Option<HolderLock>,
+    /// The store's schema version: what its rows hold (see `codec::run_columns`).
+    version: i64,
 }
 
 impl fmt::Debug for Store {
@@ -279,6 +331,7 @@ impl Store {
             path: path.to_path_buf(),
             own_runs_from: Some(own_runs_from),
             lock: Some(lock),
+            version: schema::CURRENT,
         })
     }
 
@@ -287,7 +340,8 @@ impl Store {
     /// and works while a scheduler holds the store (WAL readers do not block the writer).
     ///
     /// Every schema version from 1 to the current one must stay readable here, since only
-    /// `open_exclusive` migrates (today version 1 is the only one). A future step that changes
+    /// `open_exclusive` migrates: `codec::run_columns` reads each version's runs (a version 1
+    /// store's `failed_by` is worked out from the columns it has). A future step that changes
     /// what the queries read must keep this true, or refuse here with a clear error.
     pub fn open_read(path: &Path) -> Result<Option<Store>, StoreError> {
         match fs::metadata(path) {
@@ -298,12 +352,13 @@ impl Store {
         let conn = connect(path, OpenFlags::SQLITE_OPEN_READ_ONLY)?;
         match schema::inspect(&conn, path)? {
             Found::Empty => Ok(None),
-            Found::Version(_) => Ok(Some(Store {
+            Found::Version(version) => Ok(Some(Store {
                 conn,
                 checkpointer: None,
                 path: path.to_path_buf(),
                 own_runs_from: None,
                 lock: None,
+                version,
             })),
         }
     }
@@ -331,6 +386,7 @@ impl Store {
             path: path.to_path_buf(),
             own_runs_from: None,
             lock: None,
+            version: schema::CURRENT,
         })
     }
 

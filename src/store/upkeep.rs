@@ -7,7 +7,7 @@
 use chrono::{DateTime, Utc};
 use rusqlite::params;
 
-use super::codec::{RUN_COLUMNS, RawRun, micros};
+use super::codec::{RawRun, micros};
 use super::error::Failure;
 use super::reads::JOB_NAMES;
 use super::schema::{INDEXES, has_object};
@@ -62,6 +62,8 @@ impl Store {
     /// found, one line each; empty = healthy. Reads every row: for `jobrun check`, not for the
     /// scheduler's loop.
     pub fn check(&self) -> Result<Vec<String>, StoreError> {
+        let columns = super::codec::run_columns(self.version);
+        let version = self.version;
         self.read("check the state store", |conn| {
             let mut problems = Vec::new();
 
@@ -79,10 +81,16 @@ impl Store {
                 }
             }
 
-            let mut duplicates = conn.prepare(
+            // Before version 3 a fire had one attempt.
+            let fire = if version >= 3 {
+                "job, scheduled, attempt"
+            } else {
+                "job, scheduled"
+            };
+            let mut duplicates = conn.prepare(&format!(
                 "SELECT job, scheduled, count(*) FROM runs WHERE manual = 0
-                 GROUP BY job, scheduled HAVING count(*) > 1 ORDER BY job, scheduled",
-            )?;
+                 GROUP BY {fire} HAVING count(*) > 1 ORDER BY job, scheduled"
+            ))?;
             for row in duplicates.query_map([], |r| {
                 Ok((
                     r.get::<_, String>(0)?,
@@ -99,7 +107,7 @@ impl Store {
                 ));
             }
 
-            let mut rows = conn.prepare(&format!("SELECT {RUN_COLUMNS} FROM runs ORDER BY id"))?;
+            let mut rows = conn.prepare(&format!("SELECT {columns} FROM runs ORDER BY id"))?;
             let mut bad_rows = 0;
             for raw in rows.query_map([], RawRun::from_row)? {
                 let problem = match raw {

@@ -1,15 +1,18 @@
 //! The store's behaviour, written as specifications: opening, locking and refusing files
 //! (`open`), a second process and a crash (`process`), recording runs (`runs`, `lifecycle`),
 //! reading them back (`reads`), pruning and checking (`upkeep`), checkpoints (`wal`), and a
-//! latency probe that prints percentiles (`latency`, ignored by default).
+//! latency probe that prints percentiles (`latency`, ignored by default), and stores of older
+//! versions (`versions`).
 
 mod latency;
 mod lifecycle;
 mod open;
 mod process;
 mod reads;
+mod retries;
 mod runs;
 mod upkeep;
+mod versions;
 mod wal;
 
 use std::path::{Path, PathBuf};
@@ -46,6 +49,8 @@ fn scheduled(job: &str, at: DateTime<Utc>) -> Claim<'_> {
         job,
         scheduled: at,
         manual: false,
+        attempt: 1,
+        attempts: 1,
     }
 }
 
