@@ -33,7 +33,7 @@ use toml_edit::Document;
 
 use tree::Tree;
 
-pub use diagnostic::{Diagnostic, Diagnostics};
+pub use diagnostic::{Diagnostic, Diagnostics, MAX_DIAGNOSTICS};
 pub use edit::{EditError, add_job, remove_jobs};
 pub use new_job::{NewJob, NewTrigger};
 pub use pause::{PauseChange, set_paused};
@@ -92,6 +92,7 @@ pub fn parse(path: &Path, text: &str, local_tz: Tz) -> Result<Jobfile, Diagnosti
     let invalid = |errors| Diagnostics {
         path: path.into(),
         errors,
+        omitted: 0,
     };
     if u32::try_from(text.len()).is_err() {
         let message = "the jobfile is larger than 4 GiB".to_owned();
@@ -100,7 +101,7 @@ pub fn parse(path: &Path, text: &str, local_tz: Tz) -> Result<Jobfile, Diagnosti
     let tree = Tree::parse(text).map_err(|(span, message)| {
         invalid(vec![validate::syntax_error(&source, span, &message)])
     })?;
-    let (executors, jobs) = validate::validate(&source, &tree, path, local_tz).map_err(invalid)?;
+    let (executors, jobs) = validate::validate(&source, &tree, path, local_tz)?;
     Ok(Jobfile {
         path: path.into(),
         executors,
@@ -122,6 +123,7 @@ fn parse_document<'t>(
             e.span(),
             e.message(),
         )],
+        omitted: 0,
     })?;
     Ok((jobfile, doc))
 }
@@ -154,6 +156,7 @@ fn read_text(path: &Path) -> Result<Option<String>, JobfileError> {
             Err(JobfileError::Invalid(Diagnostics {
                 path: path.into(),
                 errors: vec![error],
+                omitted: 0,
             }))
         }
     }

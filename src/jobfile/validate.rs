@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 
 use chrono_tz::Tz;
 
-use super::diagnostic::{Diagnostic, SourceFile};
+use super::diagnostic::{Diagnostic, Diagnostics, SourceFile};
 use super::tree::Tree;
 use super::trigger::{Owner, OwnerName, TRIGGER_KEYS, TriggerContext};
 use super::value::{Checker, Entry, Field, entries};
@@ -76,13 +76,14 @@ struct Options {
     shell: Option<bool>,
 }
 
-/// Checks the whole file; every problem is returned, in file order.
+/// Checks the whole file; every problem is returned (up to `MAX_DIAGNOSTICS`, with the count
+/// of the others), in file order.
 pub(super) fn validate(
     source: &SourceFile<'_>,
     tree: &Tree<'_>,
     path: &Path,
     local_tz: Tz,
-) -> Result<(Vec<Executor>, Vec<Job>), Vec<Diagnostic>> {
+) -> Result<(Vec<Executor>, Vec<Job>), Diagnostics> {
     let base_dir = path.parent().unwrap_or(Path::new(""));
     let mut v = Validator {
         c: Checker::new(source),
@@ -115,7 +116,11 @@ pub(super) fn validate(
         return Ok((executors, jobs));
     }
     errors.sort_by_key(|d| d.span.start);
-    Err(errors)
+    Err(Diagnostics {
+        path: path.into(),
+        errors,
+        omitted: v.c.omitted,
+    })
 }
 
 /// A TOML syntax error: toml_edit's message at toml_edit's span.
