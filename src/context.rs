@@ -7,6 +7,8 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
+use crate::trust::{TRUST_JOBFILE_ENV, Trust};
+
 /// The environment variable naming the jobfile when `--jobfile` is not given.
 pub const JOBFILE_ENV: &str = "JOBRUN_JOBFILE";
 /// The jobfile name looked for in the current directory and in the config directory.
@@ -23,6 +25,8 @@ pub struct Context {
     /// `--state-dir`, else `$JOBRUN_STATE_DIR`: where state stores live (else the user's
     /// state directory).
     pub state_dir: Option<PathBuf>,
+    /// Who jobrun runs as, and whether to trust a jobfile others can change.
+    pub trust: Trust,
 }
 
 /// The process environment that `Context` is resolved from, gathered in one place so tests can
@@ -37,6 +41,10 @@ pub struct Environment {
     pub system_zone: Option<String>,
     pub state_dir_flag: Option<PathBuf>,
     pub state_dir_env: Option<PathBuf>,
+    /// `--trust-jobfile`, or `$JOBRUN_TRUST_JOBFILE` set to anything but empty or `0`.
+    pub trust_jobfile: bool,
+    /// The effective user id.
+    pub uid: u32,
 }
 
 impl Environment {
@@ -44,10 +52,15 @@ impl Environment {
     pub fn from_process(
         jobfile_flag: Option<PathBuf>,
         state_dir_flag: Option<PathBuf>,
+        trust_jobfile_flag: bool,
     ) -> Environment {
+        let trust_jobfile_env =
+            std::env::var_os(TRUST_JOBFILE_ENV).is_some_and(|v| !v.is_empty() && v != "0");
         Environment {
             jobfile_flag,
             state_dir_flag,
+            trust_jobfile: trust_jobfile_flag || trust_jobfile_env,
+            uid: Trust::of_process(false).uid,
             state_dir_env: std::env::var_os(crate::store::STATE_DIR_ENV)
                 .filter(|v| !v.is_empty())
                 .map(PathBuf::from),
@@ -70,6 +83,10 @@ impl Context {
             local_tz: local_zone(env),
             now,
             state_dir: env.state_dir_flag.clone().or(env.state_dir_env.clone()),
+            trust: Trust {
+                uid: env.uid,
+                trust_jobfile: env.trust_jobfile,
+            },
         }
     }
 

@@ -26,6 +26,7 @@ pub mod plan;
 pub mod scheduler;
 pub mod store;
 pub mod trigger;
+pub mod trust;
 
 use std::ffi::OsString;
 
@@ -41,7 +42,11 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
             return e.exit_code();
         }
     };
-    let env = context::Environment::from_process(cli.jobfile.clone(), cli.state_dir.clone());
+    let env = context::Environment::from_process(
+        cli.jobfile.clone(),
+        cli.state_dir.clone(),
+        cli.trust_jobfile,
+    );
     let ctx = context::Context::resolve(&env, Utc::now());
     match commands::dispatch(&ctx, cli.command) {
         Ok(()) => 0,

@@ -11,6 +11,8 @@ mod docs;
 mod errors;
 /// `jobrun history`, `list`'s LAST column and manual runs, as the state store records them.
 mod history;
+/// Issue 12: FIFOs, devices, huge and pathological jobfiles, at load and at reload.
+mod hostile_files;
 /// `jobrun list` in its three formats.
 mod list;
 /// `jobrun next`: jobfile and ad-hoc previews, formats, DST, paused jobs.
@@ -24,5 +26,7 @@ mod start;
 /// The state store end to end: one scheduler per store, recovery after `kill -9`, catch-up
 /// after downtime, a corrupt store.
 mod store;
+/// Issue 12: whose jobfile root runs.
+mod trust;
 /// Exit codes and command-line errors.
 mod usage;

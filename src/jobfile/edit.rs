@@ -120,7 +120,7 @@ pub fn add_job(path: &Path, job: &NewJob, local_tz: Tz) -> Result<String, EditEr
     let dir = parent_dir(path);
     fs::create_dir_all(dir).map_err(io_error("create the directory", dir))?;
     let _lock = lock_dir(dir).map_err(io_error("lock the directory", dir))?;
-    let text = read_text(path)?.unwrap_or_default();
+    let text = read_text(path, None)?.unwrap_or_default();
     let (existing, doc) = parse_document(path, &text, local_tz).map_err(JobfileError::Invalid)?;
     if doc.get("jobs").is_some_and(|jobs| jobs.is_value()) {
         return Err(EditError::InlineJobs { path: path.into() });
@@ -220,7 +220,7 @@ impl<'p> Existing<'p> {
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Err(missing()),
             lock => lock.map_err(io_error("lock the directory", dir))?,
         };
-        let text = read_text(path)?.ok_or_else(missing)?;
+        let text = read_text(path, None)?.ok_or_else(missing)?;
         let jobfile = parse(path, &text, local_tz).map_err(JobfileError::Invalid)?;
         Ok(Existing {
             _lock: lock,

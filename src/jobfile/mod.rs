@@ -16,6 +16,7 @@ mod diagnostic;
 mod edit;
 mod new_job;
 mod pause;
+mod read;
 mod removal;
 mod tree;
 mod trigger;
@@ -37,8 +38,12 @@ pub use diagnostic::{Diagnostic, Diagnostics, MAX_DIAGNOSTICS};
 pub use edit::{EditError, add_job, remove_jobs};
 pub use new_job::{NewJob, NewTrigger};
 pub use pause::{PauseChange, set_paused};
+pub use read::MAX_JOBFILE_BYTES;
+
+use read::read_text;
 
 use crate::job::{Executor, Job};
+use crate::trust::{Refusal, Trust};
 
 /// A valid jobfile.
 #[derive(Debug, Clone)]
@@ -65,6 +70,29 @@ pub enum JobfileError {
     #[error("cannot read jobfile {}: {source}", .path.display())]
     Io { path: PathBuf, source: io::Error },
 
+    /// A device, FIFO, socket or directory (through a symlink or not): reading `/dev/zero`
+    /// would never end, and opening a FIFO would wait for a writer.
+    #[error("jobfile {} is {kind}, not a regular file", .path.display())]
+    NotAFile { path: PathBuf, kind: &'static str },
+
+    #[error(
+        "jobfile {} is {size} bytes, more than the {} MiB a jobfile may have",
+        .path.display(),
+        MAX_JOBFILE_BYTES / 1024 / 1024
+    )]
+    TooLarge { path: PathBuf, size: u64 },
+
+    /// As root, a jobfile that someone else than root can change (see `trust.rs`).
+    #[error(
+        "refusing jobfile {}: {refusal}; as root, jobrun runs only a jobfile that nobody else \
+         can change, as cron does\n  = help: {}pass {} (or set {}=1) to run it anyway",
+        .path.display(),
+        .refusal.fix().map(|fix| format!("fix it with `{fix}`, or ")).unwrap_or_default(),
+        crate::trust::TRUST_JOBFILE_FLAG,
+        crate::trust::TRUST_JOBFILE_ENV
+    )]
+    Untrusted { path: PathBuf, refusal: Refusal },
+
     /// Renders as the diagnostics themselves, `jobrun: error:` lines included.
     #[error("{0}")]
     Invalid(Diagnostics),
@@ -75,14 +103,21 @@ impl JobfileError {
     pub fn exit_code(&self) -> i32 {
         match self {
             JobfileError::Io { .. } => 1,
-            JobfileError::Missing { .. } | JobfileError::Invalid(_) => 2,
+            JobfileError::Missing { .. }
+            | JobfileError::Invalid(_)
+            | JobfileError::NotAFile { .. }
+            | JobfileError::TooLarge { .. }
+            | JobfileError::Untrusted { .. } => 2,
         }
     }
 }
 
-/// Reads and validates the jobfile at `path`.
-pub fn load(path: &Path, local_tz: Tz) -> Result<Jobfile, JobfileError> {
-    let text = read_text(path)?.ok_or_else(|| JobfileError::Missing { path: path.into() })?;
+/// Reads and validates the jobfile at `path`: a regular file of at most [`MAX_JOBFILE_BYTES`],
+/// which as root (unless `trust` says otherwise) nobody but root can change.
+pub fn load(path: &Path, local_tz: Tz, trust: &Trust) -> Result<Jobfile, JobfileError> {
+    let trust = trust.checks_jobfile().then_some(trust);
+    let text =
+        read_text(path, trust)?.ok_or_else(|| JobfileError::Missing { path: path.into() })?;
     parse(path, &text, local_tz).map_err(JobfileError::Invalid)
 }
 
@@ -126,40 +161,6 @@ fn parse_document<'t>(
         omitted: 0,
     })?;
     Ok((jobfile, doc))
-}
-
-/// The file's text, `None` when it does not exist. Bytes that are not UTF-8 are a diagnostic
-/// at the first of them, like any other problem of the file's contents.
-fn read_text(path: &Path) -> Result<Option<String>, JobfileError> {
-    let bytes = match std::fs::read(path) {
-        Ok(bytes) => bytes,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
-        Err(source) => {
-            return Err(JobfileError::Io {
-                path: path.into(),
-                source,
-            });
-        }
-    };
-    match String::from_utf8(bytes) {
-        Ok(text) => Ok(Some(text)),
-        Err(e) => {
-            let at = e.utf8_error().valid_up_to();
-            let text = String::from_utf8_lossy(e.as_bytes());
-            let source = diagnostic::SourceFile::new(path, &text);
-            let error = source.diagnostic(
-                at..at + 1,
-                "",
-                "the jobfile is not valid UTF-8".to_owned(),
-                None,
-            );
-            Err(JobfileError::Invalid(Diagnostics {
-                path: path.into(),
-                errors: vec![error],
-                omitted: 0,
-            }))
-        }
-    }
 }
 
 /// Job names are used on the command line, so they are kept to `[A-Za-z0-9_-]+`.

@@ -275,7 +275,7 @@ fn bytes_that_are_not_utf8_are_a_located_error() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("jobrun.toml");
     fs::write(&path, b"# caf\xe9\n").unwrap();
-    let err = load(&path, Tz::UTC).unwrap_err();
+    let err = load(&path, Tz::UTC, &crate::trust::Trust::of_process(false)).unwrap_err();
     assert_eq!(err.exit_code(), 2);
     assert!(
         err.to_string().contains("the jobfile is not valid UTF-8\n"),
@@ -286,7 +286,12 @@ fn bytes_that_are_not_utf8_are_a_located_error() {
 
 #[test]
 fn a_missing_jobfile_is_named_with_what_to_do() {
-    let err = load(Path::new("nope.toml"), Tz::UTC).unwrap_err();
+    let err = load(
+        Path::new("nope.toml"),
+        Tz::UTC,
+        &crate::trust::Trust::of_process(false),
+    )
+    .unwrap_err();
     assert_eq!(
         err.to_string(),
         "jobfile nope.toml does not exist (create it with `jobrun add`, or pass --jobfile PATH)"

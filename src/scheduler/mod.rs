@@ -51,6 +51,8 @@ pub struct Settings {
     pub stop_grace: Duration,
     /// How much run history the state store keeps.
     pub retention: Retention,
+    /// Whose jobfile a reload accepts: the same rules as at start (`trust.rs`).
+    pub trust: crate::trust::Trust,
 }
 
 /// After this many ended runs, old history is pruned again (besides at every start).
@@ -905,7 +907,8 @@ impl<'a> Loop<'a> {
         if self.planner.is_none() {
             return;
         }
-        match jobfile::load(&self.settings.jobfile, self.settings.local_tz) {
+        let settings = &self.settings;
+        match jobfile::load(&settings.jobfile, settings.local_tz, &settings.trust) {
             Ok(jobfile) => {
                 let jobs = jobfile.jobs.len() as u64;
                 // Prepared with the old jobfile's commands: prepared again from the new one.
