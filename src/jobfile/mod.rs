@@ -163,9 +163,16 @@ fn parse_document<'t>(
     Ok((jobfile, doc))
 }
 
-/// Job names are used on the command line, so they are kept to `[A-Za-z0-9_-]+`.
+/// The longest job name: names are typed on the command line, printed in every log line and
+/// passed to every run in `JOBRUN_JOB`, where a 1M-character name made each spawn fail with
+/// E2BIG (issue 12). 128 leaves room for names made from commands or crontab lines.
+pub const MAX_JOB_NAME: usize = 128;
+
+/// Job names are used on the command line, so they are kept to `[A-Za-z0-9_-]+`, at most
+/// [`MAX_JOB_NAME`] characters.
 pub fn is_job_name(name: &str) -> bool {
     !name.is_empty()
+        && name.len() <= MAX_JOB_NAME
         && name
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
@@ -182,6 +189,8 @@ fn suggested_job_name(raw: &str) -> String {
             name.push('-');
         }
     }
+    // Room for the "-2", "-3"… that `jobrun add` appends to a name that is taken.
+    name.truncate(MAX_JOB_NAME - 8);
     let name = name.trim_matches('-');
     if name.is_empty() {
         "job".to_owned()

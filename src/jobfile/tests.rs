@@ -548,11 +548,12 @@ mod properties {
         #![proptest_config(Config { cases: 200, failure_persistence: None, ..Config::default() })]
 
         /// Whatever the words (quotes, backslashes, control characters, any script), the added
-        /// table stores them exactly, and removing it gives back the file byte for byte.
+        /// table stores them exactly, and removing it gives back the file byte for byte. (Not
+        /// NUL, which no argument or value can hold: validation refuses it, see issue 12.)
         #[test]
         fn an_added_job_keeps_its_words_and_removing_it_restores_the_file(
-            words in prop::collection::vec("(?s).*", 1..4).prop_filter("a program", |w| !w[0].is_empty()),
-            env_value in "(?s).*",
+            words in prop::collection::vec("(?s)[^\\x00]*", 1..4).prop_filter("a program", |w| !w[0].is_empty()),
+            env_value in "(?s)[^\\x00]*",
             shell in any::<bool>(),
         ) {
             let mut job = new_job(NewTrigger::Every("1h".into()), &[]);

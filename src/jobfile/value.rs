@@ -289,6 +289,15 @@ impl<'a> Checker<'a> {
                 );
             }
             match var.item.as_str() {
+                Some(value) if value.contains('\0') => {
+                    ok = false;
+                    self.error(
+                        var.span.clone(),
+                        &var.field,
+                        super::validate::NUL.to_owned(),
+                        None,
+                    );
+                }
                 Some(value) => {
                     env.insert(var.key.to_owned(), value.to_owned());
                 }
