@@ -30,6 +30,12 @@ pub struct Cli {
     #[arg(long, global = true, value_name = "WHEN", value_enum, default_value_t)]
     pub color: crate::output::ColorWhen,
 
+    /// Run as root a jobfile that others than root can change (owned by another user, writable
+    /// by group or others, or in such a directory), which is refused otherwise [env:
+    /// JOBRUN_TRUST_JOBFILE]
+    #[arg(long, global = true)]
+    pub trust_jobfile: bool,
+
     #[command(subcommand)]
     pub command: Command,
 }

@@ -33,6 +33,7 @@ pub mod plan;
 pub mod scheduler;
 pub mod store;
 pub mod trigger;
+pub mod trust;
 
 use std::ffi::OsString;
 
@@ -53,8 +54,12 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
             return e.exit_code();
         }
     };
-    let env = context::Environment::from_process(cli.jobfile.clone(), cli.state_dir.clone())
-        .with_color(cli.color);
+    let env = context::Environment::from_process(
+        cli.jobfile.clone(),
+        cli.state_dir.clone(),
+        cli.trust_jobfile,
+    )
+    .with_color(cli.color);
     let ctx = context::Context::resolve(&env, Utc::now());
     match commands::dispatch(&ctx, cli.command) {
         Ok(()) => 0,

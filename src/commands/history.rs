@@ -15,7 +15,7 @@ use crate::store::{FailedBy, Outcome, RunRecord, Store};
 
 pub(super) fn run(ctx: &Context, args: &HistoryArgs) -> Result<(), Error> {
     // The jobfile gives each job's zone; a missing or broken one does not hide the history.
-    let jobfile = crate::jobfile::load(&ctx.jobfile, ctx.local_tz).ok();
+    let jobfile = crate::jobfile::load(&ctx.jobfile, ctx.local_tz, &ctx.trust).ok();
     let store_path = ctx.store_path()?;
     let store = Store::open_read(&store_path)?;
     check_names(ctx, &args.names, jobfile.as_ref(), store.as_ref())?;

@@ -13,12 +13,12 @@ use std::path::{Path, PathBuf};
 
 use chrono_tz::Tz;
 
-use super::diagnostic::{Diagnostic, SourceFile};
+use super::diagnostic::{Diagnostic, Diagnostics, SourceFile};
 use super::outcomes::{self, OutcomeOptions};
 use super::tree::Tree;
 use super::trigger::{Owner, OwnerName, TRIGGER_KEYS, TriggerContext};
 use super::value::{Checker, Entry, Field, entries};
-use super::{is_job_name, suggested_job_name};
+use super::{MAX_JOB_NAME, is_job_name, suggested_job_name};
 use crate::duration::Duration;
 use crate::error::did_you_mean;
 use crate::job::{Executor, Job, defaults};
@@ -83,6 +83,11 @@ pub(crate) const JOB_KEYS: [&str; 32] = [
     outcomes::KEYS[7],
 ];
 
+/// No path, argument or environment value can hold a NUL byte: the kernel reads each as a C
+/// string. A run of such a job could only fail at its spawn (issue 12), so `check` refuses it.
+pub(super) const NUL: &str = "it contains a NUL byte (\\u0000), which no path, argument or \
+                              environment value can hold";
+
 /// The options a job may set and `[defaults]` may give it; `None` when not set (or invalid).
 #[derive(Default)]
 struct Options {
@@ -109,13 +114,14 @@ struct Options {
     outcomes: OutcomeOptions,
 }
 
-/// Checks the whole file; every problem is returned, in file order.
+/// Checks the whole file; every problem is returned (up to `MAX_DIAGNOSTICS`, with the count
+/// of the others), in file order.
 pub(super) fn validate(
     source: &SourceFile<'_>,
     tree: &Tree<'_>,
     path: &Path,
     local_tz: Tz,
-) -> Result<(Vec<Executor>, Vec<Job>), Vec<Diagnostic>> {
+) -> Result<(Vec<Executor>, Vec<Job>), Diagnostics> {
     let base_dir = path.parent().unwrap_or(Path::new(""));
     let mut v = Validator {
         c: Checker::new(source),
@@ -148,7 +154,11 @@ pub(super) fn validate(
         return Ok((executors, jobs));
     }
     errors.sort_by_key(|d| d.span.start);
-    Err(errors)
+    Err(Diagnostics {
+        path: path.into(),
+        errors,
+        omitted: v.c.omitted,
+    })
 }
 
 /// A TOML syntax error: toml_edit's message at toml_edit's span.
@@ -283,6 +293,8 @@ impl Validator<'_> {
         let dir = self.c.string(e, "a directory like \"/srv/reports\"")?;
         let problem = if dir.is_empty() {
             Some(("workdir is empty".to_owned(), None))
+        } else if dir.contains('\0') {
+            Some((NUL.to_owned(), None))
         } else if dir.starts_with('~') {
             Some((
                 "\"~\" is not expanded in workdir".to_owned(),
@@ -398,7 +410,23 @@ impl Validator<'_> {
     fn job(&mut self, entry: &Entry<'_>, defaults: &Options, pools: &[&str]) -> Option<Job> {
         let name = entry.key;
         let name_ok = is_job_name(name);
-        if !name_ok {
+        if name.chars().count() > MAX_JOB_NAME {
+            self.c.error(
+                entry.key_span.clone(),
+                &Field::Key(&Field::Root, "jobs"),
+                format!(
+                    "a job name of {} characters is too long (at most {MAX_JOB_NAME})",
+                    name.chars().count()
+                ),
+                Some(format!(
+                    "job names are typed on the command line and given to every run: use a short \
+                     one, like {:?}",
+                    suggested_job_name(name)
+                )),
+            );
+            // Every other message about this job would spell the name out: one is enough.
+            return None;
+        } else if !name_ok {
             self.c.error(
                 entry.key_span.clone(),
                 &entry.field,

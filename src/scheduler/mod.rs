@@ -72,6 +72,8 @@ pub struct Settings {
     pub stop_grace: Duration,
     /// How much run history the state store keeps.
     pub retention: Retention,
+    /// Whose jobfile a reload accepts: the same rules as at start (`trust.rs`).
+    pub trust: crate::trust::Trust,
 }
 
 /// Runs the scheduler in the foreground until SIGTERM or SIGINT on `jobfile` (loaded from
@@ -325,7 +327,8 @@ impl<'a> Loop<'a> {
         if self.planner.is_none() {
             return;
         }
-        match jobfile::load(&self.settings.jobfile, self.settings.local_tz) {
+        let settings = &self.settings;
+        match jobfile::load(&settings.jobfile, settings.local_tz, &settings.trust) {
             Ok(jobfile) => {
                 let jobs = jobfile.jobs.len() as u64;
                 // Prepared with the old jobfile's commands: prepared again from the new one.

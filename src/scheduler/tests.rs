@@ -40,6 +40,7 @@ impl Fixture {
                 local_tz: Tz::UTC,
                 stop_grace: "10s".parse().unwrap(),
                 retention: Retention::default(),
+                trust: crate::trust::Trust::of_process(false),
             },
             clock: ManualClock::new(now),
             dir,
@@ -53,7 +54,7 @@ impl Fixture {
     /// A loop as `serve` builds it, without its jobfile watch.
     fn scheduler<'a>(&'a self, log: &'a mut Log) -> Loop<'a> {
         let now = self.clock.now();
-        let jobfile = jobfile::load(&self.settings.jobfile, Tz::UTC).unwrap();
+        let jobfile = jobfile::load(&self.settings.jobfile, Tz::UTC, &self.settings.trust).unwrap();
         let planner = Planner::new(jobfile.jobs, &jobfile.executors, now, 7);
         let signals = Signals::install().unwrap();
         let mut scheduler = Loop::new(

@@ -279,9 +279,7 @@ impl Store {
     /// Nothing is written to a file until it is known to be a jobrun store of a version this
     /// jobrun knows (or empty): anything else is left byte for byte as it was.
     pub fn open_exclusive(path: &Path, now: DateTime<Utc>) -> Result<Store, StoreError> {
-        let dir = crate::atomic_file::parent_dir(path);
-        fs::create_dir_all(dir)
-            .map_err(|e| StoreError::io(dir, "create the state directory", e))?;
+        path::check_store_path(path, true)?;
         let lock = lock::acquire(path)?;
         lock.check_header(path)?;
         // Recognise the file through a read-only connection: even closing a read-write one
@@ -344,6 +342,9 @@ impl Store {
     /// store's `failed_by` is worked out from the columns it has). A future step that changes
     /// what the queries read must keep this true, or refuse here with a clear error.
     pub fn open_read(path: &Path) -> Result<Option<Store>, StoreError> {
+        if !path::check_store_path(path, false)? {
+            return Ok(None);
+        }
         match fs::metadata(path) {
             Ok(_) => {}
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
@@ -369,6 +370,7 @@ impl Store {
     /// version is refused, untouched.
     pub fn open_shared(path: &Path) -> Result<Store, StoreError> {
         let action = "open the state store beside the scheduler holding it";
+        path::check_store_path(path, false)?;
         let found = schema::inspect(&connect(path, OpenFlags::SQLITE_OPEN_READ_ONLY)?, path)?;
         if found != Found::Version(schema::CURRENT) {
             return Err(StoreError::refused(
@@ -401,8 +403,9 @@ impl Store {
 /// the small page cache and room for the hot statements.
 fn connect(path: &Path, mode: OpenFlags) -> Result<Connection, StoreError> {
     let fail = |e| StoreError::sql(path, "open the state store", e);
-    let conn =
-        Connection::open_with_flags(path, mode | OpenFlags::SQLITE_OPEN_NO_MUTEX).map_err(fail)?;
+    // NOFOLLOW: a symlink planted at the store's name after the checks is refused, not followed.
+    let flags = mode | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_NOFOLLOW;
+    let conn = Connection::open_with_flags(path, flags).map_err(fail)?;
     conn.busy_timeout(BUSY_TIMEOUT).map_err(fail)?;
     conn.pragma_update(None, "cache_size", CACHE_SIZE)
         .map_err(fail)?;

@@ -1,5 +1,5 @@
 //! The store's behaviour, written as specifications: opening, locking and refusing files
-//! (`open`), a second process and a crash (`process`), recording runs (`runs`, `lifecycle`),
+//! (`open`, `path`), a second process and a crash (`process`), recording runs (`runs`, `lifecycle`),
 //! reading them back (`reads`), pruning and checking (`upkeep`), checkpoints (`wal`), and a
 //! latency probe that prints percentiles (`latency`, ignored by default), and stores of older
 //! versions (`versions`).
@@ -7,6 +7,7 @@
 mod latency;
 mod lifecycle;
 mod open;
+mod path;
 mod process;
 mod reads;
 mod retries;
