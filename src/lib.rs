@@ -23,6 +23,7 @@ pub mod log;
 pub mod outcomes;
 pub mod output;
 pub mod parallel;
+pub mod ping;
 pub mod plan;
 pub mod scheduler;
 pub mod store;

@@ -78,6 +78,11 @@ impl Log {
         Log { format, out }
     }
 
+    /// How this log writes its lines (for a second log on stderr, a thread's own).
+    pub fn format(&self) -> LogFormat {
+        self.format
+    }
+
     /// One event: `name` and its fields, in the order given.
     pub fn event(&mut self, at: DateTime<Utc>, name: &str, fields: &[(&str, Field)]) {
         let line = match self.format {

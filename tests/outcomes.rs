@@ -354,3 +354,162 @@ fn a_planned_retry_survives_kill_9_and_a_restart() {
     assert_eq!(test.lines("attempts"), ["1", "2", "3"]);
     assert_eq!(test.lines("failed"), ["3"]);
 }
+
+/// A request the test's HTTP server received: method, path with query, body.
+type Request = (String, String, String);
+
+/// An HTTP server on 127.0.0.1 for health pings: it answers `status` to every request and keeps
+/// them; it serves at most 100 connections, then stops. Its address, and what it received.
+fn ping_server(status: u16) -> (String, std::sync::Arc<std::sync::Mutex<Vec<Request>>>) {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let address = format!("http://{}", listener.local_addr().unwrap());
+    let received = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let keep = std::sync::Arc::clone(&received);
+    std::thread::spawn(move || {
+        for stream in listener.incoming().take(100) {
+            let Ok(stream) = stream else { continue };
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut writer = stream;
+            // Requests on this connection, one after the other (keep-alive).
+            loop {
+                let mut first = String::new();
+                if reader.read_line(&mut first).unwrap_or(0) == 0 {
+                    break;
+                }
+                let mut length = 0;
+                loop {
+                    let mut header = String::new();
+                    reader.read_line(&mut header).unwrap_or(0);
+                    let header = header.trim_end();
+                    if header.is_empty() {
+                        break;
+                    }
+                    if let Some((name, value)) = header.split_once(':')
+                        && name.eq_ignore_ascii_case("content-length")
+                    {
+                        length = value.trim().parse().unwrap_or(0);
+                    }
+                }
+                let mut body = vec![0; length];
+                reader.read_exact(&mut body).unwrap_or(());
+                let mut words = first.split_whitespace();
+                let method = words.next().unwrap_or_default().to_owned();
+                let path = words.next().unwrap_or_default().to_owned();
+                keep.lock().unwrap().push((
+                    method,
+                    path,
+                    String::from_utf8_lossy(&body).into_owned(),
+                ));
+                let reply = format!("HTTP/1.1 {status} X\r\nContent-Length: 2\r\n\r\nOK");
+                if writer.write_all(reply.as_bytes()).is_err() {
+                    break;
+                }
+            }
+        }
+    });
+    (address, received)
+}
+
+/// The `rid` of a ping's path.
+fn rid(path: &str) -> &str {
+    path.split_once("rid=").map_or("", |(_, r)| r)
+}
+
+#[test]
+fn pings_mark_start_success_and_failure_with_a_run_id_and_the_output_as_body() {
+    let (server, received) = ping_server(200);
+    let test = Test::new()
+        .jobfile(&format!(
+            r#"
+            [defaults]
+            ping_url = "{server}/s3cr3t"
+
+            [jobs.ok]
+            at = "2030-01-01T00:00:00Z"
+            command = ["echo", "all good"]
+
+            [jobs.bad]
+            at = "2030-01-01T00:00:00Z"
+            command = ["sh", "-c", "echo broken >&2; exit 2"]
+            "#
+        ))
+        .args(["run", "ok"]);
+    let (_, err) = test.status(0);
+    let bad = test.command_with(&["run", "bad"]).output().unwrap();
+    assert_eq!(bad.status.code(), Some(2));
+    let got = received.lock().unwrap().clone();
+    assert_eq!(got.len(), 4, "{got:?}");
+    assert!(got.iter().all(|(method, _, _)| method == "POST"), "{got:?}");
+    assert!(got[0].1.starts_with("/s3cr3t/start?rid="), "{got:?}");
+    assert!(got[1].1.starts_with("/s3cr3t?rid="), "{got:?}");
+    assert_eq!(rid(&got[0].1), rid(&got[1].1));
+    assert_eq!(rid(&got[0].1).len(), 36);
+    assert_eq!(got[1].2, "all good\n");
+    assert!(got[2].1.starts_with("/s3cr3t/start?rid="), "{got:?}");
+    assert!(got[3].1.starts_with("/s3cr3t/fail?rid="), "{got:?}");
+    assert_eq!(rid(&got[2].1), rid(&got[3].1));
+    assert_ne!(rid(&got[0].1), rid(&got[2].1));
+    assert_eq!(got[3].2, "broken\n");
+    assert!(!err.contains("s3cr3t"), "{err}");
+}
+
+#[test]
+fn a_ping_that_keeps_failing_is_logged_without_the_secret_part_of_its_url() {
+    let (server, received) = ping_server(500);
+    let test = Test::new()
+        .jobfile(&format!(
+            r#"
+            [jobs.ok]
+            at = "2030-01-01T00:00:00Z"
+            command = ["true"]
+            ping_url = "{server}/s3cr3t"
+            "#
+        ))
+        .args(["run", "ok"]);
+    let (_, err) = test.status(0);
+    assert!(
+        err.contains(&format!(
+            "ping_failed job=ok run=1 ping=start url=\"{server}/…\""
+        )) && err.contains("tries=3"),
+        "{err}"
+    );
+    assert!(!err.contains("s3cr3t"), "{err}");
+    // Three tries of the start, three of the success.
+    assert_eq!(received.lock().unwrap().len(), 6);
+}
+
+/// A ping endpoint that accepts connections and never answers holds up no fire.
+#[test]
+fn an_endpoint_that_never_answers_costs_the_next_fire_nothing() {
+    // Bound and listening, never accepting: connections wait in its backlog, unanswered.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let test = Test::new()
+        .jobfile(&format!(
+            r#"
+            [jobs.tick]
+            cron = "* * * * * *"
+            command = "echo $JOBRUN_SCHEDULED_AT $(date +%s.%N) >> ticks"
+            shell = true
+            ping_url = "http://{}/check"
+            "#,
+            silent.local_addr().unwrap()
+        ))
+        .args(["start"]);
+    let mut jobrun = test.spawn();
+    assert!(
+        wait_for(8.0, || test.lines("ticks").len() >= 5),
+        "log:\n{}",
+        jobrun.log()
+    );
+    jobrun.signal("TERM");
+    // Queued pings get a few seconds to go out at exit, then jobrun leaves them.
+    assert_eq!(jobrun.wait_exit(15.0), Some(0));
+    for tick in test.lines("ticks") {
+        let (scheduled, started) = tick.split_once(' ').unwrap();
+        let scheduled = chrono::DateTime::parse_from_rfc3339(scheduled).unwrap();
+        let late = started.parse::<f64>().unwrap() - scheduled.timestamp() as f64;
+        assert!((0.0..0.5).contains(&late), "{late:.3}s late: {tick}");
+    }
+    drop(silent);
+}

@@ -22,7 +22,7 @@ use crate::error::did_you_mean;
 use crate::job::{Executor, Job, defaults};
 
 const TOP_KEYS: [&str; 3] = ["defaults", "executors", "jobs"];
-const OPTION_KEYS: [&str; 19] = [
+const OPTION_KEYS: [&str; 20] = [
     "timezone",
     "misfire_grace",
     "coalesce",
@@ -42,8 +42,9 @@ const OPTION_KEYS: [&str; 19] = [
     outcomes::KEYS[5],
     outcomes::KEYS[6],
     outcomes::KEYS[7],
+    outcomes::KEYS[8],
 ];
-const JOB_KEYS: [&str; 28] = [
+const JOB_KEYS: [&str; 29] = [
     "cron",
     "every",
     "at",
@@ -72,6 +73,7 @@ const JOB_KEYS: [&str; 28] = [
     outcomes::KEYS[5],
     outcomes::KEYS[6],
     outcomes::KEYS[7],
+    outcomes::KEYS[8],
 ];
 
 /// The options a job may set and `[defaults]` may give it; `None` when not set (or invalid).

@@ -11,6 +11,7 @@ use super::{Loop, rfc3339};
 use crate::executor::{self, BaseEnv, ExitStatus, Launch, RunningChild, SpawnError};
 use crate::log::Field;
 use crate::outcomes::Outcomes;
+use crate::ping::{self, Kind};
 use crate::plan::{Event, RunId};
 use crate::store::{Claim, Hold, StoreError};
 
@@ -273,6 +274,7 @@ impl Loop<'_> {
             outcomes: Outcomes::default(),
             command: None,
             role: Role::Job,
+            rid: None,
             hooked: None,
         };
         if let Some(job) = self.job(name) {
@@ -316,11 +318,14 @@ impl Loop<'_> {
     /// Logs how a start went and tracks the run; a run that could not start is over at once.
     fn start(
         &mut self,
-        ticket: Ticket,
+        mut ticket: Ticket,
         spawned: Option<Result<RunningChild, SpawnError>>,
         now: DateTime<Utc>,
     ) {
         let shown = ticket.shown();
+        if ticket.outcomes.ping_url.is_some() {
+            ticket.rid = Some(ping::new_rid());
+        }
         let failure = match spawned {
             Some(Ok(child)) => {
                 let pid = child.pid;
@@ -339,6 +344,7 @@ impl Loop<'_> {
                     fields.push(("attempt", ticket.attempt_text().into()));
                 }
                 self.log.event(now, "started", &fields);
+                self.ping(&ticket, Kind::Start, "", now);
                 let run = ticket.run;
                 self.runs.insert(run, Run::new(ticket, now, child));
                 return;
@@ -362,6 +368,7 @@ impl Loop<'_> {
         }
         self.last_status = Some(ExitStatus::Code(127));
         self.last_failed = true;
+        self.ping(&ticket, Kind::Fail, &failure, now);
         self.freed.push_back(ticket.run);
     }
 }

@@ -18,6 +18,7 @@
 //!   starting runs;
 //! - `ending.rs`: reaping, timeouts, stopping, and what a run's end frees;
 //! - `hooks.rs`: `on_failure` and `on_success`, run after a run's end;
+//! - `pings.rs`: health pings at a run's start and end, handed to the ping thread;
 //! - `report.rs`: the log and store records of decisions that start no run;
 //! - this file: the loop itself, its state, and reloading the jobfile.
 //!
@@ -30,6 +31,7 @@ mod dispatch;
 mod ending;
 mod hooks;
 mod leftovers;
+mod pings;
 mod report;
 mod runs;
 mod signals;
@@ -225,6 +227,8 @@ struct Loop<'a> {
     jobfile_path: PathBuf,
     /// Where runs are claimed before they start and recorded when they end.
     store: Option<Store>,
+    /// The health-ping thread, started with the first ping.
+    pinger: Option<crate::ping::Pinger>,
     /// Hooks started so far (their keys in `runs` follow `hooks::FIRST_HOOK`).
     last_hook: u64,
     /// Runs ended since history was last pruned.
@@ -267,6 +271,7 @@ impl<'a> Loop<'a> {
             base_dir: jobfile_dir(&settings.jobfile),
             jobfile_path: absolute_jobfile(&settings.jobfile),
             store: None,
+            pinger: None,
             last_hook: 0,
             ended_since_prune: 0,
             ahead: None,
@@ -288,6 +293,7 @@ impl<'a> Loop<'a> {
             self.enforce_deadlines(now);
             if self.finished() {
                 self.end_lingering_groups();
+                self.flush_pings();
                 if self.planner.is_some() {
                     self.log.event(self.clock.now(), "scheduler_stopped", &[]);
                 }

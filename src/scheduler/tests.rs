@@ -246,6 +246,7 @@ fn start_sleeper(scheduler: &mut Loop<'_>, now: DateTime<Utc>) -> nix::unistd::P
         outcomes: crate::outcomes::Outcomes::default(),
         command: None,
         role: super::ticket::Role::Job,
+        rid: None,
         hooked: None,
     };
     let run = Run::new(ticket, now, child);
