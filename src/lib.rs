@@ -20,6 +20,7 @@ pub mod executor;
 pub mod job;
 pub mod jobfile;
 pub mod log;
+pub mod metrics;
 pub mod outcomes;
 pub mod output;
 pub mod parallel;

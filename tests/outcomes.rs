@@ -513,3 +513,152 @@ fn an_endpoint_that_never_answers_costs_the_next_fire_nothing() {
     }
     drop(silent);
 }
+
+/// `GET /metrics` from a `jobrun start --metrics`, parsed by a Prometheus text parser.
+fn scrape(url: &str) -> prometheus_parse::Scrape {
+    use std::io::{Read, Write};
+    let address = url
+        .trim_start_matches("http://")
+        .trim_end_matches("/metrics");
+    let mut stream = std::net::TcpStream::connect(address).expect("connect");
+    stream
+        .set_read_timeout(Some(std::time::Duration::from_secs(5)))
+        .unwrap();
+    write!(stream, "GET /metrics HTTP/1.1\r\nHost: {address}\r\n\r\n").unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).expect("response");
+    let (head, body) = response.split_once("\r\n\r\n").expect("a head and a body");
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    let lines = body.lines().map(|l| Ok(l.to_owned()));
+    prometheus_parse::Scrape::parse(lines).expect("Prometheus text")
+}
+
+/// The value of a sample `metric{job=...}` (and `outcome=...` when given).
+fn sample(
+    scrape: &prometheus_parse::Scrape,
+    metric: &str,
+    job: &str,
+    outcome: Option<&str>,
+) -> f64 {
+    let found = scrape.samples.iter().find(|s| {
+        s.metric == metric
+            && s.labels.get("job") == Some(job)
+            && (outcome.is_none() || s.labels.get("outcome") == outcome)
+    });
+    match found.map(|s| &s.value) {
+        Some(
+            prometheus_parse::Value::Counter(v)
+            | prometheus_parse::Value::Gauge(v)
+            | prometheus_parse::Value::Untyped(v),
+        ) => *v,
+        other => panic!("{metric}{{job={job}}}: {other:?} in {:#?}", scrape.samples),
+    }
+}
+
+#[test]
+fn metrics_scraped_while_jobrun_runs_match_its_history() {
+    let at = at_in(2);
+    let test = Test::new()
+        .jobfile(&format!(
+            r#"
+            [jobs.ok]
+            at = "{at}"
+            command = ["echo", "fine"]
+
+            [jobs.bad]
+            at = "{at}"
+            command = ["sh", "-c", "exit 4"]
+
+            [jobs.later]
+            every = "1h"
+            command = ["true"]
+            "#
+        ))
+        .args(["start", "--metrics", "127.0.0.1:0"]);
+    let mut jobrun = test.spawn();
+    jobrun.expect_log(5.0, &["scheduler_started", "metrics=http://127.0.0.1:"]);
+    jobrun.expect_log(8.0, &["finished job=ok"]);
+    jobrun.expect_log(8.0, &["finished job=bad"]);
+    let log = jobrun.log();
+    let url = log
+        .split("metrics=")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .expect("the metrics address in the log")
+        .to_owned();
+    let metrics = scrape(&url);
+    let history = history_json(&test);
+    for job in ["ok", "bad"] {
+        let runs: Vec<_> = history.iter().filter(|r| r["job"] == job).collect();
+        let failed = runs.iter().filter(|r| r["failed"] == true).count() as f64;
+        let succeeded = runs.iter().filter(|r| r["failed"] == false).count() as f64;
+        let scraped = |outcome| {
+            metrics
+                .samples
+                .iter()
+                .filter(|s| {
+                    s.metric == "jobrun_runs_total"
+                        && s.labels.get("job") == Some(job)
+                        && s.labels.get("outcome") == Some(outcome)
+                })
+                .map(|s| match s.value {
+                    prometheus_parse::Value::Counter(v) | prometheus_parse::Value::Untyped(v) => v,
+                    _ => f64::NAN,
+                })
+                .sum::<f64>()
+        };
+        assert_eq!(scraped("success"), succeeded, "{job}");
+        assert_eq!(scraped("failure"), failed, "{job}");
+        assert_eq!(sample(&metrics, "jobrun_running_runs", job, None), 0.0);
+    }
+    assert_eq!(
+        sample(&metrics, "jobrun_runs_total", "ok", Some("success")),
+        1.0
+    );
+    let ended = chrono::DateTime::parse_from_rfc3339(
+        history.iter().find(|r| r["job"] == "ok").unwrap()["ended"]
+            .as_str()
+            .unwrap(),
+    )
+    .unwrap();
+    let last_success = sample(
+        &metrics,
+        "jobrun_last_success_timestamp_seconds",
+        "ok",
+        None,
+    );
+    assert!(
+        (last_success - ended.timestamp() as f64).abs() < 1.0,
+        "{last_success} {ended}"
+    );
+    let next = test
+        .command_with(&["next", "later", "-n", "1", "--format", "plain"])
+        .output()
+        .unwrap();
+    let next =
+        chrono::DateTime::parse_from_rfc3339(String::from_utf8_lossy(&next.stdout).trim()).unwrap();
+    let scraped_next = sample(
+        &metrics,
+        "jobrun_next_fire_timestamp_seconds",
+        "later",
+        None,
+    );
+    assert_eq!(scraped_next, next.timestamp() as f64);
+    assert!(
+        metrics
+            .samples
+            .iter()
+            .any(|s| s.metric == "jobrun_build_info" && s.labels.get("version").is_some()),
+        "{:#?}",
+        metrics.samples
+    );
+    assert!(
+        metrics.samples.iter().any(
+            |s| s.metric == "jobrun_run_duration_seconds" && s.labels.get("job") == Some("bad")
+        ),
+        "{:#?}",
+        metrics.samples
+    );
+    jobrun.signal("TERM");
+    assert_eq!(jobrun.wait_exit(5.0), Some(0));
+}

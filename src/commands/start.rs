@@ -27,6 +27,7 @@ pub(super) fn run(ctx: &Context, args: &StartArgs) -> Result<(), Error> {
             max_runs_per_job: (args.keep_runs > 0).then_some(args.keep_runs),
             max_age: (keep_for != Duration::ZERO).then(|| keep_for.as_chrono()),
         },
+        metrics: args.metrics,
     };
     // The jobfile first: a typo must not create state files.
     let jobfile = crate::jobfile::load(&ctx.jobfile, ctx.local_tz)?;

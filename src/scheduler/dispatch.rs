@@ -18,6 +18,12 @@ use crate::store::{Claim, Hold, StoreError};
 impl Loop<'_> {
     /// Carries out the planner's events: starts its runs and reports the rest, in order.
     pub(super) fn carry_out(&mut self, events: Vec<Event>, now: DateTime<Utc>) {
+        if let (Some(metrics), Some(planner)) = (&self.metrics, &self.planner) {
+            for event in &events {
+                let job = event_job(event);
+                metrics.next_fire(job, planner.next_fire(job));
+            }
+        }
         // Each start takes the run prepared for it ahead of time, if there is one.
         let mut tickets: Vec<Option<Ticket>> = Vec::new();
         for event in &events {
@@ -344,6 +350,9 @@ impl Loop<'_> {
                     fields.push(("attempt", ticket.attempt_text().into()));
                 }
                 self.log.event(now, "started", &fields);
+                if let Some(metrics) = &self.metrics {
+                    metrics.run_started(&ticket.job, now - ticket.scheduled);
+                }
                 self.ping(&ticket, Kind::Start, "", now);
                 let run = ticket.run;
                 self.runs.insert(run, Run::new(ticket, now, child));
@@ -369,7 +378,20 @@ impl Loop<'_> {
         self.last_status = Some(ExitStatus::Code(127));
         self.last_failed = true;
         self.ping(&ticket, Kind::Fail, &failure, now);
+        if let Some(metrics) = &self.metrics {
+            metrics.run_failed_to_start(&ticket.job);
+        }
         self.freed.push_back(ticket.run);
+    }
+}
+
+/// The job an event is about.
+fn event_job(event: &Event) -> &str {
+    match event {
+        Event::Start { job, .. }
+        | Event::SkippedMaxInstances { job, .. }
+        | Event::Missed { job, .. }
+        | Event::Coalesced { job, .. } => job,
     }
 }
 

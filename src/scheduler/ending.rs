@@ -102,6 +102,9 @@ impl Loop<'_> {
                 (Some(_), Some(_)) => Kind::Log,
             };
             self.ping(ticket, kind, &tail, now);
+            if let Some(metrics) = &self.metrics {
+                metrics.run_ended(&ticket.job, failed_by.is_some(), duration, now);
+            }
             if let Some(retry) = &retry {
                 self.log.event(
                     now,

@@ -53,7 +53,8 @@ use crate::error::Error;
 use crate::executor::{BaseEnv, ExitStatus};
 use crate::job::Job;
 use crate::jobfile::{self, Jobfile};
-use crate::log::Log;
+use crate::log::{Field, Log};
+use crate::metrics::Metrics;
 use crate::plan::{Planner, RunId};
 use crate::store::{Claim, Retention, Store};
 use ahead::{Ahead, Lead};
@@ -73,6 +74,8 @@ pub struct Settings {
     pub stop_grace: Duration,
     /// How much run history the state store keeps.
     pub retention: Retention,
+    /// `jobrun start --metrics`: where to serve Prometheus metrics.
+    pub metrics: Option<std::net::SocketAddr>,
 }
 
 /// Runs the scheduler in the foreground until SIGTERM or SIGINT on `jobfile` (loaded from
@@ -105,19 +108,26 @@ pub fn serve(
     for retry in &retries {
         planner.retry_at(&retry.job, retry.scheduled, retry.attempt, retry.due);
     }
-    log.event(
-        now,
-        "scheduler_started",
-        &[
-            ("jobfile", settings.jobfile.display().to_string().into()),
-            ("jobs", jobs.into()),
-            ("pid", std::process::id().into()),
-            ("store", store.path().display().to_string().into()),
-            ("resumed", resumed.into()),
-            ("retries", (retries.len() as u64).into()),
-            ("pruned", pruned.into()),
-        ],
-    );
+    let metrics = match settings.metrics {
+        Some(address) => Some(
+            Metrics::serve(address)
+                .map_err(|e| Error::Runtime(format!("cannot serve metrics on {address}: {e}")))?,
+        ),
+        None => None,
+    };
+    let mut fields: Vec<(&str, Field)> = vec![
+        ("jobfile", settings.jobfile.display().to_string().into()),
+        ("jobs", jobs.into()),
+        ("pid", std::process::id().into()),
+        ("store", store.path().display().to_string().into()),
+        ("resumed", resumed.into()),
+        ("retries", (retries.len() as u64).into()),
+        ("pruned", pruned.into()),
+    ];
+    if let Some((_, bound)) = &metrics {
+        fields.push(("metrics", format!("http://{bound}/metrics").into()));
+    }
+    log.event(now, "scheduler_started", &fields);
     let mut scheduler = Loop::new(
         settings,
         clock,
@@ -128,6 +138,8 @@ pub fn serve(
         Some(planner),
     )?;
     scheduler.store = Some(store);
+    scheduler.metrics = metrics.map(|(metrics, _)| metrics);
+    scheduler.all_next_fires();
     scheduler.run()
 }
 
@@ -227,6 +239,8 @@ struct Loop<'a> {
     jobfile_path: PathBuf,
     /// Where runs are claimed before they start and recorded when they end.
     store: Option<Store>,
+    /// `--metrics`: what the metrics thread serves.
+    metrics: Option<Metrics>,
     /// The health-ping thread, started with the first ping.
     pinger: Option<crate::ping::Pinger>,
     /// Hooks started so far (their keys in `runs` follow `hooks::FIRST_HOOK`).
@@ -271,6 +285,7 @@ impl<'a> Loop<'a> {
             base_dir: jobfile_dir(&settings.jobfile),
             jobfile_path: absolute_jobfile(&settings.jobfile),
             store: None,
+            metrics: None,
             pinger: None,
             last_hook: 0,
             ended_since_prune: 0,
@@ -311,6 +326,16 @@ impl<'a> Loop<'a> {
         self.runs.is_empty() && (self.stop_deadline.is_some() || self.planner.is_none())
     }
 
+    /// `--metrics`: every job's next fire, afresh (at start and after a reload).
+    fn all_next_fires(&self) {
+        if let (Some(metrics), Some(planner)) = (&self.metrics, &self.planner) {
+            metrics.forget_next_fires();
+            for (job, next) in planner.next_fires() {
+                metrics.next_fire(job, next);
+            }
+        }
+    }
+
     fn job(&self, name: &str) -> Option<&Job> {
         match &self.planner {
             Some(planner) => planner.job(name),
@@ -337,6 +362,7 @@ impl<'a> Loop<'a> {
                     return;
                 };
                 planner.reload(jobfile.jobs, &jobfile.executors, now);
+                self.all_next_fires();
                 self.log.event(
                     now,
                     "reloaded",

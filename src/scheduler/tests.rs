@@ -40,6 +40,7 @@ impl Fixture {
                 local_tz: Tz::UTC,
                 stop_grace: "10s".parse().unwrap(),
                 retention: Retention::default(),
+                metrics: None,
             },
             clock: ManualClock::new(now),
             dir,
