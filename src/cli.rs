@@ -201,7 +201,7 @@ pub struct StartArgs {
     #[arg(long, value_name = "DURATION", default_value = "90d")]
     pub keep_for: String,
 
-    /// Serve Prometheus metrics at http://[ADDR:]PORT/metrics (a port alone: loopback only)
+    /// Serve Prometheus metrics at /metrics on PORT or ADDR:PORT (a port alone: loopback only)
     #[arg(long, value_name = "[ADDR:]PORT", value_parser = crate::metrics::parse_address)]
     pub metrics: Option<std::net::SocketAddr>,
 }
