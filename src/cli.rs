@@ -259,6 +259,10 @@ pub struct StartArgs {
     /// History kept: runs younger than this (e.g. 90d; 0s: no limit by age)
     #[arg(long, value_name = "DURATION", default_value = "90d")]
     pub keep_for: String,
+
+    /// Serve Prometheus metrics at /metrics on PORT or ADDR:PORT (a port alone: loopback only)
+    #[arg(long, value_name = "[ADDR:]PORT", value_parser = crate::metrics::parse_address)]
+    pub metrics: Option<std::net::SocketAddr>,
 }
 
 #[derive(Debug, Args)]

@@ -34,6 +34,8 @@ pub struct Outcomes {
     pub retries: u32,
     pub retry_delay: Duration,
     pub retry_delay_max: Duration,
+    /// A healthchecks.io-style URL to ping at each run's start and end (`crate::ping`).
+    pub ping_url: Option<String>,
 }
 
 impl Default for Outcomes {
@@ -47,6 +49,7 @@ impl Default for Outcomes {
             retries: 0,
             retry_delay: RETRY_DELAY,
             retry_delay_max: RETRY_DELAY_MAX,
+            ping_url: None,
         }
     }
 }

@@ -293,6 +293,19 @@ impl Planner {
         fires.chain(jitter_ends).chain(startable).min()
     }
 
+    /// When the job fires next (`None` when it never will, or is paused).
+    pub fn next_fire(&self, name: &str) -> Option<DateTime<Utc>> {
+        let scheduled = &self.jobs[*self.index.get(name)?];
+        scheduled.next.filter(|_| !scheduled.job.paused)
+    }
+
+    /// Every job's next fire, in jobfile order, as [`Planner::next_fire`] gives it.
+    pub fn next_fires(&self) -> impl Iterator<Item = (&str, Option<DateTime<Utc>>)> {
+        self.jobs
+            .iter()
+            .map(|s| (s.job.name.as_str(), s.next.filter(|_| !s.job.paused)))
+    }
+
     pub fn job(&self, name: &str) -> Option<&Job> {
         self.index.get(name).map(|&i| &self.jobs[i].job)
     }

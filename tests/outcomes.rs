@@ -354,3 +354,311 @@ fn a_planned_retry_survives_kill_9_and_a_restart() {
     assert_eq!(test.lines("attempts"), ["1", "2", "3"]);
     assert_eq!(test.lines("failed"), ["3"]);
 }
+
+/// A request the test's HTTP server received: method, path with query, body.
+type Request = (String, String, String);
+
+/// An HTTP server on 127.0.0.1 for health pings: it answers `status` to every request and keeps
+/// them; it serves at most 100 connections, then stops. Its address, and what it received.
+fn ping_server(status: u16) -> (String, std::sync::Arc<std::sync::Mutex<Vec<Request>>>) {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let address = format!("http://{}", listener.local_addr().unwrap());
+    let received = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let keep = std::sync::Arc::clone(&received);
+    std::thread::spawn(move || {
+        for stream in listener.incoming().take(100) {
+            let Ok(stream) = stream else { continue };
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut writer = stream;
+            // Requests on this connection, one after the other (keep-alive).
+            loop {
+                let mut first = String::new();
+                if reader.read_line(&mut first).unwrap_or(0) == 0 {
+                    break;
+                }
+                let mut length = 0;
+                loop {
+                    let mut header = String::new();
+                    reader.read_line(&mut header).unwrap_or(0);
+                    let header = header.trim_end();
+                    if header.is_empty() {
+                        break;
+                    }
+                    if let Some((name, value)) = header.split_once(':')
+                        && name.eq_ignore_ascii_case("content-length")
+                    {
+                        length = value.trim().parse().unwrap_or(0);
+                    }
+                }
+                let mut body = vec![0; length];
+                reader.read_exact(&mut body).unwrap_or(());
+                let mut words = first.split_whitespace();
+                let method = words.next().unwrap_or_default().to_owned();
+                let path = words.next().unwrap_or_default().to_owned();
+                keep.lock().unwrap().push((
+                    method,
+                    path,
+                    String::from_utf8_lossy(&body).into_owned(),
+                ));
+                let reply = format!("HTTP/1.1 {status} X\r\nContent-Length: 2\r\n\r\nOK");
+                if writer.write_all(reply.as_bytes()).is_err() {
+                    break;
+                }
+            }
+        }
+    });
+    (address, received)
+}
+
+/// The `rid` of a ping's path.
+fn rid(path: &str) -> &str {
+    path.split_once("rid=").map_or("", |(_, r)| r)
+}
+
+#[test]
+fn pings_mark_start_success_and_failure_with_a_run_id_and_the_output_as_body() {
+    let (server, received) = ping_server(200);
+    let test = Test::new()
+        .jobfile(&format!(
+            r#"
+            [defaults]
+            ping_url = "{server}/s3cr3t"
+
+            [jobs.ok]
+            at = "2030-01-01T00:00:00Z"
+            command = ["echo", "all good"]
+
+            [jobs.bad]
+            at = "2030-01-01T00:00:00Z"
+            command = ["sh", "-c", "echo broken >&2; exit 2"]
+            "#
+        ))
+        .args(["run", "ok"]);
+    let (_, err) = test.status(0);
+    let bad = test.command_with(&["run", "bad"]).output().unwrap();
+    assert_eq!(bad.status.code(), Some(2));
+    let got = received.lock().unwrap().clone();
+    assert_eq!(got.len(), 4, "{got:?}");
+    assert!(got.iter().all(|(method, _, _)| method == "POST"), "{got:?}");
+    assert!(got[0].1.starts_with("/s3cr3t/start?rid="), "{got:?}");
+    assert!(got[1].1.starts_with("/s3cr3t?rid="), "{got:?}");
+    assert_eq!(rid(&got[0].1), rid(&got[1].1));
+    assert_eq!(rid(&got[0].1).len(), 36);
+    assert_eq!(got[1].2, "all good\n");
+    assert!(got[2].1.starts_with("/s3cr3t/start?rid="), "{got:?}");
+    assert!(got[3].1.starts_with("/s3cr3t/fail?rid="), "{got:?}");
+    assert_eq!(rid(&got[2].1), rid(&got[3].1));
+    assert_ne!(rid(&got[0].1), rid(&got[2].1));
+    assert_eq!(got[3].2, "broken\n");
+    assert!(!err.contains("s3cr3t"), "{err}");
+}
+
+#[test]
+fn a_ping_that_keeps_failing_is_logged_without_the_secret_part_of_its_url() {
+    let (server, received) = ping_server(500);
+    let test = Test::new()
+        .jobfile(&format!(
+            r#"
+            [jobs.ok]
+            at = "2030-01-01T00:00:00Z"
+            command = ["true"]
+            ping_url = "{server}/s3cr3t"
+            "#
+        ))
+        .args(["run", "ok"]);
+    let (_, err) = test.status(0);
+    assert!(
+        err.contains(&format!(
+            "ping_failed job=ok run=1 ping=start url=\"{server}/…\""
+        )) && err.contains("tries=3"),
+        "{err}"
+    );
+    assert!(!err.contains("s3cr3t"), "{err}");
+    // Three tries of the start, three of the success.
+    assert_eq!(received.lock().unwrap().len(), 6);
+}
+
+/// A ping endpoint that accepts connections and never answers holds up no fire.
+#[test]
+fn an_endpoint_that_never_answers_costs_the_next_fire_nothing() {
+    // Bound and listening, never accepting: connections wait in its backlog, unanswered.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let test = Test::new()
+        .jobfile(&format!(
+            r#"
+            [jobs.tick]
+            cron = "* * * * * *"
+            command = "echo $JOBRUN_SCHEDULED_AT $(date +%s.%N) >> ticks"
+            shell = true
+            ping_url = "http://{}/check"
+            "#,
+            silent.local_addr().unwrap()
+        ))
+        .args(["start"]);
+    let mut jobrun = test.spawn();
+    assert!(
+        wait_for(8.0, || test.lines("ticks").len() >= 5),
+        "log:\n{}",
+        jobrun.log()
+    );
+    jobrun.signal("TERM");
+    // Queued pings get a few seconds to go out at exit, then jobrun leaves them.
+    assert_eq!(jobrun.wait_exit(15.0), Some(0));
+    for tick in test.lines("ticks") {
+        let (scheduled, started) = tick.split_once(' ').unwrap();
+        let scheduled = chrono::DateTime::parse_from_rfc3339(scheduled).unwrap();
+        let late = started.parse::<f64>().unwrap() - scheduled.timestamp() as f64;
+        assert!((0.0..0.5).contains(&late), "{late:.3}s late: {tick}");
+    }
+    drop(silent);
+}
+
+/// `GET /metrics` from a `jobrun start --metrics`, parsed by a Prometheus text parser.
+fn scrape(url: &str) -> prometheus_parse::Scrape {
+    use std::io::{Read, Write};
+    let address = url
+        .trim_start_matches("http://")
+        .trim_end_matches("/metrics");
+    let mut stream = std::net::TcpStream::connect(address).expect("connect");
+    stream
+        .set_read_timeout(Some(std::time::Duration::from_secs(5)))
+        .unwrap();
+    write!(stream, "GET /metrics HTTP/1.1\r\nHost: {address}\r\n\r\n").unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).expect("response");
+    let (head, body) = response.split_once("\r\n\r\n").expect("a head and a body");
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    let lines = body.lines().map(|l| Ok(l.to_owned()));
+    prometheus_parse::Scrape::parse(lines).expect("Prometheus text")
+}
+
+/// The value of a sample `metric{job=...}` (and `outcome=...` when given).
+fn sample(
+    scrape: &prometheus_parse::Scrape,
+    metric: &str,
+    job: &str,
+    outcome: Option<&str>,
+) -> f64 {
+    let found = scrape.samples.iter().find(|s| {
+        s.metric == metric
+            && s.labels.get("job") == Some(job)
+            && (outcome.is_none() || s.labels.get("outcome") == outcome)
+    });
+    match found.map(|s| &s.value) {
+        Some(
+            prometheus_parse::Value::Counter(v)
+            | prometheus_parse::Value::Gauge(v)
+            | prometheus_parse::Value::Untyped(v),
+        ) => *v,
+        other => panic!("{metric}{{job={job}}}: {other:?} in {:#?}", scrape.samples),
+    }
+}
+
+#[test]
+fn metrics_scraped_while_jobrun_runs_match_its_history() {
+    let at = at_in(2);
+    let test = Test::new()
+        .jobfile(&format!(
+            r#"
+            [jobs.ok]
+            at = "{at}"
+            command = ["echo", "fine"]
+
+            [jobs.bad]
+            at = "{at}"
+            command = ["sh", "-c", "exit 4"]
+
+            [jobs.later]
+            every = "1h"
+            command = ["true"]
+            "#
+        ))
+        .args(["start", "--metrics", "127.0.0.1:0"]);
+    let mut jobrun = test.spawn();
+    jobrun.expect_log(5.0, &["scheduler_started", "metrics=http://127.0.0.1:"]);
+    jobrun.expect_log(8.0, &["finished job=ok"]);
+    jobrun.expect_log(8.0, &["finished job=bad"]);
+    let log = jobrun.log();
+    let url = log
+        .split("metrics=")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .expect("the metrics address in the log")
+        .to_owned();
+    let metrics = scrape(&url);
+    let history = history_json(&test);
+    for job in ["ok", "bad"] {
+        let runs: Vec<_> = history.iter().filter(|r| r["job"] == job).collect();
+        let failed = runs.iter().filter(|r| r["failed"] == true).count() as f64;
+        let succeeded = runs.iter().filter(|r| r["failed"] == false).count() as f64;
+        let scraped = |outcome| {
+            metrics
+                .samples
+                .iter()
+                .filter(|s| {
+                    s.metric == "jobrun_runs_total"
+                        && s.labels.get("job") == Some(job)
+                        && s.labels.get("outcome") == Some(outcome)
+                })
+                .map(|s| match s.value {
+                    prometheus_parse::Value::Counter(v) | prometheus_parse::Value::Untyped(v) => v,
+                    _ => f64::NAN,
+                })
+                .sum::<f64>()
+        };
+        assert_eq!(scraped("success"), succeeded, "{job}");
+        assert_eq!(scraped("failure"), failed, "{job}");
+        assert_eq!(sample(&metrics, "jobrun_running_runs", job, None), 0.0);
+    }
+    assert_eq!(
+        sample(&metrics, "jobrun_runs_total", "ok", Some("success")),
+        1.0
+    );
+    let ended = chrono::DateTime::parse_from_rfc3339(
+        history.iter().find(|r| r["job"] == "ok").unwrap()["ended"]
+            .as_str()
+            .unwrap(),
+    )
+    .unwrap();
+    let last_success = sample(
+        &metrics,
+        "jobrun_last_success_timestamp_seconds",
+        "ok",
+        None,
+    );
+    assert!(
+        (last_success - ended.timestamp() as f64).abs() < 1.0,
+        "{last_success} {ended}"
+    );
+    let next = test
+        .command_with(&["next", "later", "-n", "1", "--format", "plain"])
+        .output()
+        .unwrap();
+    let next =
+        chrono::DateTime::parse_from_rfc3339(String::from_utf8_lossy(&next.stdout).trim()).unwrap();
+    let scraped_next = sample(
+        &metrics,
+        "jobrun_next_fire_timestamp_seconds",
+        "later",
+        None,
+    );
+    assert_eq!(scraped_next, next.timestamp() as f64);
+    assert!(
+        metrics
+            .samples
+            .iter()
+            .any(|s| s.metric == "jobrun_build_info" && s.labels.get("version").is_some()),
+        "{:#?}",
+        metrics.samples
+    );
+    assert!(
+        metrics.samples.iter().any(
+            |s| s.metric == "jobrun_run_duration_seconds" && s.labels.get("job") == Some("bad")
+        ),
+        "{:#?}",
+        metrics.samples
+    );
+    jobrun.signal("TERM");
+    assert_eq!(jobrun.wait_exit(5.0), Some(0));
+}

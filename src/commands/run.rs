@@ -19,6 +19,7 @@ pub(super) fn run(ctx: &Context, args: &RunArgs) -> Result<(), Error> {
         stop_grace: crate::duration::Duration::ZERO,
         retention: crate::store::Retention::default(),
         trust: ctx.trust,
+        metrics: None,
     };
     // The run goes into the history as a manual one, also while a scheduler holds the store.
     let path = ctx.store_path()?;

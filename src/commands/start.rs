@@ -28,6 +28,7 @@ pub(super) fn run(ctx: &Context, args: &StartArgs) -> Result<(), Error> {
             max_age: (keep_for != Duration::ZERO).then(|| keep_for.as_chrono()),
         },
         trust: ctx.trust,
+        metrics: args.metrics,
     };
     // The jobfile first: a typo must not create state files.
     let jobfile = crate::jobfile::load(&ctx.jobfile, ctx.local_tz, &ctx.trust)?;

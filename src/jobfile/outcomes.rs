@@ -10,7 +10,7 @@ use crate::job::Command;
 use crate::outcomes::Outcomes;
 
 /// The keys read here, allowed in a job and in `[defaults]`.
-pub(super) const KEYS: [&str; 8] = [
+pub(super) const KEYS: [&str; 9] = [
     "success_exit_codes",
     "fail_on_stderr",
     "on_failure",
@@ -19,6 +19,7 @@ pub(super) const KEYS: [&str; 8] = [
     "retries",
     "retry_delay",
     "retry_delay_max",
+    "ping_url",
 ];
 
 /// What one table (a job or `[defaults]`) sets; `None` when not set (or invalid).
@@ -32,6 +33,7 @@ pub(super) struct OutcomeOptions {
     retries: Option<u32>,
     retry_delay: Option<Duration>,
     retry_delay_max: Option<Duration>,
+    ping_url: Option<String>,
 }
 
 /// A hook as written: an array runs directly; a string needs the job's `shell`, which is only
@@ -86,6 +88,7 @@ impl OutcomeOptions {
                 .retry_delay_max
                 .or(defaults.retry_delay_max)
                 .unwrap_or(jobrun.retry_delay_max),
+            ping_url: self.ping_url.clone().or_else(|| defaults.ping_url.clone()),
         }
     }
 }
@@ -126,6 +129,7 @@ impl Checker<'_> {
             "retries" => options.retries = self.retries(e),
             "retry_delay" => options.retry_delay = self.duration(e, "30s"),
             "retry_delay_max" => options.retry_delay_max = self.duration(e, "10m"),
+            "ping_url" => options.ping_url = self.ping_url(e),
             _ => return false,
         }
         true
@@ -165,6 +169,23 @@ impl Checker<'_> {
                 None
             }
         }
+    }
+
+    /// An http:// or https:// URL.
+    fn ping_url(&mut self, e: &Entry<'_>) -> Option<String> {
+        let url = self.string(e, "a URL like \"https://hc-ping.com/<uuid>\"")?;
+        let host = url
+            .strip_prefix("https://")
+            .or_else(|| url.strip_prefix("http://"))
+            .map(|rest| rest.split(['/', '?', '#']).next().unwrap_or_default());
+        if host.is_none_or(str::is_empty) || url.contains(char::is_whitespace) {
+            let help =
+                Some("write the check's ping URL, like \"https://hc-ping.com/<uuid>\"".into());
+            let message = "ping_url is not an http:// or https:// URL".to_owned();
+            self.error(e.span.clone(), &e.field, message, help);
+            return None;
+        }
+        Some(url.to_owned())
     }
 
     /// How many retries: 0 (none) up to 100.
@@ -300,6 +321,14 @@ mod tests {
             ),
             ("retries = \"3\"", "expected a whole number like 3"),
             ("retry_delay = 30", "durations need a unit"),
+            (
+                "ping_url = \"hc-ping.com/x\"",
+                "ping_url is not an http:// or https:// URL",
+            ),
+            (
+                "ping_url = \"https://\"",
+                "ping_url is not an http:// or https:// URL",
+            ),
         ];
         for (line, message) in cases {
             let error = parse(&format!("{JOB}{line}\n")).unwrap_err();

@@ -24,7 +24,7 @@ use crate::error::did_you_mean;
 use crate::job::{Executor, Job, defaults};
 
 const TOP_KEYS: [&str; 3] = ["defaults", "executors", "jobs"];
-pub(crate) const OPTION_KEYS: [&str; 22] = [
+pub(crate) const OPTION_KEYS: [&str; 23] = [
     "timezone",
     "misfire_grace",
     "queue_grace",
@@ -47,8 +47,9 @@ pub(crate) const OPTION_KEYS: [&str; 22] = [
     outcomes::KEYS[5],
     outcomes::KEYS[6],
     outcomes::KEYS[7],
+    outcomes::KEYS[8],
 ];
-pub(crate) const JOB_KEYS: [&str; 32] = [
+pub(crate) const JOB_KEYS: [&str; 33] = [
     "cron",
     "every",
     "at",
@@ -81,6 +82,7 @@ pub(crate) const JOB_KEYS: [&str; 32] = [
     outcomes::KEYS[5],
     outcomes::KEYS[6],
     outcomes::KEYS[7],
+    outcomes::KEYS[8],
 ];
 
 /// No path, argument or environment value can hold a NUL byte: the kernel reads each as a C

@@ -178,6 +178,12 @@ pub const KEYS: &[Key] = &[
         meaning: "the longest wait between attempts (default 10m)",
     },
     Key {
+        name: "ping_url",
+        place: "job, defaults",
+        meaning: "a healthchecks.io-style URL: URL/start when a run starts, URL on success, \
+                  URL/fail on failure, with the output tail as the body",
+    },
+    Key {
         name: "paused",
         place: "job",
         meaning: "a paused job never fires; jobrun pause and jobrun resume set it",

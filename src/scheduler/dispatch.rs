@@ -11,12 +11,19 @@ use super::{Loop, rfc3339};
 use crate::executor::{self, BaseEnv, ExitStatus, Launch, RunningChild, SpawnError};
 use crate::log::Field;
 use crate::outcomes::Outcomes;
+use crate::ping::{self, Kind};
 use crate::plan::{Event, RunId};
 use crate::store::{Claim, Hold, StoreError};
 
 impl Loop<'_> {
     /// Carries out the planner's events: starts its runs and reports the rest, in order.
     pub(super) fn carry_out(&mut self, events: Vec<Event>, now: DateTime<Utc>) {
+        if let (Some(metrics), Some(planner)) = (&self.metrics, &self.planner) {
+            for event in &events {
+                let job = event_job(event);
+                metrics.next_fire(job, planner.next_fire(job));
+            }
+        }
         // Each start takes the run prepared for it ahead of time, if there is one.
         let mut tickets: Vec<Option<Ticket>> = Vec::new();
         for event in &events {
@@ -273,6 +280,7 @@ impl Loop<'_> {
             outcomes: Outcomes::default(),
             command: None,
             role: Role::Job,
+            rid: None,
             hooked: None,
         };
         if let Some(job) = self.job(name) {
@@ -316,11 +324,14 @@ impl Loop<'_> {
     /// Logs how a start went and tracks the run; a run that could not start is over at once.
     fn start(
         &mut self,
-        ticket: Ticket,
+        mut ticket: Ticket,
         spawned: Option<Result<RunningChild, SpawnError>>,
         now: DateTime<Utc>,
     ) {
         let shown = ticket.shown();
+        if ticket.outcomes.ping_url.is_some() {
+            ticket.rid = Some(ping::new_rid());
+        }
         let failure = match spawned {
             Some(Ok(child)) => {
                 let pid = child.pid;
@@ -339,6 +350,10 @@ impl Loop<'_> {
                     fields.push(("attempt", ticket.attempt_text().into()));
                 }
                 self.log.event(now, "started", &fields);
+                if let Some(metrics) = &self.metrics {
+                    metrics.run_started(&ticket.job, now - ticket.scheduled);
+                }
+                self.ping(&ticket, Kind::Start, "", now);
                 let run = ticket.run;
                 self.runs.insert(run, Run::new(ticket, now, child));
                 return;
@@ -362,7 +377,21 @@ impl Loop<'_> {
         }
         self.last_status = Some(ExitStatus::Code(127));
         self.last_failed = true;
+        self.ping(&ticket, Kind::Fail, &failure, now);
+        if let Some(metrics) = &self.metrics {
+            metrics.run_failed_to_start(&ticket.job);
+        }
         self.freed.push_back(ticket.run);
+    }
+}
+
+/// The job an event is about.
+fn event_job(event: &Event) -> &str {
+    match event {
+        Event::Start { job, .. }
+        | Event::SkippedMaxInstances { job, .. }
+        | Event::Missed { job, .. }
+        | Event::Coalesced { job, .. } => job,
     }
 }
 

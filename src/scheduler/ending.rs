@@ -12,6 +12,7 @@ use super::ticket::Role;
 use super::{Loop, descendants, state};
 use crate::executor::{self, Stream};
 use crate::log::Field;
+use crate::ping::Kind;
 use crate::store::{FailedBy, PlannedRetry};
 
 /// After this many ended runs, old history is pruned again (besides at every start).
@@ -92,6 +93,15 @@ impl Loop<'_> {
                 self.ended_since_prune += 1;
             }
             self.log.event(now, "finished", &fields);
+            let kind = match (failed_by, &retry) {
+                (None, _) => Kind::Success,
+                (Some(_), None) => Kind::Fail,
+                (Some(_), Some(_)) => Kind::Log,
+            };
+            self.ping(ticket, kind, &tail, now);
+            if let Some(metrics) = &self.metrics {
+                metrics.run_ended(&ticket.job, failed_by.is_some(), duration, now);
+            }
             if let Some(retry) = &retry {
                 self.log.event(
                     now,

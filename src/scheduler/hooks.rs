@@ -104,6 +104,7 @@ impl Loop<'_> {
                 of,
                 output_file: Some(output_file),
             },
+            rid: None,
             hooked: None,
         };
         self.runs.insert(id, Run::new(hook_ticket, now, child));

@@ -18,6 +18,7 @@
 //!   starting runs;
 //! - `ending.rs`: reaping, timeouts, stopping, and what a run's end frees;
 //! - `hooks.rs`: `on_failure` and `on_success`, run after a run's end;
+//! - `pings.rs`: health pings at a run's start and end, handed to the ping thread;
 //! - `report.rs`: the log and store records of decisions that start no run;
 //! - this file: the loop itself, its state, and reloading the jobfile.
 //!
@@ -31,6 +32,7 @@ mod dispatch;
 mod ending;
 mod hooks;
 mod leftovers;
+mod pings;
 mod report;
 mod runs;
 mod signals;
@@ -52,7 +54,8 @@ use crate::error::Error;
 use crate::executor::{BaseEnv, ExitStatus};
 use crate::job::Job;
 use crate::jobfile::{self, Jobfile};
-use crate::log::Log;
+use crate::log::{Field, Log};
+use crate::metrics::Metrics;
 use crate::plan::{Planner, RunId};
 use crate::store::{Claim, Retention, Store};
 use ahead::{Ahead, Lead};
@@ -74,6 +77,8 @@ pub struct Settings {
     pub retention: Retention,
     /// Whose jobfile a reload accepts: the same rules as at start (`trust.rs`).
     pub trust: crate::trust::Trust,
+    /// `jobrun start --metrics`: where to serve Prometheus metrics.
+    pub metrics: Option<std::net::SocketAddr>,
 }
 
 /// Runs the scheduler in the foreground until SIGTERM or SIGINT on `jobfile` (loaded from
@@ -106,19 +111,26 @@ pub fn serve(
     for retry in &retries {
         planner.retry_at(&retry.job, retry.scheduled, retry.attempt, retry.due);
     }
-    log.event(
-        now,
-        "scheduler_started",
-        &[
-            ("jobfile", settings.jobfile.display().to_string().into()),
-            ("jobs", jobs.into()),
-            ("pid", std::process::id().into()),
-            ("store", store.path().display().to_string().into()),
-            ("resumed", resumed.into()),
-            ("retries", (retries.len() as u64).into()),
-            ("pruned", pruned.into()),
-        ],
-    );
+    let metrics = match settings.metrics {
+        Some(address) => Some(
+            Metrics::serve(address)
+                .map_err(|e| Error::Runtime(format!("cannot serve metrics on {address}: {e}")))?,
+        ),
+        None => None,
+    };
+    let mut fields: Vec<(&str, Field)> = vec![
+        ("jobfile", settings.jobfile.display().to_string().into()),
+        ("jobs", jobs.into()),
+        ("pid", std::process::id().into()),
+        ("store", store.path().display().to_string().into()),
+        ("resumed", resumed.into()),
+        ("retries", (retries.len() as u64).into()),
+        ("pruned", pruned.into()),
+    ];
+    if let Some((_, bound)) = &metrics {
+        fields.push(("metrics", format!("http://{bound}/metrics").into()));
+    }
+    log.event(now, "scheduler_started", &fields);
     let mut scheduler = Loop::new(
         settings,
         clock,
@@ -130,6 +142,8 @@ pub fn serve(
     )?;
     scheduler.store = Some(store);
     scheduler.sweep_descendants = descendants::adopt_orphans();
+    scheduler.metrics = metrics.map(|(metrics, _)| metrics);
+    scheduler.all_next_fires();
     scheduler.run()
 }
 
@@ -232,6 +246,10 @@ struct Loop<'a> {
     jobfile_path: PathBuf,
     /// Where runs are claimed before they start and recorded when they end.
     store: Option<Store>,
+    /// `--metrics`: what the metrics thread serves.
+    metrics: Option<Metrics>,
+    /// The health-ping thread, started with the first ping.
+    pinger: Option<crate::ping::Pinger>,
     /// Hooks started so far (their keys in `runs` follow `hooks::FIRST_HOOK`).
     last_hook: u64,
     /// Runs ended since history was last pruned.
@@ -277,6 +295,8 @@ impl<'a> Loop<'a> {
             base_dir: jobfile_dir(&settings.jobfile),
             jobfile_path: absolute_jobfile(&settings.jobfile),
             store: None,
+            metrics: None,
+            pinger: None,
             last_hook: 0,
             ended_since_prune: 0,
             sweep_descendants: false,
@@ -299,6 +319,7 @@ impl<'a> Loop<'a> {
             self.enforce_deadlines(now);
             if self.finished() {
                 self.end_lingering_groups();
+                self.flush_pings();
                 if self.planner.is_some() {
                     self.log.event(self.clock.now(), "scheduler_stopped", &[]);
                 }
@@ -314,6 +335,16 @@ impl<'a> Loop<'a> {
     /// Whether the loop is done: stopping (or a lone `jobrun run`) with no run left.
     fn finished(&self) -> bool {
         self.runs.is_empty() && (self.stop_deadline.is_some() || self.planner.is_none())
+    }
+
+    /// `--metrics`: every job's next fire, afresh (at start and after a reload).
+    fn all_next_fires(&self) {
+        if let (Some(metrics), Some(planner)) = (&self.metrics, &self.planner) {
+            metrics.forget_next_fires();
+            for (job, next) in planner.next_fires() {
+                metrics.next_fire(job, next);
+            }
+        }
     }
 
     fn job(&self, name: &str) -> Option<&Job> {
@@ -343,6 +374,7 @@ impl<'a> Loop<'a> {
                     return;
                 };
                 planner.reload(jobfile.jobs, &jobfile.executors, now);
+                self.all_next_fires();
                 self.log.event(
                     now,
                     "reloaded",

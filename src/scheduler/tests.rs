@@ -41,6 +41,7 @@ impl Fixture {
                 stop_grace: "10s".parse().unwrap(),
                 retention: Retention::default(),
                 trust: crate::trust::Trust::of_process(false),
+                metrics: None,
             },
             clock: ManualClock::new(now),
             dir,
@@ -247,6 +248,7 @@ fn start_sleeper(scheduler: &mut Loop<'_>, now: DateTime<Utc>) -> nix::unistd::P
         outcomes: crate::outcomes::Outcomes::default(),
         command: None,
         role: super::ticket::Role::Job,
+        rid: None,
         hooked: None,
     };
     let run = Run::new(ticket, now, child);

@@ -76,6 +76,8 @@ pub(super) struct Ticket {
     /// The command, until the spawn takes it; `None` for a job the jobfile does not have.
     pub(super) command: Option<Result<Prepared, SpawnError>>,
     pub(super) role: Role,
+    /// Its health-ping id (`rid`), given at its start when its job has a `ping_url`.
+    pub(super) rid: Option<String>,
     /// The job as it was when the run was prepared, kept only when it has hooks (they run in
     /// its working directory and environment).
     pub(super) hooked: Option<Box<Job>>,
