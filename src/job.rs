@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use chrono::{DateTime, TimeDelta, Utc};
 use chrono_tz::Tz;
@@ -85,8 +86,9 @@ pub struct Job {
     pub timeout: Option<Duration>,
     pub kill_after: Duration,
     pub paused: bool,
-    /// What counts as failure, and what follows a run's end.
-    pub outcomes: Outcomes,
+    /// What counts as failure, and what follows a run's end; shared with each run (a
+    /// reference count, not a copy per run).
+    pub outcomes: Arc<Outcomes>,
 }
 
 impl Job {
@@ -110,7 +112,7 @@ impl Job {
             timeout: None,
             kill_after: defaults::KILL_AFTER,
             paused: false,
-            outcomes: Outcomes::default(),
+            outcomes: Arc::default(),
         }
     }
 
