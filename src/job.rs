@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use chrono::{DateTime, TimeDelta, Utc};
 use chrono_tz::Tz;
@@ -97,8 +98,9 @@ pub struct Job {
     pub user: Option<String>,
     /// Run with this group as the primary one (jobrun as root only).
     pub group: Option<String>,
-    /// What counts as failure, and what follows a run's end.
-    pub outcomes: Outcomes,
+    /// What counts as failure, and what follows a run's end; shared with each run (a
+    /// reference count, not a copy per run).
+    pub outcomes: Arc<Outcomes>,
 }
 
 impl Job {
@@ -127,7 +129,7 @@ impl Job {
             stdin: None,
             user: None,
             group: None,
-            outcomes: Outcomes::default(),
+            outcomes: Arc::default(),
         }
     }
 

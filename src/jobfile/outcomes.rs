@@ -3,6 +3,7 @@
 //! over the defaults', into the job's [`Outcomes`].
 
 use std::ops::Range;
+use std::sync::{Arc, LazyLock};
 
 use super::value::{Checker, Entry};
 use crate::duration::Duration;
@@ -50,8 +51,24 @@ enum Hook {
 
 impl OutcomeOptions {
     /// A job's rules: its own keys, else the defaults', else jobrun's. `shell` is the job's
-    /// (a hook string runs with `/bin/sh -c` only when it is true).
+    /// (a hook string runs with `/bin/sh -c` only when it is true). Jobs that set none of
+    /// these share one value: ten thousand of them cost a pointer each.
     pub(super) fn resolve(
+        &self,
+        defaults: &OutcomeOptions,
+        shell: Option<bool>,
+        c: &mut Checker<'_>,
+    ) -> Arc<Outcomes> {
+        static JOBRUNS: LazyLock<Arc<Outcomes>> = LazyLock::new(Arc::default);
+        let resolved = self.resolve_each(defaults, shell, c);
+        if resolved == **JOBRUNS {
+            Arc::clone(&JOBRUNS)
+        } else {
+            Arc::new(resolved)
+        }
+    }
+
+    fn resolve_each(
         &self,
         defaults: &OutcomeOptions,
         shell: Option<bool>,
@@ -282,9 +299,9 @@ mod tests {
             fail_on_stderr: true,
             ..Outcomes::default()
         };
-        assert_eq!(jobs[0].outcomes, expected(vec![0, 3]));
-        assert_eq!(jobs[1].outcomes, expected(vec![1]));
-        assert_eq!(parse(JOB).unwrap()[0].outcomes, Outcomes::default());
+        assert_eq!(*jobs[0].outcomes, expected(vec![0, 3]));
+        assert_eq!(*jobs[1].outcomes, expected(vec![1]));
+        assert_eq!(*parse(JOB).unwrap()[0].outcomes, Outcomes::default());
     }
 
     #[test]

@@ -2,6 +2,8 @@
 //! [`Ticket`]s (at their instant, or shortly before it with `ahead.rs`) and spawned, in
 //! batches; each start is logged and recorded.
 
+use std::sync::Arc;
+
 use chrono::{DateTime, Utc};
 
 use super::ahead::{Ahead, Ready};
@@ -10,7 +12,6 @@ use super::ticket::{Limits, Output, Role, Ticket};
 use super::{Loop, rfc3339};
 use crate::executor::{self, BaseEnv, ExitStatus, Launch, RunningChild, SpawnError};
 use crate::log::Field;
-use crate::outcomes::Outcomes;
 use crate::ping::{self, Kind};
 use crate::plan::{Event, RunId};
 use crate::store::{Claim, Hold, StoreError};
@@ -277,7 +278,7 @@ impl Loop<'_> {
             attempt: 1,
             attempts: 1,
             limits: Limits::default(),
-            outcomes: Outcomes::default(),
+            outcomes: Arc::default(),
             command: None,
             role: Role::Job,
             rid: None,
@@ -297,7 +298,7 @@ impl Loop<'_> {
                 kill_after: job.kill_after,
             };
             ticket.attempts = job.outcomes.attempts();
-            ticket.outcomes = job.outcomes.clone();
+            ticket.outcomes = Arc::clone(&job.outcomes);
             ticket.hooked = job.outcomes.has_hooks().then(|| Box::new(job.clone()));
             ticket.command = Some(executor::prepare(&launch, base));
         }

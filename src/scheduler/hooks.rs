@@ -97,7 +97,7 @@ impl Loop<'_> {
                 timeout: Some(ticket.outcomes.hook_timeout),
                 kill_after: job.kill_after,
             },
-            outcomes: crate::outcomes::Outcomes::default(),
+            outcomes: std::sync::Arc::default(),
             command: None,
             role: Role::Hook {
                 hook,

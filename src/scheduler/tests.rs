@@ -245,7 +245,7 @@ fn start_sleeper(scheduler: &mut Loop<'_>, now: DateTime<Utc>) -> nix::unistd::P
             timeout: None,
             kill_after: job.kill_after,
         },
-        outcomes: crate::outcomes::Outcomes::default(),
+        outcomes: std::sync::Arc::default(),
         command: None,
         role: super::ticket::Role::Job,
         rid: None,

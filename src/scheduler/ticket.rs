@@ -7,6 +7,7 @@
 //! start and the end of a run does not change what the run was.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
@@ -72,7 +73,7 @@ pub(super) struct Ticket {
     pub(super) attempts: u32,
     pub(super) limits: Limits,
     /// How its end is judged, and what follows it.
-    pub(super) outcomes: Outcomes,
+    pub(super) outcomes: Arc<Outcomes>,
     /// The command, until the spawn takes it; `None` for a job the jobfile does not have.
     pub(super) command: Option<Result<Prepared, SpawnError>>,
     pub(super) role: Role,
