@@ -16,6 +16,7 @@ pub mod commands;
 pub mod context;
 pub mod duration;
 pub mod error;
+pub mod escape;
 pub mod executor;
 pub mod job;
 pub mod jobfile;

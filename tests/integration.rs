@@ -9,6 +9,8 @@ mod add;
 mod docs;
 /// `jobrun check` and every malformed jobfile in tests/data/errors, verbatim.
 mod errors;
+/// Issue 12: a job's output and command cannot forge or restyle jobrun's lines.
+mod forgery;
 /// `jobrun history`, `list`'s LAST column and manual runs, as the state store records them.
 mod history;
 /// Issue 12: FIFOs, devices, huge and pathological jobfiles, at load and at reload.

@@ -124,7 +124,7 @@ fn human(now: DateTime<Utc>, records: &[RunRecord], zone: impl Fn(&str) -> Tz) -
                     }
                     _ => "-".to_owned(),
                 },
-                result(r, tz),
+                crate::escape::visible(&result(r, tz)).into_owned(),
             ]
         })
         .collect();
@@ -143,7 +143,7 @@ fn human(now: DateTime<Utc>, records: &[RunRecord], zone: impl Fn(&str) -> Tz) -
         out.push('\n');
         for text in record.output_tail.lines() {
             out.push_str("    | ");
-            out.push_str(text);
+            out.push_str(&crate::escape::visible(text));
             out.push('\n');
         }
     }

@@ -197,7 +197,7 @@ fn human(ctx: &Context, jobs: &[Job], state: &State) -> String {
                         format!("{} ({})", last_result(r), output::relative(ctx.now, when))
                     },
                 ),
-                job.command.display(),
+                crate::escape::visible(&job.command.display()).into_owned(),
             ]
         })
         .collect();
