@@ -23,6 +23,8 @@ mod next;
 mod pause;
 /// `jobrun remove`.
 mod remove;
+/// Issue 12: the clean environment a run starts from, and `inherit_env`.
+mod run_env;
 /// `jobrun start` and `jobrun run`: real processes, real clock, a few seconds each.
 mod start;
 /// Issue 12: the state directory is the user's own; the store is never reached by a symlink.

@@ -2,6 +2,7 @@
 //!
 //! - `child.rs` spawns a run (argv directly, or `/bin/sh -c` when the job asks), each in its own
 //!   process group with non-blocking output pipes, signals that group, and reaps exited children;
+//! - `environment.rs` is what a run's environment starts from: a clean one, as under cron;
 //! - `output.rs` splits a child's pipes into lines and keeps the bounded tail that history stores;
 //! - this file holds the pools, which only count slots: no I/O, no clock.
 //!
@@ -9,14 +10,16 @@
 //! to spawn, read, signal and reap, so every call returns at once.
 
 mod child;
+mod environment;
 mod output;
 
 use std::collections::BTreeMap;
 
 pub use child::{
-    BaseEnv, ExitStatus, Launch, Prepared, RunningChild, SpawnError, prepare, reap_any,
-    signal_group, spawn, start_all,
+    ExitStatus, Launch, Prepared, RunningChild, SpawnError, prepare, reap_any, signal_group, spawn,
+    start_all,
 };
+pub use environment::{BaseEnv, DEFAULT_PATH, identity};
 pub use output::{LineSplitter, OutputTail, Stream};
 
 /// For tests that spawn children or reap them, in any module: `reap_any` takes any child of

@@ -14,6 +14,7 @@
 mod command;
 mod diagnostic;
 mod edit;
+mod inherit;
 mod new_job;
 mod pause;
 mod read;

@@ -18,10 +18,10 @@ use super::value::{Checker, Entry, Field, entries};
 use super::{MAX_JOB_NAME, is_job_name, suggested_job_name};
 use crate::duration::Duration;
 use crate::error::did_you_mean;
-use crate::job::{Executor, Job, defaults};
+use crate::job::{Executor, InheritEnv, Job, defaults};
 
 const TOP_KEYS: [&str; 3] = ["defaults", "executors", "jobs"];
-const OPTION_KEYS: [&str; 11] = [
+const OPTION_KEYS: [&str; 12] = [
     "timezone",
     "misfire_grace",
     "coalesce",
@@ -32,9 +32,10 @@ const OPTION_KEYS: [&str; 11] = [
     "executor",
     "workdir",
     "env",
+    "inherit_env",
     "shell",
 ];
-const JOB_KEYS: [&str; 20] = [
+const JOB_KEYS: [&str; 21] = [
     "cron",
     "every",
     "at",
@@ -44,6 +45,7 @@ const JOB_KEYS: [&str; 20] = [
     "shell",
     "workdir",
     "env",
+    "inherit_env",
     "executor",
     "timezone",
     "start",
@@ -78,6 +80,7 @@ struct Options {
     executor: Option<String>,
     workdir: Option<PathBuf>,
     env: BTreeMap<String, String>,
+    inherit_env: Option<InheritEnv>,
     shell: Option<bool>,
 }
 
@@ -209,6 +212,7 @@ impl Validator<'_> {
             }
             "workdir" => options.workdir = self.workdir(e),
             "env" => options.env = self.c.env(e).unwrap_or_default(),
+            "inherit_env" => options.inherit_env = self.c.inherit_env(e),
             "shell" => options.shell = self.c.boolean(e),
             _ => return false,
         }
@@ -444,6 +448,11 @@ impl Validator<'_> {
             command: command?,
             workdir: options.workdir.or_else(|| defaults.workdir.clone()),
             env,
+            // A job's own setting replaces the defaults' (lists are not merged), like workdir.
+            inherit_env: options
+                .inherit_env
+                .or_else(|| defaults.inherit_env.clone())
+                .unwrap_or_default(),
             executor: options
                 .executor
                 .or_else(|| defaults.executor.clone())
