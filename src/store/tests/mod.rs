@@ -3,6 +3,7 @@
 //! reading them back (`reads`), pruning and checking (`upkeep`), checkpoints (`wal`), and a
 //! latency probe that prints percentiles (`latency`, ignored by default).
 
+mod integrity;
 mod latency;
 mod lifecycle;
 mod open;
