@@ -18,6 +18,9 @@ pub mod duration;
 pub mod error;
 pub mod escape;
 pub mod executor;
+#[cfg(fuzzing)]
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod job;
 pub mod jobfile;
 pub mod log;

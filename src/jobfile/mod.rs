@@ -145,6 +145,12 @@ pub fn parse(path: &Path, text: &str, local_tz: Tz) -> Result<Jobfile, Diagnosti
     })
 }
 
+/// See `crate::fuzzing`.
+#[cfg(fuzzing)]
+pub(crate) fn tree_against_toml_edit(text: &str, chunk: usize) -> Result<(), String> {
+    tree::compare::compare(text, chunk)
+}
+
 /// [`parse`], also returning toml_edit's spanned document for edits.
 fn parse_document<'t>(
     path: &Path,

@@ -49,6 +49,8 @@ use std::time::Duration;
 use chrono::{DateTime, TimeDelta, Utc};
 use rusqlite::{Connection, OpenFlags, params};
 
+#[cfg(fuzzing)]
+pub(crate) use codec::decode_run_row;
 pub use error::{Cause, StoreError};
 pub use path::{STATE_DIR_ENV, default_path, path_for};
 
