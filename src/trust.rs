@@ -93,7 +93,7 @@ pub enum Problem {
     Writable { mode: u32, directory: bool },
     /// A symlink that another user owns, and so can point elsewhere.
     Symlink { uid: u32 },
-    /// More than [`MAX_SYMLINKS`] symlinks.
+    /// More than `MAX_SYMLINKS` symlinks.
     Loop,
     /// A step could not be examined.
     Io(io::Error),

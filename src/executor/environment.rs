@@ -85,7 +85,7 @@ impl BaseEnv {
 }
 
 /// The variables that say who a run is: `HOME`, `USER` and `LOGNAME` from `user`'s password
-/// entry, as cron sets them, and `SHELL` = [`SHELL`]. Without an entry (a container's arbitrary
+/// entry, as cron sets them, and `SHELL=/bin/sh`. Without an entry (a container's arbitrary
 /// uid), jobrun's own `HOME`, `USER` and `LOGNAME` stand in (from `fallback`), where set.
 pub fn identity(
     user: Option<&nix::unistd::User>,

@@ -32,7 +32,7 @@ pub struct Diagnostic {
     pub message: String,
     pub help: Option<String>,
     /// The text of line `line` shown under the location, without its line ending: around the
-    /// span only when the line is longer than [`SHOWN_CHARS`] (`…` marks a cut), and with
+    /// span only when the line is longer than `SHOWN_CHARS` (`…` marks a cut), and with
     /// control characters other than tab shown as `�` (U+FFFD), so that neither a 4 MiB line
     /// nor an escape sequence in the file reaches the terminal.
     pub source_line: String,
