@@ -44,6 +44,60 @@ impl Command {
     }
 }
 
+/// Which of jobrun's own environment variables a run gets, on top of the clean environment every
+/// run starts from (see `executor/child.rs`).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum InheritEnv {
+    /// `inherit_env = false`, the default: none.
+    #[default]
+    Nothing,
+    /// `inherit_env = true`: every one.
+    All,
+    /// `inherit_env = ["AWS_*", "http_proxy"]`: those whose name matches one of the patterns,
+    /// where `*` stands for any run of characters and `?` for one.
+    Matching(Vec<String>),
+}
+
+impl InheritEnv {
+    /// Whether jobrun's variable `name` reaches the run.
+    pub fn passes(&self, name: &str) -> bool {
+        match self {
+            InheritEnv::Nothing => false,
+            InheritEnv::All => true,
+            InheritEnv::Matching(patterns) => patterns.iter().any(|p| glob_matches(p, name)),
+        }
+    }
+}
+
+/// `*` and `?` wildcards, the rest literal; linear in the name (greedy, with one point to
+/// return to, as `fnmatch` without brackets).
+fn glob_matches(pattern: &str, name: &str) -> bool {
+    let (p, n): (Vec<char>, Vec<char>) = (pattern.chars().collect(), name.chars().collect());
+    let (mut pi, mut ni) = (0, 0);
+    let mut star: Option<(usize, usize)> = None;
+    while ni < n.len() {
+        match p.get(pi) {
+            Some('*') => {
+                star = Some((pi, ni));
+                pi += 1;
+            }
+            Some(&c) if c == '?' || c == n[ni] => {
+                pi += 1;
+                ni += 1;
+            }
+            _ => match star {
+                Some((sp, sn)) => {
+                    pi = sp + 1;
+                    ni = sn + 1;
+                    star = Some((sp, sn + 1));
+                }
+                None => return false,
+            },
+        }
+    }
+    p[pi..].iter().all(|&c| c == '*')
+}
+
 /// The defaults a job inherits when it does not set an option itself.
 pub mod defaults {
     use crate::duration::Duration;
@@ -74,6 +128,8 @@ pub struct Job {
     pub command: Command,
     pub workdir: Option<PathBuf>,
     pub env: BTreeMap<String, String>,
+    /// Which of jobrun's own environment variables the run gets.
+    pub inherit_env: InheritEnv,
     pub executor: String,
     /// No fire before this instant.
     pub start: Option<DateTime<Utc>>,
@@ -114,6 +170,7 @@ impl Job {
             command,
             workdir: None,
             env: BTreeMap::new(),
+            inherit_env: InheritEnv::Nothing,
             executor: defaults::EXECUTOR.to_owned(),
             start: None,
             end: None,
@@ -189,6 +246,31 @@ mod tests {
             Some(utc("2026-12-01T02:00:00Z"))
         );
         assert_eq!(job.next_after(utc("2026-12-01T02:00:00Z")), None);
+    }
+
+    #[test]
+    fn inherit_env_patterns_match_whole_names() {
+        let only = |p: &[&str]| InheritEnv::Matching(p.iter().map(|s| (*s).to_owned()).collect());
+        let aws = only(&["AWS_*", "http_proxy", "LC_?"]);
+        for name in ["AWS_REGION", "AWS_", "http_proxy", "LC_X"] {
+            assert!(aws.passes(name), "{name}");
+        }
+        for name in [
+            "AWS",
+            "XAWS_REGION",
+            "http_proxy2",
+            "HTTP_PROXY",
+            "LC_ALL",
+            "",
+        ] {
+            assert!(!aws.passes(name), "{name}");
+        }
+        assert!(only(&["*_KEY*"]).passes("AWS_SECRET_KEY_ID"));
+        assert!(only(&["A*B*C"]).passes("AxxBxxBxxC"));
+        assert!(!only(&["A*B*C"]).passes("AxxBxxCxxB"));
+        assert!(only(&["*"]).passes("ANY"));
+        assert!(InheritEnv::All.passes("ANY"));
+        assert!(!InheritEnv::Nothing.passes("PATH"));
     }
 
     #[test]

@@ -19,8 +19,12 @@ pub mod completion;
 pub mod context;
 pub mod duration;
 pub mod error;
+pub mod escape;
 pub mod executor;
 pub mod explain;
+#[cfg(fuzzing)]
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod import;
 pub mod job;
 pub mod jobfile;

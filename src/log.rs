@@ -278,6 +278,8 @@ impl Log {
             LogFormat::Human => {
                 let mark = if stderr { '!' } else { '|' };
                 let lead = self.lead(at, Level::Info);
+                // A job's bytes must not draw over jobrun's own lines on a terminal.
+                let text = crate::escape::visible(text);
                 let _ = writeln!(self.out, "{lead}{job}[{run}] {mark} {text}");
             }
             LogFormat::Json => self.event(
@@ -368,6 +370,25 @@ mod tests {
              2026-11-24T10:00:00.004Z report[12] | hello world\n\
              2026-11-24T10:00:00.004Z report[12] ! oops\n"
         );
+    }
+
+    /// Issue 12: a CR let a job overwrite the line and print a forged `finished` of another.
+    #[test]
+    fn control_characters_in_a_jobs_output_are_escaped_for_people_not_in_json() {
+        let forged = "x\r2026-11-24T10:00:00.004Z finished job=other status=\"exit 0\"\u{1b}[K";
+        let text = logged(LogFormat::Human, |log| {
+            log.output(at(), "report", 12, false, forged)
+        });
+        assert_eq!(
+            text,
+            "2026-11-24T10:00:00.004Z report[12] | x\\r2026-11-24T10:00:00.004Z finished \
+             job=other status=\"exit 0\"\\x1b[K\n"
+        );
+        let json = logged(LogFormat::Json, |log| {
+            log.output(at(), "report", 12, false, forged)
+        });
+        let line: Value = serde_json::from_str(json.trim_end()).unwrap();
+        assert_eq!(line["line"], forged);
     }
 
     #[test]

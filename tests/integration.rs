@@ -13,6 +13,8 @@ mod docs;
 mod errors;
 /// `jobrun explain` and `list --verbose`: triggers in plain English, DST in three zones.
 mod explain;
+/// Issue 12: a job's output and command cannot forge or restyle jobrun's lines.
+mod forgery;
 /// `jobrun history`, `list`'s LAST column and manual runs, as the state store records them.
 mod history;
 /// Issue 12: FIFOs, devices, huge and pathological jobfiles, at load and at reload.
@@ -40,6 +42,8 @@ mod pause;
 mod policies;
 /// `jobrun remove`.
 mod remove;
+/// Issue 12: the clean environment a run starts from, and `inherit_env`.
+mod run_env;
 /// `jobrun start` and `jobrun run`: real processes, real clock, a few seconds each.
 mod start;
 /// Issue 12: the state directory is the user's own; the store is never reached by a symlink.

@@ -184,7 +184,8 @@ fn human(ctx: &Context, records: &[RunRecord], zone: impl Fn(&str) -> Tz) -> Str
             )),
             Cell::from(duration),
             Cell::painted(
-                with_attempt(result(r, tz), r),
+                // A spawn error or a note can hold what a job wrote: shown, not obeyed.
+                crate::escape::visible(&with_attempt(result(r, tz), r)).into_owned(),
                 super::list::outcome_paint(&r.outcome),
             ),
         ]);
@@ -196,7 +197,7 @@ fn human(ctx: &Context, records: &[RunRecord], zone: impl Fn(&str) -> Tz) -> Str
     for (row, record) in table.rows().iter().zip(records) {
         layout.line(row, ctx.style, &mut out);
         for text in record.output_tail.lines() {
-            let line = format!("    | {text}");
+            let line = format!("    | {}", crate::escape::visible(text));
             match ctx.width {
                 Some(w) => out.push_str(&output::clip(&line, w)),
                 None => out.push_str(&line),

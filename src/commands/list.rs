@@ -249,7 +249,8 @@ fn human(ctx: &Context, jobs: &[Job], state: &State, verbose: bool) -> String {
             next,
             next_in,
             last,
-            Cell::from(job.command.display()),
+            // A command holding a newline or ESC must not draw over the table (issue 12).
+            Cell::from(crate::escape::visible(&job.command.display()).into_owned()),
         ];
         if verbose {
             row.insert(

@@ -29,15 +29,9 @@ use nix::fcntl::{FcntlArg, OFlag, fcntl};
 use nix::sys::signal::{Signal, killpg};
 use nix::unistd::{AccessFlags, Pid, access};
 
+use super::environment::{BaseEnv, DEFAULT_PATH, SHELL};
 use super::identity::{self, Identity, IdentityError, Running};
 use crate::job::{Command, Job};
-
-/// The shell for `shell = true` jobs, as cron uses it.
-const SHELL: &str = "/bin/sh";
-
-/// Where a program name without a slash is looked for when no `PATH` is set (glibc's
-/// `execvp` default).
-const DEFAULT_PATH: &str = "/bin:/usr/bin";
 
 /// One run to start.
 #[derive(Debug, Clone, Copy)]
@@ -107,16 +101,6 @@ pub enum SpawnError {
         #[source]
         source: io::Error,
     },
-}
-
-/// jobrun's own environment, read once for a batch of spawns: every run starts from it.
-#[derive(Debug, Clone)]
-pub struct BaseEnv(Vec<(OsString, OsString)>);
-
-impl BaseEnv {
-    pub fn capture() -> BaseEnv {
-        BaseEnv(std::env::vars_os().collect())
-    }
 }
 
 /// Below this many runs in one batch, starting threads costs more than it saves.
@@ -199,9 +183,10 @@ fn start_on(
 ///   relative entries from the working directory); shell jobs as `/bin/sh -c SCRIPT`;
 /// - the working directory is `job.workdir` (joined to `base_dir` when relative), else
 ///   `base_dir`; a program named by a relative path (`./report.sh`) is found there too;
-/// - the environment is jobrun's own, then `PWD` set to the working directory, the job's
-///   `env`, and last `JOBRUN_JOB`, `JOBRUN_SCHEDULED_AT` (RFC 3339 in the job's zone),
-///   `JOBRUN_RUN_ID` and `JOBRUN_JOBFILE`, which a job's `env` cannot override;
+/// - the environment is the clean one of `environment.rs` (with what the job's `inherit_env`
+///   lets through), then `PWD` set to the working directory, the job's `env`, and last
+///   `JOBRUN_JOB`, `JOBRUN_SCHEDULED_AT` (RFC 3339 in the job's zone), `JOBRUN_RUN_ID` and
+///   `JOBRUN_JOBFILE`, which a job's `env` cannot override;
 /// - stdin is `/dev/null`; stdout and stderr are pipes;
 /// - the child leads a new process group, with no signal blocked.
 pub fn spawn(launch: &Launch<'_>) -> Result<RunningChild, SpawnError> {
@@ -218,7 +203,8 @@ pub struct Prepared {
     program: String,
 }
 
-/// Everything [`spawn`] does but start the process: `base` is jobrun's environment.
+/// Everything [`spawn`] does but start the process: `base` is what the environment is built
+/// from.
 pub fn prepare(launch: &Launch<'_>, base: &BaseEnv) -> Result<Prepared, SpawnError> {
     let job = launch.job;
     let identity = match (&job.user, &job.group) {
@@ -351,8 +337,9 @@ fn check_workdir(path: &Path) -> Result<(), SpawnError> {
     }
 }
 
-/// The run's environment: jobrun's, then `PWD`, the variables of the job's `user` (`HOME`,
-/// `USER`, `LOGNAME`, `SHELL`), the job's `env`, and the `JOBRUN_*` variables.
+/// The run's environment: the clean base with what the job inherits (`environment.rs`), then
+/// `PWD`, the variables of the job's `user` (`HOME`, `USER`, `LOGNAME`, `SHELL`), the job's
+/// `env`, and the `JOBRUN_*` variables.
 fn environment(
     launch: &Launch<'_>,
     workdir: &Path,
@@ -360,7 +347,7 @@ fn environment(
     identity: Option<&Identity>,
 ) -> Result<BTreeMap<OsString, OsString>, SpawnError> {
     let job = launch.job;
-    let mut env: BTreeMap<OsString, OsString> = base.0.iter().cloned().collect();
+    let mut env = base.clean(&job.inherit_env);
     // Inherited, PWD would name jobrun's directory, not the run's.
     if workdir.is_absolute() {
         env.insert("PWD".into(), workdir.into());

@@ -5,6 +5,7 @@
 //! - `identity.rs` resolves a job's `user` and `group` and switches the child to them;
 //! - `stdin.rs` gives a run its job's `stdin` text;
 //! - `exit.rs` reaps exited children and says how they ended (real-time signals included);
+//! - `environment.rs` is what a run's environment starts from: a clean one, as under cron;
 //! - `output.rs` splits a child's pipes into lines and keeps the bounded tail that history stores;
 //! - this file holds the pools, which only count slots: no I/O, no clock.
 //!
@@ -12,6 +13,7 @@
 //! to spawn, read, signal and reap, so every call returns at once.
 
 mod child;
+mod environment;
 mod exit;
 mod identity;
 mod output;
@@ -20,8 +22,9 @@ mod stdin;
 use std::collections::BTreeMap;
 
 pub use child::{
-    BaseEnv, Launch, Prepared, RunningChild, SpawnError, prepare, signal_group, spawn, start_all,
+    Launch, Prepared, RunningChild, SpawnError, prepare, signal_group, spawn, start_all,
 };
+pub use environment::{BaseEnv, DEFAULT_PATH, identity};
 pub use exit::{ExitStatus, reap_any, signal_name};
 pub use identity::{IdentityError, Running, check_group, check_user};
 pub use output::{LineSplitter, OutputTail, Stream};

@@ -16,6 +16,7 @@ mod accounts;
 mod command;
 mod diagnostic;
 mod edit;
+mod inherit;
 mod new_job;
 mod outcomes;
 mod pause;
@@ -152,6 +153,12 @@ pub fn parse(path: &Path, text: &str, local_tz: Tz) -> Result<Jobfile, Diagnosti
         executors,
         jobs,
     })
+}
+
+/// See `crate::fuzzing`.
+#[cfg(fuzzing)]
+pub(crate) fn tree_against_toml_edit(text: &str, chunk: usize) -> Result<(), String> {
+    tree::compare::compare(text, chunk)
 }
 
 /// [`parse`], also returning toml_edit's spanned document for edits.

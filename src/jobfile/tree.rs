@@ -14,6 +14,8 @@
 //! for word what they were.
 
 mod build;
+#[cfg(any(test, fuzzing))]
+pub(crate) mod compare;
 
 #[cfg(test)]
 mod tests;

@@ -21,10 +21,10 @@ use super::value::{Checker, Entry, Field, entries};
 use super::{MAX_JOB_NAME, is_job_name, suggested_job_name};
 use crate::duration::Duration;
 use crate::error::did_you_mean;
-use crate::job::{Executor, Job, defaults};
+use crate::job::{Executor, InheritEnv, Job, defaults};
 
 const TOP_KEYS: [&str; 3] = ["defaults", "executors", "jobs"];
-pub(crate) const OPTION_KEYS: [&str; 23] = [
+pub(crate) const OPTION_KEYS: [&str; 24] = [
     "timezone",
     "misfire_grace",
     "queue_grace",
@@ -36,6 +36,7 @@ pub(crate) const OPTION_KEYS: [&str; 23] = [
     "executor",
     "workdir",
     "env",
+    "inherit_env",
     "shell",
     "user",
     "group",
@@ -49,7 +50,7 @@ pub(crate) const OPTION_KEYS: [&str; 23] = [
     outcomes::KEYS[7],
     outcomes::KEYS[8],
 ];
-pub(crate) const JOB_KEYS: [&str; 33] = [
+pub(crate) const JOB_KEYS: [&str; 34] = [
     "cron",
     "every",
     "at",
@@ -59,6 +60,7 @@ pub(crate) const JOB_KEYS: [&str; 33] = [
     "shell",
     "workdir",
     "env",
+    "inherit_env",
     "executor",
     "timezone",
     "start",
@@ -107,6 +109,7 @@ struct Options {
     executor: Option<String>,
     workdir: Option<PathBuf>,
     env: BTreeMap<String, String>,
+    inherit_env: Option<InheritEnv>,
     shell: Option<bool>,
     /// `shell = "/bin/bash"`: the shell's path (with `shell` then `Some(true)`).
     shell_path: Option<String>,
@@ -245,6 +248,7 @@ impl Validator<'_> {
             }
             "workdir" => options.workdir = self.workdir(e),
             "env" => options.env = self.c.env(e).unwrap_or_default(),
+            "inherit_env" => options.inherit_env = self.c.inherit_env(e),
             "shell" => (options.shell, options.shell_path) = self.shell(e),
             "user" => options.user = self.account(e, "a user name like \"www-data\""),
             "group" => options.group = self.account(e, "a group name like \"adm\""),
@@ -535,6 +539,11 @@ impl Validator<'_> {
             command: command?,
             workdir: options.workdir.or_else(|| defaults.workdir.clone()),
             env,
+            // A job's own setting replaces the defaults' (lists are not merged), like workdir.
+            inherit_env: options
+                .inherit_env
+                .or_else(|| defaults.inherit_env.clone())
+                .unwrap_or_default(),
             executor: options
                 .executor
                 .or_else(|| defaults.executor.clone())

@@ -83,6 +83,12 @@ pub const KEYS: &[Key] = &[
         meaning: "table of environment variables; a job's table is merged over the defaults'",
     },
     Key {
+        name: "inherit_env",
+        place: "job, defaults",
+        meaning: "true to pass jobrun's whole environment to the run, or a list of names and \
+                  glob patterns (\"AWS_*\") to pass; default: a clean environment as cron gives",
+    },
+    Key {
         name: "executor",
         place: "job, defaults",
         meaning: "the pool to run in; default \"default\"",

@@ -355,6 +355,55 @@ impl RawRun {
     }
 }
 
+/// See `crate::fuzzing`: the row goes through SQLite (a `SELECT` of the values), so column
+/// types are converted exactly as in a read.
+#[cfg(fuzzing)]
+pub(crate) fn decode_run_row(values: Vec<rusqlite::types::Value>) -> Result<(), String> {
+    use rusqlite::types::Value;
+    let conn = rusqlite::Connection::open_in_memory().map_err(|e| e.to_string())?;
+    let select = |values: &[Value]| -> Result<RawRun, String> {
+        let placeholders: Vec<String> = (1..=values.len()).map(|i| format!("?{i}")).collect();
+        conn.query_row(
+            &format!("SELECT {}", placeholders.join(", ")),
+            rusqlite::params_from_iter(values),
+            RawRun::from_row,
+        )
+        .map_err(|e| e.to_string())
+    };
+    let record = select(&values)?.decode()?;
+    let columns = OutcomeColumns::of(&record.outcome)?;
+    let int = |v: Option<i64>| v.map_or(Value::Null, Value::Integer);
+    let text = |v: Option<&str>| v.map_or(Value::Null, |s| Value::Text(s.to_owned()));
+    let encoded = vec![
+        Value::Integer(record.id),
+        Value::Text(record.job.clone()),
+        Value::Integer(micros(record.scheduled)),
+        Value::Integer(i64::from(record.manual)),
+        Value::Integer(micros(record.recorded_at)),
+        int(record.started.map(micros)),
+        int(record.ended.map(micros)),
+        Value::Integer(i64::from(record.timed_out)),
+        Value::Text(columns.state.to_owned()),
+        int(columns.pid),
+        int(columns.exit_code),
+        int(columns.signal),
+        text(columns.message),
+        int(columns.late_by_ms),
+        int(columns.fires),
+        int(columns.first_fire),
+        int(columns.into_fire),
+        Value::Text(record.output_tail.clone()),
+    ];
+    let again = select(&encoded)?
+        .decode()
+        .map_err(|e| format!("a decoded run does not decode again: {e}"))?;
+    assert_eq!(
+        again, record,
+        "a run changed on its way back through its row"
+    );
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -50,6 +50,8 @@ use std::time::Duration;
 use chrono::{DateTime, TimeDelta, Utc};
 use rusqlite::{Connection, OpenFlags, params};
 
+#[cfg(fuzzing)]
+pub(crate) use codec::decode_run_row;
 pub use error::{Cause, StoreError};
 pub use holder::scheduler_pid;
 pub use path::{STATE_DIR_ENV, default_path, path_for};
@@ -284,7 +286,13 @@ impl Store {
         lock.check_header(path)?;
         // Recognise the file through a read-only connection: even closing a read-write one
         // can write (a WAL checkpoint), and a foreign or newer file must stay untouched.
-        let found = schema::inspect(&connect(path, OpenFlags::SQLITE_OPEN_READ_ONLY)?, path)?;
+        let reader = connect(path, OpenFlags::SQLITE_OPEN_READ_ONLY)?;
+        let found = schema::inspect(&reader, path)?;
+        if found != Found::Empty {
+            // A damaged store is refused before the scheduler writes into it (issue 12).
+            upkeep::check_sound(&reader, path)?;
+        }
+        drop(reader);
 
         let mut conn = connect(path, OpenFlags::SQLITE_OPEN_READ_WRITE)?;
         let fail = |e| StoreError::sql(path, "set up the state store", e);

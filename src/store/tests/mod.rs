@@ -4,6 +4,7 @@
 //! latency probe that prints percentiles (`latency`, ignored by default), and stores of older
 //! versions (`versions`).
 
+mod integrity;
 mod latency;
 mod lifecycle;
 mod open;
