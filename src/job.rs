@@ -8,6 +8,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 use chrono_tz::Tz;
 
 use crate::duration::Duration;
+use crate::store::Outcome;
 use crate::trigger::Trigger;
 
 /// What a run executes.
@@ -38,6 +39,33 @@ impl Command {
                 })
                 .collect::<Vec<_>>()
                 .join(" "),
+        }
+    }
+}
+
+/// What a fire does when its job already has `max_instances` runs started or waiting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Overlap {
+    /// Not run: recorded and logged as skipped.
+    #[default]
+    Skip,
+    /// Waits until a run of the job ends; at most one waits, later fires coalesce into it.
+    Queue,
+    /// Ends the oldest running run (SIGTERM to its process group, SIGKILL `kill_after` later)
+    /// and starts once that run is reaped; later fires coalesce into it meanwhile.
+    Replace,
+}
+
+impl Overlap {
+    /// The jobfile's words for it, in order.
+    pub const NAMES: [&'static str; 3] = ["skip", "queue", "replace"];
+
+    pub fn parse(text: &str) -> Option<Overlap> {
+        match text {
+            "skip" => Some(Overlap::Skip),
+            "queue" => Some(Overlap::Queue),
+            "replace" => Some(Overlap::Replace),
+            _ => None,
         }
     }
 }
@@ -85,6 +113,8 @@ pub struct Job {
     pub queue_grace: Option<Duration>,
     pub coalesce: bool,
     pub max_instances: u32,
+    /// What a fire beyond `max_instances` does.
+    pub overlap: Overlap,
     pub timeout: Option<Duration>,
     pub kill_after: Duration,
     pub paused: bool,
@@ -117,6 +147,7 @@ impl Job {
             queue_grace: None,
             coalesce: defaults::COALESCE,
             max_instances: defaults::MAX_INSTANCES,
+            overlap: Overlap::Skip,
             timeout: None,
             kill_after: defaults::KILL_AFTER,
             paused: false,
@@ -140,6 +171,21 @@ impl Job {
             Some(end) if fire > end => None,
             _ => Some(fire),
         }
+    }
+
+    /// Whether `t` lies inside the job's `start`/`end` window: what an event trigger
+    /// (`@reboot`, `after`) checks before it fires, as a time trigger's fires do.
+    pub fn in_window(&self, t: DateTime<Utc>) -> bool {
+        self.start.is_none_or(|start| t >= start) && self.end.is_none_or(|end| t <= end)
+    }
+
+    /// Whether a run of this job that ended with `outcome` succeeded: it exited 0 without
+    /// hitting its timeout. The one place that decides it, for `after` triggers (and for
+    /// anything else that asks), so that rules about what counts as failure land here.
+    /// Anything but a run that ended on its own (could not start, interrupted, never run) did
+    /// not succeed.
+    pub fn run_succeeded(&self, outcome: &Outcome, timed_out: bool) -> bool {
+        matches!(outcome, Outcome::Exited { code: 0 }) && !timed_out
     }
 }
 

@@ -64,6 +64,8 @@ fn same_trigger(a: &Trigger, b: &Trigger) -> bool {
         (Trigger::Cron(a), Trigger::Cron(b)) => a == b,
         (Trigger::Every(a), Trigger::Every(b)) => a == b,
         (Trigger::At(a), Trigger::At(b)) => a == b,
+        (Trigger::Reboot, Trigger::Reboot) => true,
+        (Trigger::After(a), Trigger::After(b)) => a == b,
         (Trigger::All(a), Trigger::All(b)) | (Trigger::Any(a), Trigger::Any(b)) => {
             a.len() == b.len() && a.iter().zip(b).all(|(a, b)| same_trigger(a, b))
         }

@@ -4,7 +4,12 @@
 //!
 //! All fire times are whole seconds in UTC; zones matter only inside the triggers that
 //! read wall-clock time (`cron`, and `at` when written without an offset).
+//!
+//! Two triggers fire on events instead of times, and have no fire times to give: `@reboot`
+//! (once per boot, at the first `jobrun start` after it) and `after` (when other jobs' runs
+//! end). The planner fires them; here they only say what they wait for.
 
+pub mod after;
 pub mod at;
 pub mod combine;
 pub mod cron;
@@ -12,6 +17,7 @@ pub mod every;
 
 use chrono::{DateTime, TimeDelta, Utc};
 
+pub use after::{On, Upstream};
 pub use at::At;
 pub use cron::{CronExpr, CronFields, CronTrigger};
 pub use every::Every;
@@ -26,12 +32,18 @@ pub enum Trigger {
     All(Vec<Trigger>),
     /// Fires whenever any part fires.
     Any(Vec<Trigger>),
+    /// `cron = "@reboot"`: once per boot, at the first `jobrun start` after it.
+    Reboot,
+    /// `after = ...`: when every one of these jobs has ended its way since the job last fired.
+    After(Vec<Upstream>),
 }
 
 impl Trigger {
-    /// The first fire strictly after `t`, or `None` if the trigger never fires again.
+    /// The first fire strictly after `t`, or `None` if the trigger never fires again or
+    /// fires on events rather than at times (`@reboot`, `after`).
     pub fn next_after(&self, t: DateTime<Utc>) -> Option<DateTime<Utc>> {
         match self {
+            Trigger::Reboot | Trigger::After(_) => None,
             Trigger::Cron(cron) => cron.next_after(t),
             Trigger::Every(every) => every.next_after(t),
             Trigger::At(at) => at.next_after(t),
@@ -40,14 +52,25 @@ impl Trigger {
         }
     }
 
+    /// The upstream jobs of an `after` trigger (none for any other).
+    pub fn upstreams(&self) -> &[Upstream] {
+        match self {
+            Trigger::After(upstreams) => upstreams,
+            _ => &[],
+        }
+    }
+
     /// The first fire at or after `t`.
     pub fn next_at_or_after(&self, t: DateTime<Utc>) -> Option<DateTime<Utc>> {
         self.next_after(t - TimeDelta::nanoseconds(1))
     }
 
-    /// A short description for listings: `cron "0 3 * * *"`, `every 90s`, `all(...)`.
+    /// A short description for listings: `cron "0 3 * * *"`, `every 90s`, `all(...)`,
+    /// `at boot`, `after backup`.
     pub fn describe(&self) -> String {
         match self {
+            Trigger::Reboot => "at boot".to_owned(),
+            Trigger::After(upstreams) => after::describe(upstreams),
             Trigger::Cron(cron) => format!("cron {:?}", cron.expr().source()),
             Trigger::Every(every) => format!("every {}", every.interval()),
             Trigger::At(at) => format!("at {}", at.instant().to_rfc3339()),
