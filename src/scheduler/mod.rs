@@ -539,7 +539,7 @@ impl<'a> Loop<'a> {
         let decisions: Vec<Decision<'_>> = events
             .iter()
             .filter_map(|event| match event {
-                Event::Start { .. } => None,
+                Event::Start { .. } | Event::Replace { .. } => None,
                 Event::SkippedMaxInstances { job, scheduled, .. } => Some(Decision {
                     job,
                     scheduled: *scheduled,
@@ -600,7 +600,7 @@ impl<'a> Loop<'a> {
     /// Logs a decision that starts no run.
     fn report(&mut self, event: Event, now: DateTime<Utc>) {
         match event {
-            Event::Start { .. } => {}
+            Event::Start { .. } | Event::Replace { .. } => {}
             Event::SkippedMaxInstances {
                 job,
                 scheduled,
