@@ -1,5 +1,7 @@
 """Times `jobrun next -n 100` over 1,000 cron jobs against croniter computing the same
-100,000 fire times, each as a whole process, and checks that both agree.
+100,000 fire times, each as a whole process, and checks that both agree. Also times jobrun's
+human format against its plain one (they should be within 1.5x of each other), with the peak
+memory of each.
 
 Run through bench/next_vs_croniter.sh, which installs croniter in a venv.
 """
@@ -71,6 +73,16 @@ def timed(argv, runs, tmp):
     return times, out
 
 
+def peak_rss_kib(argv):
+    """The peak resident memory of one run of argv, output discarded (wait4's rusage)."""
+    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL)
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode != 0:
+        raise SystemExit(f"{argv} exited {proc.returncode}")
+    return usage.ru_maxrss
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--jobrun", required=True)
@@ -85,9 +97,14 @@ def main():
         jobrun_argv = [args.jobrun, "--jobfile", base + ".toml", "next", "-n", str(COUNT),
                        "--from", FROM, "--format", "plain"]
         croniter_argv = [sys.executable, script, base + ".json", str(COUNT)]
+        human_argv = jobrun_argv[:-2]
         j_times, j_out = timed(jobrun_argv, args.runs, tmp)
+        h_times, _ = timed(human_argv, args.runs, tmp)
+        j_rss, h_rss = peak_rss_kib(jobrun_argv), peak_rss_kib(human_argv)
         c_times, c_out = timed(croniter_argv, max(2, args.runs // 10), tmp)
-    j_lines, c_lines = j_out.decode().splitlines(), c_out.decode().splitlines()
+    # Over several jobs, plain lines are "time<TAB>job": compare the times.
+    j_lines = [l.split("\t")[0] for l in j_out.decode().splitlines()]
+    c_lines = c_out.decode().splitlines()
     same = sum(1 for a, b in zip(sorted(j_lines), sorted(c_lines)) if a == b)
     j_med, c_med = statistics.median(j_times), statistics.median(c_times)
     print(f"fire times: jobrun {len(j_lines)}, croniter {len(c_lines)}; identical lines {same} "
@@ -95,6 +112,10 @@ def main():
     print(f"jobrun   next -n {COUNT} x {JOBS} jobs: median {j_med * 1000:.1f} ms, min {min(j_times) * 1000:.1f} ms ({len(j_times)} runs)")
     print(f"croniter same fire times:        median {c_med * 1000:.1f} ms, min {min(c_times) * 1000:.1f} ms ({len(c_times)} runs)")
     print(f"speed-up (median / median): {c_med / j_med:.0f}x")
+    h_med = statistics.median(h_times)
+    print(f"jobrun   plain: median {j_med * 1000:.1f} ms, peak RSS {j_rss / 1024:.1f} MiB")
+    print(f"jobrun   human: median {h_med * 1000:.1f} ms, peak RSS {h_rss / 1024:.1f} MiB "
+          f"({h_med / j_med:.2f}x plain)")
 
 
 if __name__ == "__main__":

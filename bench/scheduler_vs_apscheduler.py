@@ -27,9 +27,14 @@ from datetime import datetime, timezone
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.executors.pool import ThreadPoolExecutor
 mode, stamp, out_path, n, at, stop_after = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), float(sys.argv[5]), float(sys.argv[6])
-workers = max(1, min(n, 1000))
-sched = BlockingScheduler(executors={"default": ThreadPoolExecutor(max_workers=workers)},
-                          job_defaults={"misfire_grace_time": 60, "coalesce": False, "max_instances": 1})
+pool = sys.argv[7] if len(sys.argv) > 7 else "n"
+if pool == "defaults":
+    # APScheduler exactly as it comes: a 10-thread pool, misfire_grace_time 1 s.
+    sched = BlockingScheduler()
+else:
+    workers = max(1, min(n, 1000)) if pool == "n" else int(pool)
+    sched = BlockingScheduler(executors={"default": ThreadPoolExecutor(max_workers=workers)},
+                              job_defaults={"misfire_grace_time": 60, "coalesce": False, "max_instances": 1})
 out = open(out_path, "ab", buffering=0)
 def run():
     subprocess.Popen([stamp], stdout=out).wait()
@@ -84,9 +89,13 @@ def stamps(path):
     return values
 
 
-def jobrun_jobfile(path, n, mode, stamp, at=None):
+def jobrun_jobfile(path, n, mode, stamp, at=None, pool="n"):
+    """pool: "n" (a pool as large as the jobs), "defaults" (no [executors], no [defaults]: jobrun
+    as it comes), or a number of workers."""
     with open(path, "w") as f:
-        f.write(f"[executors.default]\nworkers = {max(1, n)}\n\n[defaults]\nmisfire_grace = \"1m\"\nmax_instances = 1\n\n")
+        if pool != "defaults":
+            workers = max(1, n) if pool == "n" else int(pool)
+            f.write(f"[executors.default]\nworkers = {workers}\n\n[defaults]\nmisfire_grace = \"1m\"\nmax_instances = 1\n\n")
         for i in range(n):
             f.write(f"[jobs.j{i}]\n")
             if mode == "due":
@@ -100,9 +109,9 @@ def jobrun_jobfile(path, n, mode, stamp, at=None):
             f.write(f'command = ["{stamp}"]\n\n')
 
 
-def run_jobrun(args, tmp, n, mode, at, stop_after):
-    jobfile = os.path.join(tmp, f"jobrun-{mode}-{n}.toml")
-    jobrun_jobfile(jobfile, n, mode, os.path.abspath(args.stamp), at)
+def run_jobrun(args, tmp, n, mode, at, stop_after, pool="n"):
+    jobfile = os.path.join(tmp, f"jobrun-{mode}-{n}-{pool}.toml")
+    jobrun_jobfile(jobfile, n, mode, os.path.abspath(args.stamp), at, pool)
     log = os.path.join(tmp, f"jobrun-{mode}-{n}.log")
     t0 = time.time()
     proc = subprocess.Popen([args.jobrun, "--jobfile", jobfile, "start", "--stop-grace", "5s"],
@@ -190,6 +199,38 @@ def latency(args, tmp):
         summary("bare spawn", [s - at for s in stamps(out)], n)
 
 
+def policies(args, tmp):
+    """Issue 11: both schedulers on their defaults (jobrun: no [executors]; APScheduler: its
+    10-thread pool and 1 s misfire grace), then equal pools of 10 slots each, with the bare
+    spawn loop as the floor, all in the same run. Targets: jobrun's p99 at most half of
+    APScheduler's in both cases; on defaults, jobrun's first-to-last spread within 1.2x the
+    floor's."""
+    for title, jobrun_pool, aps_pool in (("both on their defaults", "defaults", "defaults"),
+                                         ("equal pools of 10", "10", "10")):
+        print(f"Start delay, all jobs due at the same second, {title}:")
+        for n in (100, 1000):
+            print(f" {n} job(s):")
+            at = math.ceil(time.time()) + 3
+            proc, log, _ = run_jobrun(args, tmp, n, "due", at, None, jobrun_pool)
+            deadline = time.time() + 3 + n / 100 + 10
+            while time.time() < deadline and len(job_stamps(log)) < n:
+                time.sleep(0.05)
+            stop(proc)
+            summary("jobrun", [s - at for s in job_stamps(log)], n)
+            at = math.ceil(time.time()) + 4
+            out = os.path.join(tmp, f"aps-{n}-{aps_pool}.out")
+            aps = subprocess.Popen([sys.executable, "-c", APS_PROGRAM, "due", os.path.abspath(args.stamp), out, str(n),
+                                    str(at), str(at + 3 + n / 50), aps_pool],
+                                   stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+            aps.wait(timeout=at + 60 + n / 10 - time.time())
+            summary("APScheduler", [s - at for s in stamps(out)], n)
+            at = math.ceil(time.time()) + 2
+            out = os.path.join(tmp, f"floor-{n}-{aps_pool}.out")
+            with open(out, "w") as f:
+                subprocess.run([args.floor, str(at), str(n), os.path.abspath(args.stamp)], stdout=f, check=True)
+            summary("bare spawn", [s - at for s in stamps(out)], n)
+
+
 def proc_usage(pid):
     with open(f"/proc/{pid}/stat") as f:
         fields = f.read().rsplit(")", 1)[1].split()
@@ -260,7 +301,7 @@ def main():
     ap.add_argument("--stamp", required=True)
     ap.add_argument("--floor", required=True)
     ap.add_argument("--idle", type=float, default=60)
-    parts = {"lone": lone, "latency": latency, "many": many, "idle": idle}
+    parts = {"lone": lone, "latency": latency, "policies": policies, "many": many, "idle": idle}
     ap.add_argument("--only", action="append", choices=sorted(parts),
                     help="run only this part (repeatable); default: all")
     args = ap.parse_args()

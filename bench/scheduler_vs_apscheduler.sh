@@ -4,7 +4,9 @@
 # idle cost over 60 s with 100 jobs, RSS and start-up time with 10,000 jobs. Installs
 # APScheduler in a venv under target/ and builds two small C helpers with gcc.
 #
-#   bash bench/scheduler_vs_apscheduler.sh [IDLE_SECONDS] [--only lone|latency|many|idle]...
+# `--only policies`: issue 11's cases, both schedulers on their defaults and on equal pools of 10.
+#
+#   bash bench/scheduler_vs_apscheduler.sh [IDLE_SECONDS] [--only lone|latency|policies|many|idle]...
 set -euo pipefail
 cd "$(dirname "$0")/.."
 venv=target/bench-venv

@@ -141,6 +141,18 @@ pub enum Command {
     #[command(verbatim_doc_comment)]
     Resume(ResumeArgs),
 
+    /// Watch the scheduler: running jobs, next fires with countdowns, recent failures
+    ///
+    /// On a terminal, a live view that redraws every second and on resize (q, Esc or Ctrl-C
+    /// quits); otherwise, or with --json, one snapshot. It reads the jobfile and its state
+    /// store, also while a `jobrun start` runs, and says whether one does.
+    ///
+    /// Examples:
+    ///   jobrun status
+    ///   jobrun status --json
+    #[command(verbatim_doc_comment)]
+    Status(StatusArgs),
+
     /// Read a trigger back in plain English, with its next fires and what DST does to it
     ///
     /// EXPR is a cron expression, an interval (90s, every 1h), a date-time (at
@@ -399,6 +411,17 @@ pub struct ResumeArgs {
     /// Jobs to resume
     #[arg(required = true, value_name = "NAME")]
     pub names: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// One snapshot as JSON (stable, documented fields)
+    #[arg(long)]
+    pub json: bool,
+
+    /// One snapshot as of this instant instead of now (RFC 3339)
+    #[arg(long, value_name = "TIME")]
+    pub from: Option<String>,
 }
 
 #[derive(Debug, Args)]

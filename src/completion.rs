@@ -66,8 +66,8 @@ pub fn registration(shell: &dyn EnvCompleter) -> Vec<u8> {
     out
 }
 
-/// jobrun's command with value candidates attached: job names for every positional `NAME`,
-/// IANA zones for every `ZONE`. `line` is the command line being completed, which may name
+/// jobrun's command with value candidates attached: job names for every positional `NAME`
+/// (and `explain`'s `EXPR`), IANA zones for every `ZONE`. `line` is the command line being completed, which may name
 /// the jobfile.
 pub fn command(line: Vec<OsString>) -> clap::Command {
     let jobfile_flag = jobfile_flag(&line);
@@ -91,7 +91,8 @@ fn attach(mut sub: clap::Command, jobfile_flag: Option<PathBuf>) -> clap::Comman
             let is = |want: &str| value_name.as_ref().is_some_and(|n| n.as_str() == want);
             (
                 a.get_id().to_string(),
-                a.is_positional() && is("NAME"),
+                // `explain EXPR` takes a job's name too.
+                a.is_positional() && (is("NAME") || is("EXPR")),
                 is("ZONE"),
             )
         })

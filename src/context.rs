@@ -29,6 +29,8 @@ pub struct Context {
     /// Colour on stdout, and on stderr (jobrun's diagnostics and log).
     pub style: Style,
     pub err_style: Style,
+    /// stdout is a terminal (`jobrun status` then runs its live view).
+    pub terminal: bool,
     /// The width tables fit in: `$COLUMNS`, else the terminal's when stdout is one; `None`
     /// (no limit) when stdout goes to a file or a pipe.
     pub width: Option<usize>,
@@ -131,6 +133,7 @@ impl Context {
             state_dir: env.state_dir_flag.clone().or(env.state_dir_env.clone()),
             style: Style::resolve(env.color_flag, env.no_color, env.stdout_terminal),
             err_style: Style::resolve(env.color_flag, env.no_color, env.stderr_terminal),
+            terminal: env.stdout_terminal,
             width: env.columns,
             journald: env.journald,
         }

@@ -37,7 +37,7 @@ pub enum Field {
     /// `exit_code` and `signal` (one of them null), as in `history --json`.
     Exit {
         code: Option<i32>,
-        signal: Option<&'static str>,
+        signal: Option<String>,
     },
 }
 
@@ -63,7 +63,7 @@ impl From<crate::executor::ExitStatus> for Field {
             },
             crate::executor::ExitStatus::Signal(signal) => Field::Exit {
                 code: None,
-                signal: Some(signal.as_str()),
+                signal: Some(crate::executor::signal_name(signal)),
             },
         }
     }
@@ -85,7 +85,9 @@ impl Level {
         match event {
             "failed" | "reload_failed" | "store_error" | "timed_out" => Level::Error,
             "finished" if fields.iter().any(|(_, v)| v.is_failure()) => Level::Error,
-            "missed" | "skipped" | "interrupted" | "killed" | "lingering" => Level::Warning,
+            "missed" | "skipped" | "interrupted" | "killed" | "lingering" | "ended_leftovers" => {
+                Level::Warning
+            }
             "scheduler_started" | "scheduler_stopped" | "stopping" | "reloaded" => Level::Notice,
             _ => Level::Info,
         }
@@ -248,7 +250,7 @@ impl Log {
                         }
                         Field::Exit { code, signal } => {
                             map.insert("exit_code".into(), Value::from(*code));
-                            map.insert("signal".into(), Value::from(*signal));
+                            map.insert("signal".into(), Value::from(signal.clone()));
                         }
                     }
                 }
@@ -399,7 +401,10 @@ mod tests {
         use crate::executor::ExitStatus;
         let text = logged(LogFormat::Json, |log| {
             finished(log, ExitStatus::Code(3));
-            finished(log, ExitStatus::Signal(nix::sys::signal::Signal::SIGTERM));
+            finished(
+                log,
+                ExitStatus::Signal(nix::sys::signal::Signal::SIGTERM as i32),
+            );
             finished(log, ExitStatus::Code(0));
         });
         let lines: Vec<Value> = text

@@ -65,7 +65,9 @@ printf '%s\n' "${{COMPREPLY[@]}}""#,
 #[test]
 fn bash_completes_job_names_of_the_jobfile_found_in_the_current_directory() {
     let test = Test::new().jobfile(JOBS);
-    for command in ["run", "next", "pause", "resume", "remove", "history"] {
+    for command in [
+        "run", "next", "pause", "resume", "remove", "history", "explain",
+    ] {
         assert_eq!(
             bash_candidates(&test, &["jobrun", command, ""]),
             ["backup", "report"],

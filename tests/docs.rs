@@ -160,3 +160,25 @@ fn the_jobfile_pages_example_is_a_valid_jobfile() {
         "{err}"
     );
 }
+
+#[test]
+fn the_container_examples_jobfile_is_valid_and_the_unit_reloads_with_sighup() {
+    let (out, _) = Test::new()
+        .file("jobrun.toml", &repo("examples/container/jobrun.toml"))
+        .args(["check"])
+        .status(0);
+    assert_eq!(out, "jobrun.toml: ok (2 jobs, 0 paused, 1 executor)\n");
+    let unit = repo("examples/jobrun.service");
+    assert!(
+        unit.contains("\nExecReload=/bin/kill -HUP $MAINPID\n"),
+        "{unit}"
+    );
+    // The unit's command line is one jobrun accepts.
+    let exec = unit
+        .lines()
+        .find_map(|l| l.strip_prefix("ExecStart=/usr/local/bin/jobrun "))
+        .expect("ExecStart");
+    let mut args: Vec<&str> = exec.split_whitespace().collect();
+    args.push("--help");
+    Test::new().args(args).status(0);
+}

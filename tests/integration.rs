@@ -21,12 +21,17 @@ mod import;
 mod import_reading;
 /// `jobrun import`: imported jobs run as cron ran them; `user`; `--write`; errors.
 mod import_run;
+/// What jobs leave running: subreaping, late output, nothing outlives jobrun.
+mod leftovers;
 /// `jobrun list` in its three formats.
 mod list;
 /// What a new user tripped over (issue 14, item 6).
 mod newcomer;
 /// `jobrun next`: jobfile and ad-hoc previews, formats, DST, paused jobs.
 mod next;
+/// How runs end and what follows (issue 10): signals, failure rules, hooks, retries, pings,
+/// metrics.
+mod outcomes;
 /// `jobrun pause` and `jobrun resume`: the jobfile edit, and a running scheduler honouring it.
 mod pause;
 /// Scheduling policies: cron-like defaults, limited pools, queue_grace.
@@ -35,6 +40,8 @@ mod policies;
 mod remove;
 /// `jobrun start` and `jobrun run`: real processes, real clock, a few seconds each.
 mod start;
+/// `jobrun status`: the live view in a real terminal (tmux), the snapshot and its JSON.
+mod status;
 /// The state store end to end: one scheduler per store, recovery after `kill -9`, catch-up
 /// after downtime, a corrupt store.
 mod store;

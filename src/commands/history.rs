@@ -132,10 +132,9 @@ fn result(record: &RunRecord, tz: Tz) -> String {
     }
 }
 
-/// `SIGTERM` for 15; a number the system does not name stays a number.
+/// `SIGTERM` for 15, `SIGRTMIN+2`; a number that is no signal stays a number.
 pub(super) fn signal_name(signal: i32) -> String {
-    nix::sys::signal::Signal::try_from(signal)
-        .map_or_else(|_| format!("signal {signal}"), |s| s.as_str().to_owned())
+    crate::executor::signal_name(signal)
 }
 
 fn human(ctx: &Context, records: &[RunRecord], zone: impl Fn(&str) -> Tz) -> String {

@@ -51,15 +51,15 @@ pub(super) fn run(ctx: &Context, args: &ListArgs) -> Result<(), Error> {
 /// What the state store knows of the jobs: where each one's schedule stands, and its last
 /// outcome. Empty when no scheduler has run this jobfile yet.
 #[derive(Default)]
-struct State {
+pub(super) struct State {
     jobs: HashMap<String, JobState>,
     last: HashMap<String, RunRecord>,
     /// The pid of the `jobrun start` holding the store, if one runs.
-    scheduler: Option<u32>,
+    pub(super) scheduler: Option<u32>,
 }
 
 impl State {
-    fn read(ctx: &Context) -> Result<State, Error> {
+    pub(super) fn read(ctx: &Context) -> Result<State, Error> {
         let path = ctx.store_path()?;
         let scheduler = crate::store::scheduler_pid(&path);
         let Some(store) = Store::open_read(&path)? else {
@@ -79,7 +79,7 @@ impl State {
     /// (what it will do next, overdue only for the moment it takes to get there); without
     /// one, the first after now, as `jobrun next` shows: a store's old position would show a
     /// time long past. None for a paused job, which does not fire.
-    fn next(&self, ctx: &Context, job: &Job) -> Option<DateTime<Utc>> {
+    pub(super) fn next(&self, ctx: &Context, job: &Job) -> Option<DateTime<Utc>> {
         if job.paused {
             return None;
         }
@@ -100,7 +100,7 @@ impl State {
     }
 }
 
-fn last_result(record: &RunRecord) -> String {
+pub(super) fn last_result(record: &RunRecord) -> String {
     let timed_out = if record.timed_out { " (timed out)" } else { "" };
     match &record.outcome {
         Outcome::Exited { code: 0 } => format!("ok{timed_out}"),
@@ -190,7 +190,7 @@ pub(super) fn whereabouts(ctx: &Context, scheduler: Option<u32>) -> String {
 }
 
 /// The jobfile's path as the user can find it from anywhere.
-fn absolute(path: &std::path::Path) -> String {
+pub(super) fn absolute(path: &std::path::Path) -> String {
     std::path::absolute(path)
         .unwrap_or_else(|_| path.to_path_buf())
         .display()

@@ -7,12 +7,13 @@ mod explain;
 mod generate;
 mod history;
 mod import;
-mod list;
+pub(crate) mod list;
 mod next;
 mod pause;
 mod remove;
 mod run;
 mod start;
+mod status;
 
 use crate::cli::Command;
 use crate::context::Context;
@@ -33,6 +34,7 @@ pub fn dispatch(ctx: &Context, command: Command) -> Result<(), Error> {
         Command::Run(args) => run::run(ctx, &args),
         Command::Generate(args) => generate::run(ctx, &args),
         Command::Explain(args) => explain::run(ctx, &args),
+        Command::Status(args) => status::run(ctx, &args),
     }
 }
 

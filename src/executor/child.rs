@@ -2,8 +2,7 @@
 //! process group with `JOBRUN_*` in its environment, signalling that group, and reaping.
 //!
 //! It never waits: `spawn` hands back the pid and the pipes, and the scheduler's `poll(2)` loop
-//! learns of exits from SIGCHLD and collects them with [`reap_any`], whose `waitpid(-1)` also
-//! collects orphans when jobrun runs as PID 1.
+//! learns of exits from SIGCHLD and collects them with `exit.rs`'s `reap_any`.
 //!
 //! Spawning goes through `std::process::Command`, which on Linux takes glibc's `posix_spawn`
 //! path (vfork-like, no copy of jobrun's memory) with `posix_spawn_file_actions_addchdir_np`
@@ -18,7 +17,6 @@
 
 use std::collections::BTreeMap;
 use std::ffi::{OsStr, OsString};
-use std::fmt;
 use std::io;
 use std::os::fd::OwnedFd;
 use std::os::unix::process::CommandExt;
@@ -29,7 +27,6 @@ use chrono::{DateTime, Utc};
 use nix::errno::Errno;
 use nix::fcntl::{FcntlArg, OFlag, fcntl};
 use nix::sys::signal::{Signal, killpg};
-use nix::sys::wait::{WaitPidFlag, WaitStatus, waitpid};
 use nix::unistd::{AccessFlags, Pid, access};
 
 use super::identity::{self, Identity, IdentityError, Running};
@@ -444,63 +441,6 @@ pub fn signal_group(pid: Pid, signal: Signal) -> nix::Result<()> {
     }
 }
 
-/// How a process ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ExitStatus {
-    /// It exited with this code.
-    Code(i32),
-    /// A signal ended it.
-    Signal(Signal),
-}
-
-impl ExitStatus {
-    pub fn success(&self) -> bool {
-        *self == ExitStatus::Code(0)
-    }
-
-    /// The code a shell reports for it: the exit code, or 128 + n after signal n.
-    pub fn as_shell_code(&self) -> i32 {
-        match *self {
-            ExitStatus::Code(code) => code,
-            ExitStatus::Signal(signal) => 128 + signal as i32,
-        }
-    }
-}
-
-impl fmt::Display for ExitStatus {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            ExitStatus::Code(code) => write!(f, "exit {code}"),
-            ExitStatus::Signal(signal) => write!(f, "killed by {}", signal.as_str()),
-        }
-    }
-}
-
-/// Collects every child that has ended, without blocking: `waitpid(-1, WNOHANG)` until none
-/// is left (`ECHILD`) or the rest still run. Besides runs, that includes orphans the kernel
-/// hands to jobrun when it is PID 1 (or a subreaper); the caller ignores pids it does not know.
-///
-/// Stops and continues are not ends and are not reported. A child killed by a signal that
-/// nix cannot name (a real-time one, `SIGRTMIN+n`) is reaped but cannot be reported: nix
-/// fails the `waitpid` that collected it with `EINVAL` and drops the pid.
-pub fn reap_any() -> Vec<(Pid, ExitStatus)> {
-    let mut reaped = Vec::new();
-    loop {
-        match waitpid(Pid::from_raw(-1), Some(WaitPidFlag::WNOHANG)) {
-            Ok(WaitStatus::Exited(pid, code)) => reaped.push((pid, ExitStatus::Code(code))),
-            Ok(WaitStatus::Signaled(pid, signal, _core_dumped)) => {
-                reaped.push((pid, ExitStatus::Signal(signal)));
-            }
-            Ok(WaitStatus::StillAlive) | Err(Errno::ECHILD) => break,
-            // A stop or continue (ptrace only, without WUNTRACED), an interrupted call, or a
-            // child already reaped whose signal nix could not name: go on with the rest.
-            Ok(_) | Err(Errno::EINTR | Errno::EINVAL) => {}
-            Err(_) => break,
-        }
-    }
-    reaped
-}
-
 #[cfg(test)]
 pub(crate) mod tests {
     use std::collections::{BTreeMap, HashMap};
@@ -513,8 +453,10 @@ pub(crate) mod tests {
     use nix::sys::signal::{SigSet, SigmaskHow, kill, pthread_sigmask};
     use nix::unistd::getpgid;
 
+    use nix::sys::wait::{WaitPidFlag, WaitStatus, waitpid};
+
     use super::*;
-    use crate::executor::LineSplitter;
+    use crate::executor::{ExitStatus, LineSplitter, reap_any};
     use crate::trigger::{CronExpr, CronTrigger, Trigger};
 
     /// Tests run as threads of one process, and `reap_any` collects any child of it: a test
@@ -614,7 +556,7 @@ pub(crate) mod tests {
         wait_until("the child to end", || {
             match waitpid(pid, Some(WaitPidFlag::WNOHANG)).expect("waitpid") {
                 WaitStatus::Exited(_, code) => Some(ExitStatus::Code(code)),
-                WaitStatus::Signaled(_, signal, _) => Some(ExitStatus::Signal(signal)),
+                WaitStatus::Signaled(_, signal, _) => Some(ExitStatus::Signal(signal as i32)),
                 _ => None,
             }
         })
@@ -917,27 +859,16 @@ pub(crate) mod tests {
     }
 
     #[test]
-    fn reap_any_reports_exit_codes_and_signals() {
-        let _all = all_children();
-        let exit3 = start(&job(Command::Shell("exit 3".into()))).pid;
-        let killed = start(&job(Command::Shell("kill -KILL $$".into()))).pid;
-        let ok = start(&job(argv(&["true"]))).pid;
-        let statuses = reap_all(&[exit3, killed, ok]);
-        assert_eq!(statuses[&exit3], ExitStatus::Code(3));
-        assert_eq!(statuses[&killed], ExitStatus::Signal(Signal::SIGKILL));
-        assert_eq!(statuses[&ok], ExitStatus::Code(0));
-        // Nothing left: it returns at once, empty.
-        assert_eq!(reap_any(), []);
-    }
-
-    #[test]
     fn a_run_leads_its_own_process_group() {
         let _children = own_children();
         let child = start(&job(argv(&["sleep", "30"])));
         assert_eq!(getpgid(Some(child.pid)), Ok(child.pid));
         assert_ne!(getpgid(None), Ok(child.pid));
         signal_group(child.pid, Signal::SIGKILL).unwrap();
-        assert_eq!(wait_for(child.pid), ExitStatus::Signal(Signal::SIGKILL));
+        assert_eq!(
+            wait_for(child.pid),
+            ExitStatus::Signal(Signal::SIGKILL as i32)
+        );
     }
 
     #[test]
@@ -952,7 +883,10 @@ pub(crate) mod tests {
 
         signal_group(child.pid, Signal::SIGTERM).unwrap();
         let statuses = reap_all(&[child.pid]);
-        assert_eq!(statuses[&child.pid], ExitStatus::Signal(Signal::SIGTERM));
+        assert_eq!(
+            statuses[&child.pid],
+            ExitStatus::Signal(Signal::SIGTERM as i32)
+        );
         // The other members (the background sleep, and the foreground one dash forks too)
         // are reaped by the shell if they die first, else by this process once orphaned.
         wait_until("the group to be gone", || {
@@ -977,7 +911,10 @@ pub(crate) mod tests {
         assert_eq!(getpgid(Some(orphan)), Ok(child.pid));
         signal_group(child.pid, Signal::SIGKILL).unwrap();
         let statuses = reap_all(&[orphan]);
-        assert_eq!(statuses[&orphan], ExitStatus::Signal(Signal::SIGKILL));
+        assert_eq!(
+            statuses[&orphan],
+            ExitStatus::Signal(Signal::SIGKILL as i32)
+        );
         assert_eq!(killpg(child.pid, None), Err(Errno::ESRCH));
     }
 
@@ -1004,7 +941,10 @@ pub(crate) mod tests {
             "{status}"
         );
         signal_group(child.pid, Signal::SIGTERM).unwrap();
-        assert_eq!(wait_for(child.pid), ExitStatus::Signal(Signal::SIGTERM));
+        assert_eq!(
+            wait_for(child.pid),
+            ExitStatus::Signal(Signal::SIGTERM as i32)
+        );
     }
 
     #[test]
@@ -1014,31 +954,6 @@ pub(crate) mod tests {
                 signal_group(Pid::from_raw(raw), Signal::SIGTERM),
                 Err(Errno::EINVAL)
             );
-        }
-    }
-
-    #[test]
-    fn exit_statuses_read_like_a_shell_reports_them() {
-        let cases = [
-            (ExitStatus::Code(0), "exit 0", true, 0),
-            (ExitStatus::Code(3), "exit 3", false, 3),
-            (
-                ExitStatus::Signal(Signal::SIGKILL),
-                "killed by SIGKILL",
-                false,
-                137,
-            ),
-            (
-                ExitStatus::Signal(Signal::SIGTERM),
-                "killed by SIGTERM",
-                false,
-                143,
-            ),
-        ];
-        for (status, text, success, code) in cases {
-            assert_eq!(status.to_string(), text);
-            assert_eq!(status.success(), success, "{text}");
-            assert_eq!(status.as_shell_code(), code, "{text}");
         }
     }
 }

@@ -1,9 +1,10 @@
 //! The executor: named pools of worker slots, and the child processes that runs become.
 //!
 //! - `child.rs` spawns a run (argv directly, or `/bin/sh -c` when the job asks), each in its own
-//!   process group with non-blocking output pipes, signals that group, and reaps exited children;
+//!   process group with non-blocking output pipes, and signals that group;
 //! - `identity.rs` resolves a job's `user` and `group` and switches the child to them;
 //! - `stdin.rs` gives a run its job's `stdin` text;
+//! - `exit.rs` reaps exited children and says how they ended (real-time signals included);
 //! - `output.rs` splits a child's pipes into lines and keeps the bounded tail that history stores;
 //! - this file holds the pools, which only count slots: no I/O, no clock.
 //!
@@ -11,6 +12,7 @@
 //! to spawn, read, signal and reap, so every call returns at once.
 
 mod child;
+mod exit;
 mod identity;
 mod output;
 mod stdin;
@@ -18,9 +20,9 @@ mod stdin;
 use std::collections::BTreeMap;
 
 pub use child::{
-    BaseEnv, ExitStatus, Launch, Prepared, RunningChild, SpawnError, prepare, reap_any,
-    signal_group, spawn, start_all,
+    BaseEnv, Launch, Prepared, RunningChild, SpawnError, prepare, signal_group, spawn, start_all,
 };
+pub use exit::{ExitStatus, reap_any, signal_name};
 pub use identity::{IdentityError, Running, check_group, check_user};
 pub use output::{LineSplitter, OutputTail, Stream};
 

@@ -18,7 +18,7 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, TimeDelta, Utc};
 
-use crate::executor::{Prepared, SpawnError};
+use super::ticket::Ticket;
 use crate::store::Hold;
 
 /// The runs prepared for one instant, by (job, nominal fire).
@@ -28,11 +28,11 @@ pub(super) struct Ahead {
     runs: HashMap<(String, DateTime<Utc>), Ready>,
 }
 
-/// One prepared run: its claim, and its command (`None` for a job the jobfile does not have).
+/// One prepared run: its claim, and the run itself (its planner id still unknown).
 #[derive(Debug)]
 pub(super) struct Ready {
     pub(super) hold: Hold,
-    pub(super) prepared: Option<Result<Prepared, SpawnError>>,
+    pub(super) ticket: Ticket,
 }
 
 impl Ahead {

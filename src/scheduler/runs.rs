@@ -8,25 +8,10 @@ use chrono::{DateTime, Utc};
 use nix::sys::signal::Signal;
 use nix::unistd::Pid;
 
+use super::ticket::{Output, Ticket};
 use crate::duration::Duration;
 use crate::executor::{LineSplitter, OutputTail, RunningChild, Stream};
 use crate::plan::RunId;
-
-/// Where a run's output lines go.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Output {
-    /// The scheduler's log, prefixed with the job's name and run id.
-    Log,
-    /// Straight to jobrun's own stdout/stderr (`jobrun run`).
-    PassThrough,
-}
-
-/// The job's time limits, copied when its run starts (a reload does not change them).
-#[derive(Debug, Clone, Copy)]
-pub(super) struct Limits {
-    pub(super) timeout: Option<Duration>,
-    pub(super) kill_after: Duration,
-}
 
 struct Pipe {
     fd: OwnedFd,
@@ -34,9 +19,8 @@ struct Pipe {
 }
 
 pub(super) struct Run {
-    pub(super) job: String,
-    /// The run's row in the state store (its `JOBRUN_RUN_ID`), if it has one.
-    pub(super) record: Option<i64>,
+    /// What the run is, from its claim on.
+    pub(super) ticket: Ticket,
     /// The id the log shows: the store's when there is one.
     pub(super) shown: u64,
     /// The end of its output, for the store.
@@ -44,7 +28,6 @@ pub(super) struct Run {
     pub(super) pid: Pid,
     pub(super) started: DateTime<Utc>,
     pub(super) timed_out: bool,
-    output: Output,
     stdout: Option<Pipe>,
     stderr: Option<Pipe>,
     /// When SIGTERM goes to the group (the timeout), then when SIGKILL does.
@@ -56,24 +39,15 @@ pub(super) struct Run {
 }
 
 impl Run {
-    pub(super) fn new(
-        job: &str,
-        ids: (Option<i64>, u64),
-        limits: Limits,
-        now: DateTime<Utc>,
-        child: RunningChild,
-        output: Output,
-    ) -> Run {
-        let (record, shown) = ids;
+    pub(super) fn new(ticket: Ticket, now: DateTime<Utc>, child: RunningChild) -> Run {
+        let limits = ticket.limits;
         Run {
-            job: job.to_owned(),
-            record,
-            shown,
+            shown: ticket.shown(),
+            ticket,
             tail: OutputTail::new(crate::store::MAX_TAIL),
             pid: child.pid,
             started: now,
             timed_out: false,
-            output,
             stdout: Some(Pipe {
                 fd: child.stdout,
                 lines: LineSplitter::new(),
@@ -97,6 +71,8 @@ pub(super) struct Runs {
     by_pid: HashMap<Pid, RunId>,
     /// Process groups of ended runs that still had members.
     lingering: Vec<Pid>,
+    /// Ended runs whose pipes something they started still holds open: read to their end.
+    draining: BTreeMap<RunId, Run>,
 }
 
 impl Runs {
@@ -123,15 +99,27 @@ impl Runs {
         self.by_pid.get(&pid).copied()
     }
 
-    /// Every open pipe, as (run, stream, descriptor).
+    /// Keeps an ended run's pipes that are still open, to be read until their writers are
+    /// done; a run whose pipes are both closed is dropped.
+    pub(super) fn drain_output(&mut self, id: RunId, run: Run) {
+        if run.stdout.is_some() || run.stderr.is_some() {
+            self.draining.insert(id, run);
+        }
+    }
+
+    /// Every open pipe, of running runs and of ended ones still draining, as (run, stream,
+    /// descriptor).
     pub(super) fn pipes(&self) -> impl Iterator<Item = (RunId, Stream, BorrowedFd<'_>)> {
-        self.runs.iter().flat_map(|(id, run)| {
-            [(Stream::Stdout, &run.stdout), (Stream::Stderr, &run.stderr)]
-                .into_iter()
-                .filter_map(move |(stream, pipe)| {
-                    pipe.as_ref().map(|p| (*id, stream, p.fd.as_fd()))
-                })
-        })
+        self.runs
+            .iter()
+            .chain(&self.draining)
+            .flat_map(|(id, run)| {
+                [(Stream::Stdout, &run.stdout), (Stream::Stderr, &run.stderr)]
+                    .into_iter()
+                    .filter_map(move |(stream, pipe)| {
+                        pipe.as_ref().map(|p| (*id, stream, p.fd.as_fd()))
+                    })
+            })
     }
 
     /// Reads what the pipe has, keeps each complete line in the run's tail and hands it to
@@ -143,10 +131,14 @@ impl Runs {
         stream: Stream,
         mut line: impl FnMut(&str, u64, bool, Output, &str),
     ) {
-        let Some(run) = self.runs.get_mut(&id) else {
+        let Some(run) = self
+            .runs
+            .get_mut(&id)
+            .or_else(|| self.draining.get_mut(&id))
+        else {
             return;
         };
-        let (job, shown, output) = (run.job.clone(), run.shown, run.output);
+        let (job, shown, output) = (run.ticket.job.clone(), run.shown, run.ticket.output);
         let tail = &mut run.tail;
         let pipe = match stream {
             Stream::Stdout => &mut run.stdout,
@@ -159,6 +151,9 @@ impl Runs {
         });
         if !matches!(result, Ok(false)) {
             *pipe = None;
+            if run.stdout.is_none() && run.stderr.is_none() {
+                self.draining.remove(&id);
+            }
         }
     }
 
@@ -189,10 +184,10 @@ impl Runs {
                 }
                 run.term_at = None;
                 run.kill_at = Some(now + run.kill_after.as_chrono());
-                due.push((run.shown, run.job.clone(), run.pid, Signal::SIGTERM));
+                due.push((run.shown, run.ticket.job.clone(), run.pid, Signal::SIGTERM));
             } else if run.kill_at.is_some_and(|t| t <= now) {
                 run.kill_at = None;
-                due.push((run.shown, run.job.clone(), run.pid, Signal::SIGKILL));
+                due.push((run.shown, run.ticket.job.clone(), run.pid, Signal::SIGKILL));
             }
         }
         due

@@ -156,9 +156,7 @@ pub(super) fn recover(
 pub(super) fn outcome(status: ExitStatus) -> Outcome {
     match status {
         ExitStatus::Code(code) => Outcome::Exited { code },
-        ExitStatus::Signal(signal) => Outcome::Signaled {
-            signal: signal as i32,
-        },
+        ExitStatus::Signal(signal) => Outcome::Signaled { signal },
     }
 }
 

@@ -4,10 +4,16 @@
 use chrono::TimeDelta;
 use tempfile::TempDir;
 
+use nix::sys::signal::Signal;
+
+use super::runs::Run;
+use super::ticket::{Limits, Ticket};
 use super::*;
 use crate::clock::ManualClock;
-use crate::executor::all_children;
+use crate::executor::{self, Launch, all_children};
 use crate::log::LogFormat;
+use crate::plan::Event;
+use crate::store::Outcome;
 
 fn at(hms: &str) -> DateTime<Utc> {
     DateTime::parse_from_rfc3339(&format!("2026-05-01T{hms}Z"))
@@ -179,7 +185,7 @@ fn a_reload_gives_back_what_was_prepared_from_the_old_jobfile() {
     scheduler.look_ahead(at("10:00:09.9991"));
     let ahead = scheduler.ahead.as_mut().unwrap();
     let ready = ahead.take("tick", at("10:00:10")).unwrap();
-    let command = format!("{:?}", ready.prepared.unwrap().unwrap());
+    let command = format!("{:?}", ready.ticket.command.unwrap().unwrap());
     assert!(command.contains("false"), "{command}");
 }
 
@@ -208,4 +214,85 @@ fn a_prepared_run_the_planner_does_not_start_is_given_back_before_its_skip_is_re
         }
     );
     assert_eq!(last_fire(&scheduler, "tick"), Some(at("10:00:10")));
+}
+
+/// Starts `sleep 30` as a run of `tick` under run id 1, as a start would.
+fn start_sleeper(scheduler: &mut Loop<'_>, now: DateTime<Utc>) -> nix::unistd::Pid {
+    let mut job = scheduler.job("tick").unwrap().clone();
+    job.command = crate::job::Command::Argv(vec!["sleep".into(), "30".into()]);
+    let launch = Launch {
+        job: &job,
+        scheduled_at: now,
+        run_id: "t-1",
+        jobfile: Path::new("/nonexistent/jobrun.toml"),
+        base_dir: Path::new("/"),
+    };
+    let child = executor::spawn(&launch).unwrap();
+    let pid = child.pid;
+    let ticket = Ticket {
+        run: 1,
+        job: "tick".into(),
+        scheduled: now,
+        record: None,
+        output: Output::Log,
+        limits: Limits {
+            timeout: None,
+            kill_after: job.kill_after,
+        },
+        command: None,
+    };
+    let run = Run::new(ticket, now, child);
+    scheduler.runs.insert(1, run);
+    pid
+}
+
+/// Reaps until `pid` has ended (bounded); its status.
+fn reap_pid(pid: nix::unistd::Pid) -> ExitStatus {
+    let start = std::time::Instant::now();
+    loop {
+        if let Some((_, status)) = executor::reap_any().into_iter().find(|(p, _)| *p == pid) {
+            return status;
+        }
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(10),
+            "{pid} still runs: {}",
+            std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default()
+        );
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+}
+
+/// Issue 10: once the stop grace had run out, its deadline stayed in the past and was armed
+/// again on every turn of the loop, which then spun at 100 % CPU until its runs ended.
+#[test]
+fn a_stop_grace_that_ran_out_is_not_armed_again() {
+    let _children = all_children();
+    let fixture = Fixture::new(EVERY_TEN, at("10:00:05"));
+    let mut log = quiet();
+    let mut scheduler = fixture.scheduler(&mut log);
+    let pid = start_sleeper(&mut scheduler, at("10:00:05"));
+    scheduler.stop(at("10:00:05"));
+    assert_eq!(scheduler.wake_at(at("10:00:05")), Some(at("10:00:15")));
+    // The grace runs out: SIGTERM goes to the run, and SIGKILL is due `kill_after` later.
+    scheduler.enforce_deadlines(at("10:00:15"));
+    assert_eq!(scheduler.wake_at(at("10:00:15")), Some(at("10:00:25")));
+    scheduler.enforce_deadlines(at("10:00:25"));
+    assert_eq!(scheduler.wake_at(at("10:00:25")), None);
+    assert_eq!(reap_pid(pid), ExitStatus::Signal(Signal::SIGTERM as i32));
+}
+
+#[test]
+fn a_past_deadline_that_nothing_consumes_wakes_the_loop_once() {
+    let fixture = Fixture::new(EVERY_TEN, at("10:00:05"));
+    let mut log = quiet();
+    let mut scheduler = fixture.scheduler(&mut log);
+    // Nothing handles this deadline (no call of enforce_deadlines): only the guard is tested.
+    scheduler.stop_deadline = Some(at("10:00:04"));
+    assert_eq!(scheduler.wake_at(at("10:00:05")), Some(at("10:00:04")));
+    assert_eq!(scheduler.wake_at(at("10:00:05.1")), None);
+    assert_eq!(scheduler.wake_at(at("10:00:05.2")), None);
+    // A new past deadline is armed, once.
+    scheduler.stop_deadline = Some(at("10:00:05.1"));
+    assert_eq!(scheduler.wake_at(at("10:00:05.3")), Some(at("10:00:05.1")));
+    assert_eq!(scheduler.wake_at(at("10:00:05.3")), None);
 }

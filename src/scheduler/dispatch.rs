@@ -1,0 +1,337 @@
+//! Starting runs: the planner's starts are claimed in the store, prepared into
+//! [`Ticket`]s (at their instant, or shortly before it with `ahead.rs`) and spawned, in
+//! batches; each start is logged and recorded.
+
+use chrono::{DateTime, Utc};
+
+use super::ahead::{Ahead, Ready};
+use super::runs::Run;
+use super::ticket::{Limits, Output, Ticket};
+use super::{Loop, rfc3339};
+use crate::executor::{self, BaseEnv, ExitStatus, Launch, RunningChild, SpawnError};
+use crate::plan::{Event, RunId};
+use crate::store::{Claim, Hold, StoreError};
+
+impl Loop<'_> {
+    /// Carries out the planner's events: starts its runs and reports the rest, in order.
+    pub(super) fn carry_out(&mut self, events: Vec<Event>, now: DateTime<Utc>) {
+        // Each start takes the run prepared for it ahead of time, if there is one.
+        let mut tickets: Vec<Option<Ticket>> = Vec::new();
+        for event in &events {
+            if let Event::Start {
+                run,
+                job,
+                scheduled,
+            } = event
+            {
+                let ready = self.ahead.as_mut().and_then(|a| a.take(job, *scheduled));
+                tickets.push(ready.map(|ready| Ticket {
+                    run: *run,
+                    ..ready.ticket
+                }));
+            }
+        }
+        // Runs prepared for an instant that has come and not started are given back before
+        // anything else is recorded for their fires (a skip, say).
+        if self.ahead.as_ref().is_some_and(|a| a.at <= now) {
+            self.release_ahead(now);
+        }
+        self.record_decisions(&events, now);
+        // The rest are claimed before any process starts: once a fire is claimed, no later
+        // scheduler runs it again, even if this one is killed the next instant.
+        let fresh: Vec<(&str, DateTime<Utc>)> = events
+            .iter()
+            .filter_map(|event| match event {
+                Event::Start { job, scheduled, .. } => Some((job.as_str(), *scheduled)),
+                _ => None,
+            })
+            .zip(&tickets)
+            .filter(|(_, ticket)| ticket.is_none())
+            .map(|(start, _)| start)
+            .collect();
+        let claimed = self.claim(&fresh, now);
+        let base = (!fresh.is_empty()).then(BaseEnv::capture);
+        let mut records = match &claimed {
+            Ok(records) => records.clone().into_iter(),
+            Err(_) => Vec::new().into_iter(),
+        };
+        let mut starts = events.iter().filter_map(|event| match event {
+            Event::Start {
+                run,
+                job,
+                scheduled,
+            } => Some((*run, job.as_str(), *scheduled)),
+            _ => None,
+        });
+        for ticket in &mut tickets {
+            let Some((run, job, scheduled)) = starts.next() else {
+                break;
+            };
+            if ticket.is_some() || claimed.is_err() {
+                continue;
+            }
+            if let Some(base) = &base {
+                let record = records.next().flatten();
+                *ticket = Some(self.prepare(run, job, scheduled, record, base, Output::Log));
+            }
+        }
+        let mut spawned = self.spawn_tickets(&mut tickets).into_iter();
+        let mut tickets = tickets.into_iter();
+        for event in events {
+            match event {
+                Event::Start { run, job, .. } => {
+                    let ticket = tickets.next().flatten();
+                    let result = spawned.next().flatten();
+                    match (ticket, &claimed) {
+                        (Some(ticket), _) => self.start(ticket, result, now),
+                        // The claim failed: reported, not started, and its slot freed.
+                        (None, Err(error)) => {
+                            self.log.event(
+                                now,
+                                "failed",
+                                &[("job", job.into()), ("error", error.as_str().into())],
+                            );
+                            self.freed.push_back(run);
+                        }
+                        (None, Ok(_)) => {}
+                    }
+                }
+                other => self.report(other, now),
+            }
+        }
+    }
+
+    /// Starts runs prepared by hand (`jobrun run`).
+    pub(super) fn start_tickets(&mut self, tickets: Vec<Ticket>, now: DateTime<Utc>) {
+        let mut tickets: Vec<Option<Ticket>> = tickets.into_iter().map(Some).collect();
+        let spawned = self.spawn_tickets(&mut tickets);
+        for (ticket, result) in tickets.into_iter().zip(spawned) {
+            if let Some(ticket) = ticket {
+                self.start(ticket, result, now);
+            }
+        }
+    }
+
+    /// Prepares the runs of the next instant ahead of it (see `ahead.rs`), when that is close
+    /// enough; otherwise notes when to.
+    pub(super) fn look_ahead(&mut self, now: DateTime<Utc>) {
+        let planned = self.prepare_at.take();
+        if self.stop_deadline.is_some() || self.ahead.is_some() || self.store.is_none() {
+            return;
+        }
+        let Some(planner) = self.planner.as_ref() else {
+            return;
+        };
+        let Some(at) = planner.next_wake().filter(|&at| at > now) else {
+            return;
+        };
+        // Woken early for something else (a child's output, say): the forecast for this instant
+        // stands, and is not worked out again on every wakeup.
+        if let Some((instant, from)) = planned
+            && instant == at
+            && now < from
+        {
+            self.prepare_at = planned;
+            return;
+        }
+        let forecast = planner.starts_at(at);
+        if forecast.is_empty() {
+            return;
+        }
+        let from = at - self.lead.for_runs(forecast.len());
+        if now < from {
+            self.prepare_at = Some((at, from));
+            return;
+        }
+        let began = std::time::Instant::now();
+        let claims: Vec<Claim<'_>> = forecast
+            .iter()
+            .map(|(job, scheduled)| Claim {
+                job,
+                scheduled: *scheduled,
+                manual: false,
+            })
+            .collect();
+        let held = self.store.as_mut().map(|store| store.hold(&claims, now));
+        let holds = match held {
+            Some(Ok(holds)) => holds,
+            Some(Err(e)) => {
+                // Claimed at the instant instead, which reports what is wrong there.
+                self.store_error(now, &e);
+                self.ahead = Some(Ahead::new(at, []));
+                return;
+            }
+            None => return,
+        };
+        let base = BaseEnv::capture();
+        let runs: Vec<_> = forecast
+            .into_iter()
+            .zip(holds)
+            .map(|((job, scheduled), hold)| {
+                // The planner numbers the run at the instant.
+                let ticket = self.prepare(0, &job, scheduled, Some(hold.id), &base, Output::Log);
+                ((job, scheduled), Ready { hold, ticket })
+            })
+            .collect();
+        self.lead.observe(runs.len(), began.elapsed());
+        self.ahead = Some(Ahead::new(at, runs));
+    }
+
+    /// Gives back the claims of the runs prepared ahead that did not start.
+    pub(super) fn release_ahead(&mut self, now: DateTime<Utc>) {
+        let Some(ahead) = self.ahead.take() else {
+            return;
+        };
+        let holds: Vec<Hold> = ahead.into_holds();
+        if let Some(store) = self.store.as_mut()
+            && let Err(e) = store.release(&holds)
+        {
+            self.store_error(now, &e);
+        }
+    }
+
+    /// Claims the fires of a batch of starts in the store (one transaction): their store ids,
+    /// or none at all without a store; the error as the log reports it.
+    fn claim(
+        &mut self,
+        starts: &[(&str, DateTime<Utc>)],
+        now: DateTime<Utc>,
+    ) -> Result<Vec<Option<i64>>, String> {
+        let Some(store) = self.store.as_mut() else {
+            return Ok(vec![None; starts.len()]);
+        };
+        if starts.is_empty() {
+            return Ok(Vec::new());
+        }
+        let claims: Vec<Claim<'_>> = starts
+            .iter()
+            .map(|&(job, scheduled)| Claim {
+                job,
+                scheduled,
+                manual: false,
+            })
+            .collect();
+        match store.claim(&claims, now) {
+            Ok(ids) => Ok(ids.into_iter().map(Some).collect()),
+            Err(e) => Err(claim_failed(&e)),
+        }
+    }
+
+    /// A run's `JOBRUN_RUN_ID`: its row in the store, else this session's id and its number.
+    fn run_id(&self, run: RunId, record: Option<i64>) -> String {
+        match record {
+            Some(id) => id.to_string(),
+            None => format!("{}-{run}", self.session),
+        }
+    }
+
+    /// Builds a run: its command and limits from the job (looked up once, here), or no
+    /// command for a job the jobfile no longer has.
+    pub(super) fn prepare(
+        &self,
+        run: RunId,
+        name: &str,
+        scheduled: DateTime<Utc>,
+        record: Option<i64>,
+        base: &BaseEnv,
+        output: Output,
+    ) -> Ticket {
+        let mut ticket = Ticket {
+            run,
+            job: name.to_owned(),
+            scheduled,
+            record,
+            output,
+            limits: Limits::default(),
+            command: None,
+        };
+        if let Some(job) = self.job(name) {
+            let run_id = self.run_id(run, record);
+            let launch = Launch {
+                job,
+                scheduled_at: scheduled,
+                run_id: &run_id,
+                jobfile: &self.jobfile_path,
+                base_dir: &self.base_dir,
+            };
+            ticket.limits = Limits {
+                timeout: job.timeout,
+                kill_after: job.kill_after,
+            };
+            ticket.command = Some(executor::prepare(&launch, base));
+        }
+        ticket
+    }
+
+    /// Spawns the commands of a batch of tickets (from several threads when it is large), in
+    /// order; `None` where there is no ticket or no command.
+    fn spawn_tickets(
+        &self,
+        tickets: &mut [Option<Ticket>],
+    ) -> Vec<Option<Result<RunningChild, SpawnError>>> {
+        let commands: Vec<_> = tickets
+            .iter_mut()
+            .map(|t| t.as_mut().and_then(|t| t.command.take()))
+            .collect();
+        let has: Vec<bool> = commands.iter().map(Option::is_some).collect();
+        let mut results = executor::start_all(commands.into_iter().flatten().collect()).into_iter();
+        has.into_iter()
+            .map(|has| if has { results.next() } else { None })
+            .collect()
+    }
+
+    /// Logs how a start went and tracks the run; a run that could not start is over at once.
+    fn start(
+        &mut self,
+        ticket: Ticket,
+        spawned: Option<Result<RunningChild, SpawnError>>,
+        now: DateTime<Utc>,
+    ) {
+        let shown = ticket.shown();
+        let failure = match spawned {
+            Some(Ok(child)) => {
+                let pid = child.pid;
+                if let (Some(store), Some(id)) = (self.store.as_mut(), ticket.record)
+                    && let Err(e) = store.started(id, pid.as_raw(), now)
+                {
+                    self.store_error(now, &e);
+                }
+                self.log.event(
+                    now,
+                    "started",
+                    &[
+                        ("job", ticket.job.as_str().into()),
+                        ("run", shown.into()),
+                        ("scheduled", rfc3339(ticket.scheduled).into()),
+                        ("pid", pid.as_raw().into()),
+                    ],
+                );
+                let run = ticket.run;
+                self.runs.insert(run, Run::new(ticket, now, child));
+                return;
+            }
+            Some(Err(e)) => e.to_string(),
+            None => "no such job in the jobfile".to_owned(),
+        };
+        self.log.event(
+            now,
+            "failed",
+            &[
+                ("job", ticket.job.as_str().into()),
+                ("run", shown.into()),
+                ("error", failure.as_str().into()),
+            ],
+        );
+        if let (Some(store), Some(id)) = (self.store.as_mut(), ticket.record)
+            && let Err(e) = store.spawn_failed(id, now, &failure)
+        {
+            self.store_error(now, &e);
+        }
+        self.last_status = Some(ExitStatus::Code(127));
+        self.freed.push_back(ticket.run);
+    }
+}
+
+fn claim_failed(error: &StoreError) -> String {
+    format!("cannot record the run in the state store: {error}")
+}

@@ -1,0 +1,173 @@
+//! How runs end: reaping them (and recording their end), their timeouts, stopping the
+//! scheduler, and telling the planner what an ended run frees, from the queue of follow-up
+//! work.
+
+use std::io::Write;
+
+use chrono::{DateTime, Utc};
+use nix::sys::signal::Signal;
+
+use super::{Loop, descendants, state};
+use crate::executor::{self, Stream};
+use crate::log::Field;
+
+/// After this many ended runs, old history is pruned again (besides at every start).
+const PRUNE_EVERY: u32 = 1000;
+
+impl Loop<'_> {
+    /// Reaps every child that has exited; ours finish their run, others (orphans inherited as
+    /// PID 1, a job's reparented grandchildren) are just collected.
+    pub(super) fn reap(&mut self, now: DateTime<Utc>) {
+        for (pid, status) in executor::reap_any() {
+            let Some(id) = self.runs.by_pid(pid) else {
+                continue;
+            };
+            // Whatever the child wrote before exiting is already in its pipes: read it all.
+            for stream in [Stream::Stdout, Stream::Stderr] {
+                self.read_pipe(id, stream, now);
+            }
+            let Some(run) = self.runs.remove(id) else {
+                continue;
+            };
+            let ticket = &run.ticket;
+            let duration = now - run.started;
+            let mut fields: Vec<(&str, Field)> = vec![
+                ("job", ticket.job.as_str().into()),
+                ("run", run.shown.into()),
+                ("status", status.into()),
+                ("duration", Field::Millis(duration.num_milliseconds())),
+            ];
+            if run.timed_out {
+                fields.push(("timed_out", true.into()));
+            }
+            // The store first: it is the record of what happened, and the log must not report
+            // an end that a crash in between would leave the store without.
+            if let (Some(store), Some(record)) = (self.store.as_mut(), ticket.record) {
+                let outcome = state::outcome(status);
+                if let Err(e) =
+                    store.finished(record, now, &outcome, run.timed_out, &run.tail.text())
+                {
+                    self.store_error(now, &e);
+                }
+                self.ended_since_prune += 1;
+            }
+            self.log.event(now, "finished", &fields);
+            if nix::sys::signal::killpg(pid, None).is_ok() {
+                // Something the job started is still running in its group; it is ended when
+                // jobrun stops, so nothing outlives the scheduler.
+                self.log.event(
+                    now,
+                    "lingering",
+                    &[
+                        ("job", ticket.job.as_str().into()),
+                        ("run", run.shown.into()),
+                        ("pgid", pid.as_raw().into()),
+                    ],
+                );
+                self.runs.linger(pid);
+            }
+            // A process the job left running may still write to its pipes: they stay open and
+            // read (closing them would kill it with SIGPIPE at its next line) until it is done.
+            self.runs.drain_output(id, run);
+            self.last_status = Some(status);
+            self.freed.push_back(id);
+            if self.ended_since_prune >= PRUNE_EVERY {
+                self.prune(now);
+            }
+        }
+    }
+
+    /// Works through the queue of runs that are over: the planner frees their slots, and the
+    /// runs that this lets through are carried out (and queue their own follow-up work).
+    pub(super) fn settle(&mut self, now: DateTime<Utc>) {
+        while let Some(run) = self.freed.pop_front() {
+            let Some(planner) = self.planner.as_mut() else {
+                continue;
+            };
+            let events = planner.finished(run, now);
+            if self.stop_deadline.is_none() {
+                self.carry_out(events, now);
+            }
+        }
+    }
+
+    /// Timeouts (SIGTERM to the group, SIGKILL `kill_after` later) and the end of the grace
+    /// period when stopping.
+    pub(super) fn enforce_deadlines(&mut self, now: DateTime<Utc>) {
+        let stop_expired = self.stop_deadline.is_some_and(|d| d <= now);
+        self.grace_over |= stop_expired;
+        for (id, job, pid, signal) in self.runs.due_signals(now, stop_expired) {
+            if signal == Signal::SIGTERM {
+                self.log.event(
+                    now,
+                    if stop_expired {
+                        "stopping_run"
+                    } else {
+                        "timed_out"
+                    },
+                    &[("job", job.into()), ("run", id.into())],
+                );
+            } else {
+                self.log
+                    .event(now, "killed", &[("job", job.into()), ("run", id.into())]);
+            }
+            let _ = executor::signal_group(pid, signal);
+        }
+    }
+
+    pub(super) fn stop(&mut self, now: DateTime<Utc>) {
+        if self.stop_deadline.is_some() {
+            // A second signal: do not wait out the grace period.
+            self.stop_deadline = Some(now);
+            self.grace_over = false;
+            return;
+        }
+        let grace = self.settings.stop_grace.as_chrono();
+        self.stop_deadline = Some(now + grace);
+        self.release_ahead(now);
+        if self.planner.is_some() {
+            self.log.event(
+                now,
+                "stopping",
+                &[
+                    ("running", (self.runs.len() as u64).into()),
+                    ("grace", self.settings.stop_grace.to_string().into()),
+                ],
+            );
+        } else {
+            // `jobrun run`: the user asked to interrupt this one job; pass it on at once.
+            self.stop_deadline = Some(now);
+        }
+    }
+
+    fn prune(&mut self, now: DateTime<Utc>) {
+        self.ended_since_prune = 0;
+        let retention = self.settings.retention;
+        if let Some(store) = self.store.as_mut()
+            && let Err(e) = store.prune(&retention, now)
+        {
+            self.store_error(now, &e);
+        }
+    }
+
+    /// Ends the process groups that outlived their run and, as the jobs' subreaper, every
+    /// process still jobrun's child (a job's daemonized leftover), so nothing is left behind.
+    pub(super) fn end_lingering_groups(&mut self) {
+        let groups = self.runs.take_lingering();
+        for pgid in &groups {
+            let _ = executor::signal_group(*pgid, Signal::SIGTERM);
+        }
+        if self.sweep_descendants {
+            let grace = crate::job::defaults::KILL_AFTER;
+            let ended = descendants::end_all(&self.signals, grace.as_std());
+            if ended > 0 {
+                self.log.event(
+                    self.clock.now(),
+                    "ended_leftovers",
+                    &[("processes", (ended as u64).into())],
+                );
+            }
+        }
+        let _ = std::io::stderr().flush();
+    }
+}
