@@ -13,7 +13,22 @@ use super::{MAX_TAIL, Outcome, RunRecord};
 /// The columns of `runs`, in the order [`RawRun::from_row`] reads them.
 pub(super) const RUN_COLUMNS: &str = "id, job, scheduled, manual, recorded_at, started, ended, \
      timed_out, state, pid, exit_code, signal, message, late_by_ms, fires, first_fire, into_fire, \
-     output_tail";
+     output_tail, replaced_by";
+
+/// The same for a store of schema version 1, which `open_read` reads without migrating it:
+/// the columns added since read as NULL.
+pub(super) const RUN_COLUMNS_V1: &str = "id, job, scheduled, manual, recorded_at, started, \
+     ended, timed_out, state, pid, exit_code, signal, message, late_by_ms, fires, first_fire, \
+     into_fire, output_tail, NULL AS replaced_by";
+
+/// The column list to select runs with from a store of schema `version`.
+pub(super) fn run_columns(version: i64) -> &'static str {
+    if version < 2 {
+        RUN_COLUMNS_V1
+    } else {
+        RUN_COLUMNS
+    }
+}
 
 /// Microseconds since the Unix epoch: the store's time format (sub-microsecond digits dropped).
 pub(super) fn micros(t: DateTime<Utc>) -> i64 {
@@ -152,10 +167,11 @@ pub(super) struct RawRun {
     first_fire: Option<i64>,
     into_fire: Option<i64>,
     output_tail: String,
+    replaced_by: Option<i64>,
 }
 
 impl RawRun {
-    /// Reads a row selected with [`RUN_COLUMNS`].
+    /// Reads a row selected with [`RUN_COLUMNS`] (or the list of an older schema version).
     pub(super) fn from_row(row: &Row<'_>) -> rusqlite::Result<Self> {
         Ok(RawRun {
             id: row.get(0)?,
@@ -176,6 +192,7 @@ impl RawRun {
             first_fire: row.get(15)?,
             into_fire: row.get(16)?,
             output_tail: row.get(17)?,
+            replaced_by: row.get(18)?,
         })
     }
 
@@ -282,6 +299,9 @@ impl RawRun {
         if decision && self.manual {
             return Err(format!("run {id} ({state}) is a manual run"));
         }
+        if self.replaced_by.is_some() && !ended_by_process {
+            return Err(format!("run {id} ({state}) is marked as replaced"));
+        }
         if let Outcome::Missed { fires, first, .. } = &outcome
             && let Some(problem) = missed_problem(scheduled, *fires, *first)
         {
@@ -299,6 +319,7 @@ impl RawRun {
             timed_out: self.timed_out,
             outcome,
             output_tail: self.output_tail,
+            replaced_by: self.replaced_by,
         })
     }
 }

@@ -25,7 +25,8 @@
 //! creates or migrates.
 //!
 //! Layout: `schema` (tables, recognition, migrations), `lock`, `checkpoint`, `codec`
-//! (rows ⇄ records), `writes`, `reads`, `upkeep` (prune and check), `path`.
+//! (rows ⇄ records), `writes`, `reads`, `policies` (boots, chains, replaced runs), `upkeep`
+//! (prune and check), `path`.
 
 mod checkpoint;
 mod codec;
@@ -33,6 +34,7 @@ mod error;
 mod holder;
 mod lock;
 mod path;
+mod policies;
 mod reads;
 mod schema;
 mod upkeep;
@@ -53,6 +55,7 @@ use rusqlite::{Connection, OpenFlags, params};
 pub use error::{Cause, StoreError};
 pub use holder::scheduler_pid;
 pub use path::{STATE_DIR_ENV, default_path, path_for};
+pub use policies::Boot;
 
 use checkpoint::Checkpointer;
 use lock::HolderLock;
@@ -131,6 +134,8 @@ pub struct RunRecord {
     pub outcome: Outcome,
     /// The end of stdout+stderr, at most [`MAX_TAIL`] bytes.
     pub output_tail: String,
+    /// The run that replaced this one (`overlap = "replace"` ended it for a newer fire).
+    pub replaced_by: Option<i64>,
 }
 
 /// Per-job scheduler state.
@@ -205,6 +210,9 @@ pub struct Store {
     /// Runs with an id from here on were written by this Store (exclusive only): those before
     /// it that are still claimed or running were left by an earlier scheduler.
     own_runs_from: Option<i64>,
+    /// The columns runs are selected with: this store's schema version's (`open_read` does not
+    /// migrate an older store).
+    columns: &'static str,
     lock: Option<HolderLock>,
 }
 
@@ -278,6 +286,7 @@ impl Store {
             checkpointer: Some(checkpointer),
             path: path.to_path_buf(),
             own_runs_from: Some(own_runs_from),
+            columns: codec::run_columns(schema::CURRENT),
             lock: Some(lock),
         })
     }
@@ -287,8 +296,9 @@ impl Store {
     /// and works while a scheduler holds the store (WAL readers do not block the writer).
     ///
     /// Every schema version from 1 to the current one must stay readable here, since only
-    /// `open_exclusive` migrates (today version 1 is the only one). A future step that changes
-    /// what the queries read must keep this true, or refuse here with a clear error.
+    /// `open_exclusive` migrates: runs are read with the columns of the store's own version
+    /// (`codec::run_columns`). A future step that changes what the queries read must keep
+    /// this true, or refuse here with a clear error.
     pub fn open_read(path: &Path) -> Result<Option<Store>, StoreError> {
         match fs::metadata(path) {
             Ok(_) => {}
@@ -298,11 +308,12 @@ impl Store {
         let conn = connect(path, OpenFlags::SQLITE_OPEN_READ_ONLY)?;
         match schema::inspect(&conn, path)? {
             Found::Empty => Ok(None),
-            Found::Version(_) => Ok(Some(Store {
+            Found::Version(version) => Ok(Some(Store {
                 conn,
                 checkpointer: None,
                 path: path.to_path_buf(),
                 own_runs_from: None,
+                columns: codec::run_columns(version),
                 lock: None,
             })),
         }
@@ -330,6 +341,7 @@ impl Store {
             checkpointer: None,
             path: path.to_path_buf(),
             own_runs_from: None,
+            columns: codec::run_columns(schema::CURRENT),
             lock: None,
         })
     }

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use rusqlite::{Connection, Params};
 
-use super::codec::{RUN_COLUMNS, RawRun};
+use super::codec::RawRun;
 use super::error::Failure;
 use super::{JobState, RunRecord, Store, StoreError};
 
@@ -60,11 +60,12 @@ impl Store {
     /// one, every claimed or running run is (some may belong to the live scheduler).
     pub fn unfinished(&self) -> Result<Vec<RunRecord>, StoreError> {
         let before = self.own_runs_from.unwrap_or(i64::MAX);
+        let columns = self.columns;
         self.read("find unfinished runs", |conn| {
             runs(
                 conn,
                 &format!(
-                    "SELECT {RUN_COLUMNS} FROM runs
+                    "SELECT {columns} FROM runs
                      WHERE state IN ('claimed', 'running') AND id < ?1 ORDER BY id"
                 ),
                 [before],
@@ -76,15 +77,16 @@ impl Store {
     /// all outcomes.
     pub fn history(&self, job: Option<&str>, limit: usize) -> Result<Vec<RunRecord>, StoreError> {
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let columns = self.columns;
         self.read("read the history", |conn| match job {
             Some(job) => runs(
                 conn,
-                &format!("SELECT {RUN_COLUMNS} FROM runs WHERE job = ?1 ORDER BY id DESC LIMIT ?2"),
+                &format!("SELECT {columns} FROM runs WHERE job = ?1 ORDER BY id DESC LIMIT ?2"),
                 rusqlite::params![job, limit],
             ),
             None => runs(
                 conn,
-                &format!("SELECT {RUN_COLUMNS} FROM runs ORDER BY id DESC LIMIT ?1"),
+                &format!("SELECT {columns} FROM runs ORDER BY id DESC LIMIT ?1"),
                 [limit],
             ),
         })
@@ -93,12 +95,13 @@ impl Store {
     /// For `jobrun list`: each job's newest row that is not Claimed (its last outcome, which
     /// may be Running).
     pub fn last_outcomes(&self) -> Result<HashMap<String, RunRecord>, StoreError> {
+        let columns = self.columns;
         self.read("read the last outcomes", |conn| {
             let records = runs(
                 conn,
                 &format!(
                     "{JOB_NAMES}
-                     SELECT {RUN_COLUMNS} FROM names JOIN runs ON runs.id = (
+                     SELECT {columns} FROM names JOIN runs ON runs.id = (
                          SELECT id FROM runs AS newest
                          WHERE newest.job = names.name AND newest.state <> 'claimed'
                          ORDER BY newest.id DESC LIMIT 1)"
@@ -119,7 +122,7 @@ impl Store {
     }
 }
 
-/// The runs a query selecting [`RUN_COLUMNS`] returns, each checked by `codec`.
+/// The runs a query selecting the store's run columns returns, each checked by `codec`.
 pub(super) fn runs(
     conn: &Connection,
     sql: &str,

@@ -10,7 +10,7 @@
 //! (missed, coalesced, skipped). Its `state` says which, and only that state's columns are set
 //! (`codec` checks this on every read). `jobs` holds what the scheduler needs to resume: the
 //! newest fire handled and the schedule's fingerprint. `holder` names the process that holds
-//! the store, for the "in use" message.
+//! the store, for the "in use" message; `boot` the boot whose `@reboot` jobs were fired.
 
 use rusqlite::{Connection, TransactionBehavior};
 
@@ -69,14 +69,31 @@ CREATE INDEX runs_by_age ON runs (recorded_at);
 CREATE INDEX runs_unfinished ON runs (id) WHERE state IN ('claimed', 'running');
 ";
 
+/// Version 2 (issue 11): the boot whose `@reboot` fires were handled, and which run replaced
+/// a run that `overlap = "replace"` ended.
+///
+/// - `boot` holds one row: the kernel's boot id jobrun last started under, and when it first
+///   saw that boot (the instant of the boot's `@reboot` fires, so that a restart within the
+///   boot finds them already handled in `runs`).
+/// - `runs.replaced_by` is set only on a run that ended (exited or signaled); a column added
+///   to the table rather than a table of its own, since every history row may want it.
+const V2: &str = "
+CREATE TABLE boot (
+    id      INTEGER PRIMARY KEY CHECK (id = 1),
+    boot_id TEXT NOT NULL,
+    since   INTEGER NOT NULL
+);
+ALTER TABLE runs ADD COLUMN replaced_by INTEGER;
+";
+
 /// Every step, oldest first; the store's current version is their number.
-const MIGRATIONS: &[&str] = &[V1];
+const MIGRATIONS: &[&str] = &[V1, V2];
 
 /// The schema version this jobrun writes.
 pub(super) const CURRENT: i64 = MIGRATIONS.len() as i64;
 
 /// The tables a current store must have; a store lacking one was damaged or hand-edited.
-const TABLES: &[&str] = &["holder", "jobs", "runs"];
+const TABLES: &[&str] = &["holder", "jobs", "runs", "boot"];
 
 /// The indexes of a current store; `check()` reports a missing one (the store still works,
 /// but without `runs_one_per_fire` a fire could be recorded twice).

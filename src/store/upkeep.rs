@@ -7,7 +7,7 @@
 use chrono::{DateTime, Utc};
 use rusqlite::params;
 
-use super::codec::{RUN_COLUMNS, RawRun, micros};
+use super::codec::{RawRun, micros};
 use super::error::Failure;
 use super::reads::JOB_NAMES;
 use super::schema::{INDEXES, has_object};
@@ -62,6 +62,7 @@ impl Store {
     /// found, one line each; empty = healthy. Reads every row: for `jobrun check`, not for the
     /// scheduler's loop.
     pub fn check(&self) -> Result<Vec<String>, StoreError> {
+        let columns = self.columns;
         self.read("check the state store", |conn| {
             let mut problems = Vec::new();
 
@@ -99,7 +100,7 @@ impl Store {
                 ));
             }
 
-            let mut rows = conn.prepare(&format!("SELECT {RUN_COLUMNS} FROM runs ORDER BY id"))?;
+            let mut rows = conn.prepare(&format!("SELECT {columns} FROM runs ORDER BY id"))?;
             let mut bad_rows = 0;
             for raw in rows.query_map([], RawRun::from_row)? {
                 let problem = match raw {

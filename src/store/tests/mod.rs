@@ -1,11 +1,13 @@
 //! The store's behaviour, written as specifications: opening, locking and refusing files
 //! (`open`), a second process and a crash (`process`), recording runs (`runs`, `lifecycle`),
-//! reading them back (`reads`), pruning and checking (`upkeep`), checkpoints (`wal`), and a
+//! reading them back (`reads`), pruning and checking (`upkeep`), checkpoints (`wal`), what the
+//! scheduling policies keep and an older store migrated (`policies`), and a
 //! latency probe that prints percentiles (`latency`, ignored by default).
 
 mod latency;
 mod lifecycle;
 mod open;
+mod policies;
 mod process;
 mod reads;
 mod runs;

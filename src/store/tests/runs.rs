@@ -36,6 +36,7 @@ fn a_run_that_exits_round_trips_with_every_field() {
             timed_out: true,
             outcome: Outcome::Exited { code: 3 },
             output_tail: "out\nerr\n".into(),
+            replaced_by: None,
         }
     );
 }
