@@ -100,6 +100,13 @@ impl Planner {
             .map(|waiter| waiter.due)
     }
 
+    /// The runs that fires waiting to start are to replace (`overlap = "replace"`).
+    pub fn replacing(&self) -> impl Iterator<Item = RunId> + '_ {
+        let waiters = self.jobs.iter().filter_map(|s| s.waiter.as_ref());
+        let queued = self.pools.values().flat_map(|pool| &pool.queue);
+        waiters.chain(queued).filter_map(|p| p.replaces)
+    }
+
     /// Whether the job at `order` has fewer than `max_instances` runs started or waiting in
     /// its pool's queue.
     fn has_room(&self, order: usize) -> bool {

@@ -10,7 +10,7 @@ use super::ticket::{Limits, Output, Ticket};
 use super::{Loop, rfc3339};
 use crate::executor::{self, BaseEnv, ExitStatus, Launch, RunningChild, SpawnError};
 use crate::plan::{Event, RunId};
-use crate::store::{Claim, Hold, StoreError};
+use crate::store::{Claim, Hold, Outcome, StoreError};
 
 impl Loop<'_> {
     /// Carries out the planner's events: starts its runs and reports the rest, in order.
@@ -96,6 +96,11 @@ impl Loop<'_> {
                         (None, Ok(_)) => {}
                     }
                 }
+                Event::Replace {
+                    job,
+                    run,
+                    scheduled,
+                } => self.replace(&job, run, scheduled, now),
                 other => self.report(other, now),
             }
         }
@@ -247,12 +252,15 @@ impl Loop<'_> {
         };
         if let Some(job) = self.job(name) {
             let run_id = self.run_id(run, record);
+            let after = self.planner.as_ref().and_then(|p| p.after_run(run));
+            let after = after.map(|id| id.to_string());
             let launch = Launch {
                 job,
                 scheduled_at: scheduled,
                 run_id: &run_id,
                 jobfile: &self.jobfile_path,
                 base_dir: &self.base_dir,
+                after_run_id: after.as_deref(),
             };
             ticket.limits = Limits {
                 timeout: job.timeout,
@@ -288,6 +296,7 @@ impl Loop<'_> {
         now: DateTime<Utc>,
     ) {
         let shown = ticket.shown();
+        self.note_replacement(&ticket, now);
         let failure = match spawned {
             Some(Ok(child)) => {
                 let pid = child.pid;
@@ -327,6 +336,8 @@ impl Loop<'_> {
         {
             self.store_error(now, &e);
         }
+        let outcome = Outcome::SpawnFailed { error: failure };
+        self.chain_ended(&ticket.job, &outcome, false, shown, now);
         self.last_status = Some(ExitStatus::Code(127));
         self.freed.push_back(ticket.run);
     }

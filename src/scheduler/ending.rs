@@ -42,8 +42,8 @@ impl Loop<'_> {
             }
             // The store first: it is the record of what happened, and the log must not report
             // an end that a crash in between would leave the store without.
+            let outcome = state::outcome(status);
             if let (Some(store), Some(record)) = (self.store.as_mut(), ticket.record) {
-                let outcome = state::outcome(status);
                 if let Err(e) =
                     store.finished(record, now, &outcome, run.timed_out, &run.tail.text())
                 {
@@ -52,6 +52,7 @@ impl Loop<'_> {
                 self.ended_since_prune += 1;
             }
             self.log.event(now, "finished", &fields);
+            self.chain_ended(&ticket.job, &outcome, run.timed_out, run.shown, now);
             if nix::sys::signal::killpg(pid, None).is_ok() {
                 // Something the job started is still running in its group; it is ended when
                 // jobrun stops, so nothing outlives the scheduler.

@@ -29,6 +29,7 @@ mod descendants;
 mod dispatch;
 mod ending;
 mod leftovers;
+mod policies;
 mod report;
 mod runs;
 mod signals;
@@ -38,7 +39,7 @@ mod waiting;
 mod wakeup;
 mod watch;
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Timelike, Utc};
@@ -70,6 +71,8 @@ pub struct Settings {
     pub stop_grace: Duration,
     /// How much run history the state store keeps.
     pub retention: Retention,
+    /// The kernel's boot id (`@reboot` fires once per boot); `None` when it cannot be read.
+    pub boot_id: Option<String>,
 }
 
 /// Runs the scheduler in the foreground until SIGTERM or SIGINT on `jobfile` (loaded from
@@ -87,16 +90,20 @@ pub fn serve(
     let now = clock.now();
     let absolute = absolute_jobfile(&settings.jobfile);
     state::recover(&mut store, &jobfile.jobs, &absolute, log, now)?;
-    let resume_points = state::resume_points(&mut store, &jobfile.jobs)?;
+    let resume_points = state::resume_points(&mut store, &jobfile.jobs, now)?;
+    let boot = policies::note_boot(&mut store, settings.boot_id.as_deref(), now)?;
     let pruned = store.prune(&settings.retention, now)?;
     let jobs = jobfile.jobs.len() as u64;
+    let event_jobs = policies::EventJobs::of(&jobfile.jobs);
     // The planner owns the jobs from here on; keeping a second copy would double the memory
     // of a large jobfile.
     let mut planner = Planner::new(jobfile.jobs, &jobfile.executors, now, fastrand::u64(..));
     let resumed = resume_points.len() as u64;
-    for (name, last) in resume_points {
-        planner.resume(&name, last);
+    for (name, last) in &resume_points {
+        planner.resume(name, *last);
     }
+    let resume_points: HashMap<String, DateTime<Utc>> = resume_points.into_iter().collect();
+    let (boot_fires, replayed) = event_jobs.give(&mut planner, &store, boot, &resume_points)?;
     log.event(
         now,
         "scheduler_started",
@@ -107,6 +114,9 @@ pub fn serve(
             ("store", store.path().display().to_string().into()),
             ("resumed", resumed.into()),
             ("pruned", pruned.into()),
+            ("boot", if boot.new { "new" } else { "seen" }.into()),
+            ("boot_fires", boot_fires.into()),
+            ("replayed_ends", replayed.into()),
         ],
     );
     let mut scheduler = Loop::new(
@@ -213,6 +223,9 @@ struct Loop<'a> {
     /// `jobrun start` as the subreaper of its jobs: at the end, every process still its child
     /// (a daemonized leftover) is ended too.
     sweep_descendants: bool,
+    /// Runs ended for a newer fire (`overlap = "replace"`), by planner id, with their store
+    /// records: noted on them as replaced once the newer fire starts.
+    replacing: HashMap<RunId, i64>,
     /// The runs prepared for the next instant (see `ahead.rs`).
     ahead: Option<Ahead>,
     /// The next instant whose runs are to be prepared, and when to prepare them.
@@ -252,6 +265,7 @@ impl<'a> Loop<'a> {
             store: None,
             ended_since_prune: 0,
             sweep_descendants: false,
+            replacing: HashMap::new(),
             ahead: None,
             prepare_at: None,
             lead: Lead::new(),
@@ -305,7 +319,7 @@ impl<'a> Loop<'a> {
                 // Prepared with the old jobfile's commands: prepared again from the new one.
                 self.release_ahead(now);
                 if let Some(store) = self.store.as_mut()
-                    && let Err(e) = state::record_schedules(store, &jobfile.jobs)
+                    && let Err(e) = state::record_schedules(store, &jobfile.jobs, now)
                 {
                     self.log
                         .event(now, "store_error", &[("error", e.to_string().into())]);

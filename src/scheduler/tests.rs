@@ -40,6 +40,7 @@ impl Fixture {
                 local_tz: Tz::UTC,
                 stop_grace: "10s".parse().unwrap(),
                 retention: Retention::default(),
+                boot_id: None,
             },
             clock: ManualClock::new(now),
             dir,
@@ -226,6 +227,7 @@ fn start_sleeper(scheduler: &mut Loop<'_>, now: DateTime<Utc>) -> nix::unistd::P
         run_id: "t-1",
         jobfile: Path::new("/nonexistent/jobrun.toml"),
         base_dir: Path::new("/"),
+        after_run_id: None,
     };
     let child = executor::spawn(&launch).unwrap();
     let pid = child.pid;
