@@ -343,3 +343,142 @@ fn a_downstream_still_runs_after_jobrun_was_killed_between_its_upstreams_end_and
     assert!(log.contains("replayed_ends=1"), "{log}");
     assert!(log.contains("interrupted job=hog"), "{log}");
 }
+
+const EVENT_JOBS: &str = r#"
+    [jobs.backup]
+    cron = "0 3 * * *"
+    command = ["./backup.sh"]
+    [jobs.report]
+    after = "backup"
+    command = ["./report.sh"]
+    [jobs.alert]
+    after = { job = "backup", on = "failure" }
+    command = ["./alert.sh"]
+    [jobs.hello]
+    cron = "@reboot"
+    command = ["./hello.sh"]
+    [jobs.greet]
+    after = "hello"
+    command = ["./greet.sh"]
+"#;
+
+#[test]
+fn next_shows_a_chained_job_after_its_upstream_at_the_upstreams_fires_and_boot_jobs_apart() {
+    Test::new()
+        .jobfile(EVENT_JOBS)
+        .args(["next", "-n", "2", "--from", "2026-05-01T00:00:00Z"])
+        .expect(
+            0,
+            "
+            TIME                       JOB                              ZONE  IN
+            2026-05-01 03:00:00+00:00  backup                           UTC   in 3h
+            2026-05-01 03:00:00+00:00  report (after backup)            UTC   in 3h
+            2026-05-01 03:00:00+00:00  alert (after backup on failure)  UTC   in 3h
+            2026-05-02 03:00:00+00:00  backup                           UTC   in 1d 3h
+            2026-05-02 03:00:00+00:00  report (after backup)            UTC   in 1d 3h
+            2026-05-02 03:00:00+00:00  alert (after backup on failure)  UTC   in 1d 3h
+            (at boot, not at a time: hello, greet; they run at the first jobrun start after the system starts)
+            ",
+            "",
+        );
+}
+
+#[test]
+fn list_shows_event_triggers_and_when_they_fire() {
+    let (out, _) = Test::new()
+        .jobfile(EVENT_JOBS)
+        .args(["list", "--json"])
+        .status(0);
+    let rows: serde_json::Value = serde_json::from_str(&out).expect("json");
+    let rows = rows.as_array().expect("array");
+    let field = |i: usize, key: &str| rows[i][key].clone();
+    let triggers: Vec<_> = (0..5).map(|i| field(i, "trigger")).collect();
+    assert_eq!(
+        triggers,
+        [
+            "cron \"0 3 * * *\"",
+            "after backup",
+            "after backup on failure",
+            "at boot",
+            "after hello"
+        ]
+    );
+    assert_eq!(field(1, "next"), field(0, "next"), "report follows backup");
+    assert!(field(3, "next").is_null() && field(4, "next").is_null());
+    let (human, _) = Test::new()
+        .jobfile(EVENT_JOBS)
+        .args(["list"])
+        .env("COLUMNS", "200")
+        .status(0);
+    let hello = human
+        .lines()
+        .find(|l| l.starts_with("hello "))
+        .expect("hello");
+    assert!(hello.contains("at boot  "), "{human}");
+}
+
+#[test]
+fn explain_reads_reboot_and_a_chained_job_back() {
+    Test::new()
+        .args(["explain", "@reboot", "--from", "2026-05-01T00:00:00Z"])
+        .expect(
+            0,
+            "
+            at boot
+              at boot: once per boot, at the first jobrun start after the system started
+
+            next fires:
+              at the next boot: the first jobrun start after the system starts
+
+            clock changes in the coming year (to 2027-05-01):
+              @reboot has no clock time: clock changes do not move it
+            ",
+            "",
+        );
+    Test::new()
+        .jobfile(EVENT_JOBS)
+        .args([
+            "explain",
+            "report",
+            "--from",
+            "2026-05-01T00:00:00Z",
+            "-n",
+            "2",
+        ])
+        .expect(
+            0,
+            "
+            job report: after backup
+              after each run of backup that succeeds
+
+            next fires:
+              2026-05-01 03:00:00+00:00  in 3h
+              2026-05-02 03:00:00+00:00  in 1d 3h
+              (when the jobs its chain starts from fire: it starts as their runs end)
+
+            clock changes in the coming year (to 2027-05-01):
+              after follows other jobs' runs: clock changes move it only as they move those
+            ",
+            "",
+        );
+}
+
+#[test]
+fn add_takes_reboot_as_a_cron_schedule() {
+    let test = Test::new()
+        .jobfile("[jobs.x]\ncron = \"0 3 * * *\"\ncommand = [\"x\"]\n")
+        .args([
+            "add", "--name", "hello", "--cron", "@reboot", "--", "echo", "hi",
+        ]);
+    test.expect(
+        0,
+        "added job \"hello\" to jobrun.toml (it fires at the next boot)\n",
+        "",
+    );
+    assert!(
+        test.read("jobrun.toml")
+            .ends_with("[jobs.hello]\ncron = \"@reboot\"\ncommand = [\"echo\", \"hi\"]\n"),
+        "{}",
+        test.read("jobrun.toml")
+    );
+}

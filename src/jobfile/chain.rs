@@ -1,14 +1,18 @@
 //! `after` in the jobfile: reading the trigger (a job's name, a `{ job, on }` table, or a list
 //! of them), and checking across the file that every named job exists and that no chain of
 //! `after` triggers leads back to where it started: such jobs would wait for each other
-//! forever, so the file is refused rather than left to never run them.
+//! forever, so the file is refused rather than left to never run them. Also the preview of a
+//! chained job's fire times, which follows its chain back to jobs with times.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::ops::Range;
+
+use chrono::{DateTime, Utc};
 
 use super::tree::Item;
 use super::value::{Checker, Entry, Field, entries};
 use crate::error::did_you_mean;
+use crate::job::Job;
 use crate::trigger::{On, Trigger, Upstream};
 
 /// One job named by an `after` trigger, and where.
@@ -121,9 +125,10 @@ impl Checker<'_> {
 /// closes it.
 pub(super) fn check_chains(c: &mut Checker<'_>, names: &[&str]) {
     let chains = std::mem::take(&mut c.chains);
+    let known: HashSet<&str> = names.iter().copied().collect();
     let mut edges: HashMap<&str, Vec<usize>> = HashMap::new();
     for (i, link) in chains.iter().enumerate() {
-        let problem = if !names.contains(&link.upstream.as_str()) {
+        let problem = if !known.contains(link.upstream.as_str()) {
             let help = match did_you_mean(&link.upstream, names.iter().copied()) {
                 Some(close) => format!("did you mean {close:?}?"),
                 None => "after names another job of this jobfile".to_owned(),
@@ -232,6 +237,91 @@ fn cycles(
         }
     }
     found
+}
+
+/// Fire times for previews (`next`, `list`, `explain`) of jobs whose triggers are events. A
+/// chained job fires when its upstreams' runs end, so its preview is each instant at which
+/// the last of the time-triggered jobs its chain goes back to (its *roots*) has fired, as if
+/// runs took no time; a chain that goes back to a `@reboot` job fires at boot instead.
+pub struct ChainPreview<'j> {
+    /// Per chained job, its roots: the jobs with time triggers (or `@reboot`) its chain goes
+    /// back to.
+    roots: HashMap<&'j str, Vec<&'j Job>>,
+}
+
+impl<'j> ChainPreview<'j> {
+    pub fn new(jobs: &'j [Job]) -> ChainPreview<'j> {
+        let by_name: HashMap<&str, &Job> = jobs.iter().map(|j| (j.name.as_str(), j)).collect();
+        let chained = |job: &Job| !job.trigger.upstreams().is_empty();
+        let mut roots: HashMap<&'j str, Vec<&'j Job>> = HashMap::new();
+        // Each job's roots are its upstreams' (or the upstreams themselves), found once, in
+        // an order where upstreams come first: a stack of its own, so a chain of ten
+        // thousand jobs costs ten thousand steps and no deep recursion. `open` guards against
+        // a cycle, which the loader refuses anyway.
+        let mut open: HashSet<&str> = HashSet::new();
+        for job in jobs.iter().filter(|j| chained(j)) {
+            let mut stack = vec![(job, false)];
+            while let Some((job, expanded)) = stack.pop() {
+                let name = job.name.as_str();
+                if roots.contains_key(name) {
+                    continue;
+                }
+                let upstreams = job.trigger.upstreams().iter();
+                let upstreams = upstreams.filter_map(|u| by_name.get(u.job.as_str()).copied());
+                if !expanded {
+                    open.insert(name);
+                    stack.push((job, true));
+                    stack.extend(
+                        upstreams
+                            .filter(|u| chained(u) && !open.contains(u.name.as_str()))
+                            .map(|u| (u, false)),
+                    );
+                    continue;
+                }
+                let mut found: Vec<&Job> = Vec::new();
+                for upstream in upstreams {
+                    let theirs = match roots.get(upstream.name.as_str()) {
+                        Some(theirs) => theirs.as_slice(),
+                        None if !chained(upstream) => std::slice::from_ref(&upstream),
+                        None => &[],
+                    };
+                    for root in theirs {
+                        if !found.iter().any(|f| f.name == root.name) {
+                            found.push(root);
+                        }
+                    }
+                }
+                roots.insert(name, found);
+            }
+        }
+        ChainPreview { roots }
+    }
+
+    /// The job's first fire after `t`: its own trigger's, or a chained job's as above.
+    pub fn next_after(&self, job: &Job, t: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        let Some(roots) = self.roots.get(job.name.as_str()) else {
+            return job.next_after(t);
+        };
+        if self.at_boot(job) {
+            return None;
+        }
+        let mut last = None;
+        for root in roots {
+            let fire = root.next_after(t)?;
+            last = last.max(Some(fire));
+        }
+        last.filter(|&fire| job.in_window(fire))
+    }
+
+    /// Whether the job fires at boot: a `@reboot` job, or one chained after one.
+    pub fn at_boot(&self, job: &Job) -> bool {
+        let reboot = |j: &Job| matches!(j.trigger, Trigger::Reboot);
+        reboot(job)
+            || self
+                .roots
+                .get(job.name.as_str())
+                .is_some_and(|roots| roots.iter().any(|r| reboot(r)))
+    }
 }
 
 #[cfg(test)]
@@ -353,6 +443,46 @@ mod tests {
         );
     }
 
+    fn utc(s: &str) -> chrono::DateTime<chrono::Utc> {
+        chrono::DateTime::parse_from_rfc3339(s)
+            .unwrap()
+            .with_timezone(&chrono::Utc)
+    }
+
+    #[test]
+    fn a_chained_job_previews_at_the_last_of_the_time_jobs_its_chain_goes_back_to() {
+        let text = "[jobs.early]\ncron = \"0 1 * * *\"\ncommand = [\"x\"]\n\
+                    [jobs.late]\ncron = \"0 5 * * *\"\ncommand = [\"x\"]\n\
+                    [jobs.mid]\nafter = \"early\"\ncommand = [\"x\"]\n\
+                    [jobs.d]\nafter = [\"mid\", \"late\"]\ncommand = [\"x\"]\n\
+                    [jobs.boot]\ncron = \"@reboot\"\ncommand = [\"x\"]\n\
+                    [jobs.b]\nafter = [\"boot\", \"early\"]\ncommand = [\"x\"]\n";
+        let file = parse(Path::new("jobrun.toml"), text, Tz::UTC).unwrap();
+        let preview = super::ChainPreview::new(&file.jobs);
+        let job = |name| file.job(name).unwrap();
+        let from = utc("2026-05-01T00:00:00Z");
+        assert_eq!(
+            preview.next_after(job("mid"), from),
+            Some(utc("2026-05-01T01:00:00Z"))
+        );
+        assert_eq!(
+            preview.next_after(job("d"), from),
+            Some(utc("2026-05-01T05:00:00Z"))
+        );
+        assert_eq!(
+            preview.next_after(job("early"), from),
+            Some(utc("2026-05-01T01:00:00Z"))
+        );
+        assert_eq!(preview.next_after(job("b"), from), None);
+        let at_boot: Vec<&str> = file
+            .jobs
+            .iter()
+            .filter(|j| preview.at_boot(j))
+            .map(|j| j.name.as_str())
+            .collect();
+        assert_eq!(at_boot, ["boot", "b"]);
+    }
+
     #[test]
     fn a_chain_of_ten_thousand_jobs_is_checked_without_deep_recursion() {
         let mut text = String::from("[jobs.j0]\nevery = \"1h\"\ncommand = [\"x\"]\n");
@@ -362,12 +492,13 @@ mod tests {
                 i - 1
             ));
         }
+        let file = parse(Path::new("jobrun.toml"), &text, Tz::UTC).unwrap();
+        assert_eq!(file.jobs.len(), 10_000);
+        let preview = super::ChainPreview::new(&file.jobs);
+        let from = utc("2026-05-01T00:00:00Z");
         assert_eq!(
-            parse(Path::new("jobrun.toml"), &text, Tz::UTC)
-                .unwrap()
-                .jobs
-                .len(),
-            10_000
+            preview.next_after(file.job("j9999").unwrap(), from),
+            Some(utc("2026-05-01T01:00:00Z"))
         );
         // Closing the loop makes one cycle of all of them.
         text = text.replacen("every = \"1h\"", "after = \"j9999\"", 1);

@@ -37,6 +37,7 @@ use toml_edit::Document;
 use tree::Tree;
 
 pub use accounts::{AccountKey, check_accounts};
+pub use chain::ChainPreview;
 pub use diagnostic::{Diagnostic, Diagnostics};
 pub use edit::{EditError, add_job, append_jobs, remove_jobs};
 pub use new_job::{NewJob, NewTrigger};

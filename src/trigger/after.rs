@@ -59,16 +59,16 @@ pub struct Upstream {
 }
 
 impl Upstream {
-    /// `backup`, or `backup (failure)` for anything but the default.
+    /// `backup`, or `backup on failure` for anything but the default.
     pub fn describe(&self) -> String {
         match self.on {
             On::Success => self.job.clone(),
-            on => format!("{} ({on})", self.job),
+            on => format!("{} on {on}", self.job),
         }
     }
 }
 
-/// `after backup`, `after backup, db (failure)`: for listings and the state store's schedule
+/// `after backup`, `after backup, db on failure`: for listings and the state store's schedule
 /// fingerprint.
 pub fn describe(upstreams: &[Upstream]) -> String {
     let names: Vec<String> = upstreams.iter().map(Upstream::describe).collect();
@@ -103,7 +103,7 @@ mod tests {
         assert_eq!(describe(&[up("backup", On::Success)]), "after backup");
         assert_eq!(
             describe(&[up("a", On::Success), up("b", On::Failure)]),
-            "after a, b (failure)"
+            "after a, b on failure"
         );
     }
 }
