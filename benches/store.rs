@@ -32,6 +32,8 @@ fn fires(names: &[String], at: DateTime<Utc>) -> Vec<Claim<'_>> {
             job,
             scheduled: at,
             manual: false,
+            attempt: 1,
+            attempts: 1,
         })
         .collect()
 }
@@ -51,6 +53,8 @@ fn per_run(c: &mut Criterion) {
                 job: "backup",
                 scheduled: at,
                 manual: false,
+                attempt: 1,
+                attempts: 1,
             };
             let id = store.claim(&[claim], at).expect("claim")[0];
             store.started(id, 4242, at).expect("started");

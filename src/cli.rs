@@ -30,6 +30,12 @@ pub struct Cli {
     #[arg(long, global = true, value_name = "WHEN", value_enum, default_value_t)]
     pub color: crate::output::ColorWhen,
 
+    /// Run as root a jobfile that others than root can change (owned by another user, writable
+    /// by group or others, or in such a directory), which is refused otherwise [env:
+    /// JOBRUN_TRUST_JOBFILE]
+    #[arg(long, global = true)]
+    pub trust_jobfile: bool,
+
     #[command(subcommand)]
     pub command: Command,
 }
@@ -254,6 +260,10 @@ pub struct StartArgs {
     /// History kept: runs younger than this (e.g. 90d; 0s: no limit by age)
     #[arg(long, value_name = "DURATION", default_value = "90d")]
     pub keep_for: String,
+
+    /// Serve Prometheus metrics at /metrics on PORT or ADDR:PORT (a port alone: loopback only)
+    #[arg(long, value_name = "[ADDR:]PORT", value_parser = crate::metrics::parse_address)]
+    pub metrics: Option<std::net::SocketAddr>,
 }
 
 #[derive(Debug, Args)]

@@ -132,9 +132,9 @@ fn jobfile_flag(line: &[OsString]) -> Option<PathBuf> {
 /// The jobs of the jobfile the command line names, else the one jobrun would find; each with
 /// its trigger as the help a shell may show beside it. None when the jobfile does not load.
 fn job_names(jobfile_flag: Option<PathBuf>) -> Vec<CompletionCandidate> {
-    let env = Environment::from_process(jobfile_flag, None);
+    let env = Environment::from_process(jobfile_flag, None, false);
     let ctx = Context::resolve(&env, chrono::Utc::now());
-    let Ok(jobfile) = crate::jobfile::load(&ctx.jobfile, ctx.local_tz) else {
+    let Ok(jobfile) = crate::jobfile::load(&ctx.jobfile, ctx.local_tz, &ctx.trust) else {
         return Vec::new();
     };
     jobfile

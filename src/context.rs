@@ -9,6 +9,7 @@ use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
 use crate::output::{ColorWhen, Style};
+use crate::trust::{TRUST_JOBFILE_ENV, Trust};
 
 /// The environment variable naming the jobfile when `--jobfile` is not given.
 pub const JOBFILE_ENV: &str = "JOBRUN_JOBFILE";
@@ -37,6 +38,8 @@ pub struct Context {
     /// Whether stderr is connected to journald (`$JOURNAL_STREAM` names it): log lines then
     /// carry sd-daemon priority prefixes instead of their own timestamps.
     pub journald: bool,
+    /// Who jobrun runs as, and whether to trust a jobfile others can change.
+    pub trust: Trust,
 }
 
 /// The process environment that `Context` is resolved from, gathered in one place so tests can
@@ -59,6 +62,10 @@ pub struct Environment {
     /// `$COLUMNS`, else the terminal's width when stdout is a terminal.
     pub columns: Option<usize>,
     pub journald: bool,
+    /// `--trust-jobfile`, or `$JOBRUN_TRUST_JOBFILE` set to anything but empty or `0`.
+    pub trust_jobfile: bool,
+    /// The effective user id.
+    pub uid: u32,
 }
 
 impl Environment {
@@ -66,10 +73,15 @@ impl Environment {
     pub fn from_process(
         jobfile_flag: Option<PathBuf>,
         state_dir_flag: Option<PathBuf>,
+        trust_jobfile_flag: bool,
     ) -> Environment {
+        let trust_jobfile_env =
+            std::env::var_os(TRUST_JOBFILE_ENV).is_some_and(|v| !v.is_empty() && v != "0");
         Environment {
             jobfile_flag,
             state_dir_flag,
+            trust_jobfile: trust_jobfile_flag || trust_jobfile_env,
+            uid: Trust::of_process(false).uid,
             state_dir_env: std::env::var_os(crate::store::STATE_DIR_ENV)
                 .filter(|v| !v.is_empty())
                 .map(PathBuf::from),
@@ -136,6 +148,10 @@ impl Context {
             terminal: env.stdout_terminal,
             width: env.columns,
             journald: env.journald,
+            trust: Trust {
+                uid: env.uid,
+                trust_jobfile: env.trust_jobfile,
+            },
         }
     }
 

@@ -8,7 +8,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 use chrono_tz::Tz;
 
 use crate::duration::Duration;
-use crate::store::Outcome;
+use crate::outcomes::Outcomes;
 use crate::trigger::Trigger;
 
 /// What a run executes.
@@ -126,6 +126,8 @@ pub struct Job {
     pub user: Option<String>,
     /// Run with this group as the primary one (jobrun as root only).
     pub group: Option<String>,
+    /// What counts as failure, and what follows a run's end.
+    pub outcomes: Outcomes,
 }
 
 impl Job {
@@ -155,6 +157,7 @@ impl Job {
             stdin: None,
             user: None,
             group: None,
+            outcomes: Outcomes::default(),
         }
     }
 
@@ -177,15 +180,6 @@ impl Job {
     /// (`@reboot`, `after`) checks before it fires, as a time trigger's fires do.
     pub fn in_window(&self, t: DateTime<Utc>) -> bool {
         self.start.is_none_or(|start| t >= start) && self.end.is_none_or(|end| t <= end)
-    }
-
-    /// Whether a run of this job that ended with `outcome` succeeded: it exited 0 without
-    /// hitting its timeout. The one place that decides it, for `after` triggers (and for
-    /// anything else that asks), so that rules about what counts as failure land here.
-    /// Anything but a run that ended on its own (could not start, interrupted, never run) did
-    /// not succeed.
-    pub fn run_succeeded(&self, outcome: &Outcome, timed_out: bool) -> bool {
-        matches!(outcome, Outcome::Exited { code: 0 }) && !timed_out
     }
 }
 

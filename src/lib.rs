@@ -5,7 +5,7 @@
 //! - **the job store**: the jobfile (`jobfile/`: load with located errors, comment-keeping edits);
 //! - **executors** (`executor/`): child processes in their own process groups, pools;
 //! - **the scheduler**: `plan.rs` decides (pure, clock injected), `scheduler/` carries it out
-//!   in one poll(2) loop (`jobrun start`, `jobrun run`);
+//!   in one poll(2) loop (`jobrun start`, `jobrun run`); `outcomes.rs` judges how runs ended;
 //! - `import/` reads crontabs as cron reads them and writes the jobfile text that runs the
 //!   same commands at the same times (`jobrun import`).
 //!
@@ -26,12 +26,16 @@ pub mod job;
 pub mod jobfile;
 pub mod log;
 pub mod manual;
+pub mod metrics;
+pub mod outcomes;
 pub mod output;
 pub mod parallel;
+pub mod ping;
 pub mod plan;
 pub mod scheduler;
 pub mod store;
 pub mod trigger;
+pub mod trust;
 
 use std::ffi::OsString;
 
@@ -52,8 +56,12 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
             return e.exit_code();
         }
     };
-    let env = context::Environment::from_process(cli.jobfile.clone(), cli.state_dir.clone())
-        .with_color(cli.color);
+    let env = context::Environment::from_process(
+        cli.jobfile.clone(),
+        cli.state_dir.clone(),
+        cli.trust_jobfile,
+    )
+    .with_color(cli.color);
     let ctx = context::Context::resolve(&env, Utc::now());
     match commands::dispatch(&ctx, cli.command) {
         Ok(()) => 0,

@@ -196,6 +196,16 @@ impl Log {
         }
     }
 
+    /// How this log writes its lines (for a second log on stderr, a thread's own).
+    pub fn format(&self) -> LogFormat {
+        self.format
+    }
+
+    /// A second log to stderr, written alike (for a thread of its own, like the pinger's).
+    pub fn stderr_alike(&self) -> Log {
+        Log::stderr(self.format, self.target)
+    }
+
     /// One event: `name` and its fields, in the order given.
     pub fn event(&mut self, at: DateTime<Utc>, name: &str, fields: &[(&str, Field)]) {
         let level = Level::of(name, fields);

@@ -72,6 +72,7 @@ mod due;
 mod keys;
 mod overlap;
 mod reload;
+mod retry;
 
 #[cfg(test)]
 mod tests;
@@ -98,6 +99,8 @@ pub enum Event {
         run: RunId,
         job: String,
         scheduled: DateTime<Utc>,
+        /// Which attempt of the fire this is: 1, or a retry's number (see `retry.rs`).
+        attempt: u32,
     },
     /// Not run: `max_instances` runs of the job are already running.
     SkippedMaxInstances {
@@ -200,6 +203,8 @@ struct Pending {
     due: DateTime<Utc>,
     /// Position among everything ever queued.
     queued: u64,
+    /// 1 for a fire; a retry's number for a retry (see `retry.rs`).
+    attempt: u32,
     /// The upstream run whose end fired it (`after`).
     after: Option<u64>,
     /// The run it waits to replace (`overlap = "replace"`).
@@ -290,7 +295,12 @@ impl Planner {
 
         let mut steps = Vec::new();
         // Jitter delays that are over come before this call's new fires on ties: they are older.
-        let ready: Vec<Pending> = self.delayed.extract_if(.., |p| p.due <= now).collect();
+        // A retry whose job has `max_instances` runs going waits until one ends.
+        let delayed = std::mem::take(&mut self.delayed);
+        let (ready, waiting): (Vec<Pending>, Vec<Pending>) = delayed
+            .into_iter()
+            .partition(|p| p.due <= now && !self.retry_waits(p));
+        self.delayed = waiting;
         for pending in ready {
             steps.push(Step {
                 at: pending.due,
@@ -341,7 +351,11 @@ impl Planner {
             .iter()
             .filter(|s| !s.job.paused)
             .filter_map(|s| s.next);
-        let jitter_ends = self.delayed.iter().map(|p| p.due);
+        let jitter_ends = self
+            .delayed
+            .iter()
+            .filter(|p| !self.retry_waits(p))
+            .map(|p| p.due);
         let startable = self
             .pools
             .iter()
@@ -363,6 +377,19 @@ impl Planner {
     /// The run a running run replaced (`overlap = "replace"`).
     pub fn replaces(&self, run: RunId) -> Option<RunId> {
         self.running.get(&run).and_then(|r| r.replaces)
+    }
+
+    /// When the job fires next (`None` when it never will, or is paused).
+    pub fn next_fire(&self, name: &str) -> Option<DateTime<Utc>> {
+        let scheduled = &self.jobs[*self.index.get(name)?];
+        scheduled.next.filter(|_| !scheduled.job.paused)
+    }
+
+    /// Every job's next fire, in jobfile order, as [`Planner::next_fire`] gives it.
+    pub fn next_fires(&self) -> impl Iterator<Item = (&str, Option<DateTime<Utc>>)> {
+        self.jobs
+            .iter()
+            .map(|s| (s.job.name.as_str(), s.next.filter(|_| !s.job.paused)))
     }
 
     pub fn job(&self, name: &str) -> Option<&Job> {
@@ -445,6 +472,7 @@ impl Planner {
                 scheduled: fire,
                 due: fire + jitter_delay(&mut self.rng, job.jitter),
                 queued: 0,
+                attempt: 1,
                 after,
                 replaces: None,
             };

@@ -4,6 +4,7 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
 
 pub(crate) const BIN: &str = env!("CARGO_BIN_EXE_jobrun");
 
@@ -234,6 +235,28 @@ pub(crate) fn wait_for(seconds: f64, mut condition: impl FnMut() -> bool) -> boo
         }
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
+}
+
+/// Runs `args` and returns its output, or panics if it does not end within `seconds` (the
+/// process is killed first, so a regression fails the test instead of hanging it).
+pub(crate) fn output_within(test: &Test, args: &[&str], seconds: f64) -> Output {
+    let mut child = test
+        .command_with(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn jobrun");
+    let started = Instant::now();
+    let ended = wait_for(seconds, || matches!(child.try_wait(), Ok(Some(_))));
+    if !ended {
+        let _ = child.kill();
+        let _ = child.wait();
+        panic!("jobrun {args:?} still running after {seconds}s");
+    }
+    let output = child.wait_with_output().expect("output");
+    assert!(started.elapsed() < Duration::from_secs_f64(seconds));
+    output
 }
 
 /// A `jobrun` running in the background (`jobrun start`), its log going to a file in the

@@ -15,6 +15,8 @@ mod errors;
 mod explain;
 /// `jobrun history`, `list`'s LAST column and manual runs, as the state store records them.
 mod history;
+/// Issue 12: FIFOs, devices, huge and pathological jobfiles, at load and at reload.
+mod hostile_files;
 /// `jobrun import`: real crontabs into jobfiles, snapshots, `check`, fire times.
 mod import;
 /// An independent reading of crontab lines that `import` checks fire times against.
@@ -40,6 +42,8 @@ mod policies;
 mod remove;
 /// `jobrun start` and `jobrun run`: real processes, real clock, a few seconds each.
 mod start;
+/// Issue 12: the state directory is the user's own; the store is never reached by a symlink.
+mod state_dir;
 /// `jobrun status`: the live view in a real terminal (tmux), the snapshot and its JSON.
 mod status;
 /// The state store end to end: one scheduler per store, recovery after `kill -9`, catch-up
@@ -47,5 +51,7 @@ mod status;
 mod store;
 /// Colour, `--version`, terminal widths and journald log lines.
 mod terminal;
+/// Issue 12: whose jobfile root runs.
+mod trust;
 /// Exit codes and command-line errors.
 mod usage;

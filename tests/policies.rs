@@ -482,3 +482,37 @@ fn add_takes_reboot_as_a_cron_schedule() {
         test.read("jobrun.toml")
     );
 }
+
+#[test]
+fn a_chain_follows_the_upstreams_own_rules_for_success() {
+    // `a` exits 3 after writing to stderr: a success by its rules (success_exit_codes, and no
+    // fail_on_stderr), so `ok` runs and `alert` does not.
+    let test = Test::new()
+        .jobfile(
+            r#"
+            [defaults]
+            shell = true
+            [jobs.a]
+            cron = "*/2 * * * * *"
+            command = "echo noise >&2; exit 3"
+            success_exit_codes = [0, 3]
+            [jobs.ok]
+            after = "a"
+            command = "echo ok >> chain.log"
+            [jobs.alert]
+            after = { job = "a", on = "failure" }
+            command = "echo alert >> chain.log"
+            "#,
+        )
+        .args(["start", "--stop-grace", "5s"]);
+    let mut jobrun = test.spawn();
+    let ran = wait_for(8.0, || !test.lines("chain.log").is_empty());
+    jobrun.signal("TERM");
+    assert_eq!(jobrun.wait_exit(10.0), Some(0));
+    assert!(ran, "{}", jobrun.log());
+    assert!(
+        test.lines("chain.log").iter().all(|l| l == "ok"),
+        "{:?}",
+        test.lines("chain.log")
+    );
+}

@@ -46,7 +46,7 @@ pub(super) fn run(ctx: &Context, args: AddArgs) -> Result<(), Error> {
         paused: args.paused,
     };
     let name = jobfile::add_job(&ctx.jobfile, &new, ctx.local_tz)?;
-    let loaded = jobfile::load(&ctx.jobfile, ctx.local_tz)?;
+    let loaded = jobfile::load(&ctx.jobfile, ctx.local_tz, &ctx.trust)?;
     let at_boot = loaded
         .job(&name)
         .is_some_and(|job| matches!(job.trigger, crate::trigger::Trigger::Reboot));

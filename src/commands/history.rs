@@ -8,13 +8,14 @@ use serde::Serialize;
 use crate::cli::{Format, HistoryArgs};
 use crate::context::Context;
 use crate::error::Error;
+use crate::executor::ExitStatus;
 use crate::jobfile::Jobfile;
 use crate::output::{self, Cell, Column, Table};
-use crate::store::{Outcome, RunRecord, Store};
+use crate::store::{FailedBy, Outcome, RunRecord, Store};
 
 pub(super) fn run(ctx: &Context, args: &HistoryArgs) -> Result<(), Error> {
     // The jobfile gives each job's zone; a missing or broken one does not hide the history.
-    let jobfile = crate::jobfile::load(&ctx.jobfile, ctx.local_tz).ok();
+    let jobfile = crate::jobfile::load(&ctx.jobfile, ctx.local_tz, &ctx.trust).ok();
     let store_path = ctx.store_path()?;
     let store = Store::open_read(&store_path)?;
     check_names(ctx, &args.names, jobfile.as_ref(), store.as_ref())?;
@@ -110,11 +111,10 @@ fn result(record: &RunRecord, tz: Tz) -> String {
 }
 
 fn outcome_text(record: &RunRecord, tz: Tz) -> String {
-    let timed_out = if record.timed_out { " (timed out)" } else { "" };
+    let ended = |status| crate::outcomes::words(status, record.timed_out, record.failed_by);
     match &record.outcome {
-        Outcome::Exited { code: 0 } => format!("ok{timed_out}"),
-        Outcome::Exited { code } => format!("exit {code}{timed_out}"),
-        Outcome::Signaled { signal } => format!("killed by {}{timed_out}", signal_name(*signal)),
+        Outcome::Exited { code } => ended(ExitStatus::Code(*code)),
+        Outcome::Signaled { signal } => ended(ExitStatus::Signal(*signal)),
         Outcome::Claimed => "starting".to_owned(),
         Outcome::Running { pid } => format!("running (pid {pid})"),
         Outcome::SpawnFailed { error } => format!("failed to start: {error}"),
@@ -139,6 +139,17 @@ fn outcome_text(record: &RunRecord, tz: Tz) -> String {
         Outcome::Coalesced { into } => format!("coalesced into {}", output::rfc3339(*into, tz)),
         Outcome::Skipped { reason } => format!("skipped ({reason})"),
     }
+}
+
+/// A run's result, with `(attempt 2/3)` when its job retries failed fires.
+fn with_attempt(mut text: String, record: &RunRecord) -> String {
+    if record.attempts > 1 {
+        text.push_str(&format!(
+            " (attempt {}/{})",
+            record.attempt, record.attempts
+        ));
+    }
+    text
 }
 
 /// `SIGTERM` for 15, `SIGRTMIN+2`; a number that is no signal stays a number.
@@ -181,7 +192,10 @@ fn human(ctx: &Context, records: &[RunRecord], zone: impl Fn(&str) -> Tz) -> Str
                 |s| format!("+{}", seconds(r.scheduled, s)),
             )),
             Cell::from(duration),
-            Cell::painted(result(r, tz), super::list::outcome_paint(&r.outcome)),
+            Cell::painted(
+                with_attempt(result(r, tz), r),
+                super::list::outcome_paint(&r.outcome),
+            ),
         ]);
     }
     // The table, with each run's output tail under its row, cut to the width.
@@ -249,6 +263,14 @@ struct JsonRun<'a> {
     exit_code: Option<i32>,
     signal: Option<String>,
     timed_out: bool,
+    /// exited and signaled runs: whether they failed by the job's rules, and why (status,
+    /// timeout, stderr).
+    failed: Option<bool>,
+    failed_by: Option<&'static str>,
+    /// Which attempt of its fire the run was, of how many its job allowed (1 and 1 without
+    /// retries).
+    attempt: u32,
+    attempts: u32,
     pid: Option<i32>,
     /// spawn_failed: the error; interrupted: what happened; skipped: the reason.
     message: Option<&'a str>,
@@ -285,6 +307,10 @@ fn json(records: &[RunRecord], zone: impl Fn(&str) -> Tz) -> Result<Vec<u8>, Err
                 exit_code: None,
                 signal: None,
                 timed_out: r.timed_out,
+                failed: None,
+                failed_by: r.failed_by.map(FailedBy::as_str),
+                attempt: r.attempt,
+                attempts: r.attempts,
                 pid: None,
                 message: None,
                 fires: None,
@@ -297,8 +323,14 @@ fn json(records: &[RunRecord], zone: impl Fn(&str) -> Tz) -> Result<Vec<u8>, Err
             match &r.outcome {
                 Outcome::Claimed => {}
                 Outcome::Running { pid } => row.pid = Some(*pid),
-                Outcome::Exited { code } => row.exit_code = Some(*code),
-                Outcome::Signaled { signal } => row.signal = Some(signal_name(*signal)),
+                Outcome::Exited { code } => {
+                    row.exit_code = Some(*code);
+                    row.failed = Some(r.failed_by.is_some());
+                }
+                Outcome::Signaled { signal } => {
+                    row.signal = Some(signal_name(*signal));
+                    row.failed = Some(r.failed_by.is_some());
+                }
                 Outcome::SpawnFailed { error: m }
                 | Outcome::Interrupted { note: m }
                 | Outcome::Skipped { reason: m } => row.message = Some(m),

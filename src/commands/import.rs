@@ -164,18 +164,23 @@ fn decode(name: PathBuf, bytes: Vec<u8>, system: bool) -> Result<Crontab, Diagno
             let line = text
                 .lines()
                 .nth(e.as_bytes()[..at].iter().filter(|&&b| b == b'\n').count());
+            let column = before.chars().count() + 1;
+            let (source_line, source_column) =
+                crate::jobfile::excerpt(line.unwrap_or_default(), column);
             Err(Diagnostics {
                 path: name.clone(),
                 errors: vec![Diagnostic {
                     path: name,
                     line: e.as_bytes()[..at].iter().filter(|&&b| b == b'\n').count() + 1,
-                    column: before.chars().count() + 1,
+                    column,
                     span: at..at + 1,
                     field: String::new(),
                     message: "the crontab is not valid UTF-8".to_owned(),
                     help: None,
-                    source_line: line.unwrap_or_default().to_owned(),
+                    source_line,
+                    source_column,
                 }],
+                omitted: 0,
             })
         }
     }

@@ -48,7 +48,7 @@ use crate::trigger::At;
 
 /// Loads the context's jobfile.
 fn load_jobfile(ctx: &Context) -> Result<Jobfile, Error> {
-    Ok(jobfile::load(&ctx.jobfile, ctx.local_tz)?)
+    Ok(jobfile::load(&ctx.jobfile, ctx.local_tz, &ctx.trust)?)
 }
 
 /// Checks that every name is a job of `jobfile`; all unknown ones are reported together.

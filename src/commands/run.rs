@@ -18,6 +18,8 @@ pub(super) fn run(ctx: &Context, args: &RunArgs) -> Result<(), Error> {
         local_tz: ctx.local_tz,
         stop_grace: crate::duration::Duration::ZERO,
         retention: crate::store::Retention::default(),
+        trust: ctx.trust,
+        metrics: None,
         boot_id: None,
     };
     // The run goes into the history as a manual one, also while a scheduler holds the store.

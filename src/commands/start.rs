@@ -27,10 +27,12 @@ pub(super) fn run(ctx: &Context, args: &StartArgs) -> Result<(), Error> {
             max_runs_per_job: (args.keep_runs > 0).then_some(args.keep_runs),
             max_age: (keep_for != Duration::ZERO).then(|| keep_for.as_chrono()),
         },
+        trust: ctx.trust,
+        metrics: args.metrics,
         boot_id: boot_id(),
     };
     // The jobfile first: a typo must not create state files.
-    let jobfile = crate::jobfile::load(&ctx.jobfile, ctx.local_tz)?;
+    let jobfile = crate::jobfile::load(&ctx.jobfile, ctx.local_tz, &ctx.trust)?;
     let store = Store::open_exclusive(&ctx.store_path()?, ctx.now)?;
     let mut log = Log::stderr(args.log_format, ctx.log_target());
     scheduler::serve(&settings, &SystemClock, &mut log, jobfile, store)

@@ -293,6 +293,12 @@ pub fn prepare(launch: &Launch<'_>, base: &BaseEnv) -> Result<Prepared, SpawnErr
 }
 
 impl Prepared {
+    /// Sets one more variable of the run's environment, over what [`prepare`] put there (the
+    /// scheduler's `JOBRUN_ATTEMPT`).
+    pub fn set_env(&mut self, name: &str, value: &str) {
+        self.command.env(name, value);
+    }
+
     /// Starts the process.
     pub fn spawn(mut self) -> Result<RunningChild, SpawnError> {
         let program = self.program;

@@ -189,27 +189,33 @@ pub fn import(crontabs: &[Crontab], options: &Options) -> Result<Conversion, Vec
 /// Locates problems by line and column, as jobfile errors are.
 fn diagnostics(crontab: &Crontab, problems: &[Problem]) -> Diagnostics {
     let text = &crontab.text;
-    let errors = problems
+    let shown = problems.len().min(crate::jobfile::MAX_DIAGNOSTICS);
+    let errors = problems[..shown]
         .iter()
         .map(|p| {
             let start = p.span.start.min(text.len());
             let line_start = text[..start].rfind('\n').map_or(0, |i| i + 1);
             let line_end = text[start..].find('\n').map_or(text.len(), |i| start + i);
+            let column = text[line_start..start].chars().count() + 1;
+            let (source_line, source_column) =
+                crate::jobfile::excerpt(text[line_start..line_end].trim_end_matches('\r'), column);
             Diagnostic {
                 path: crontab.name.clone(),
                 line: text[..start].matches('\n').count() + 1,
-                column: text[line_start..start].chars().count() + 1,
+                column,
                 span: start..p.span.end.clamp(start, text.len()),
                 field: String::new(),
                 message: p.message.clone(),
                 help: p.help.clone(),
-                source_line: text[line_start..line_end].trim_end_matches('\r').to_owned(),
+                source_line,
+                source_column,
             }
         })
         .collect();
     Diagnostics {
         path: crontab.name.clone(),
         errors,
+        omitted: problems.len() - shown,
     }
 }
 

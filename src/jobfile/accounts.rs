@@ -23,7 +23,7 @@ pub fn check_accounts(
     path: &Path,
     verdict: impl Fn(AccountKey, &str) -> Result<(), String>,
 ) -> Result<(), JobfileError> {
-    let text = read_text(path)?.ok_or_else(|| JobfileError::Missing { path: path.into() })?;
+    let text = read_text(path, None)?.ok_or_else(|| JobfileError::Missing { path: path.into() })?;
     let source = SourceFile::new(path, &text);
     let errors = match Tree::parse(&text) {
         Ok(tree) => refusals(&source, &tree, &verdict),
@@ -36,6 +36,8 @@ pub fn check_accounts(
     Err(JobfileError::Invalid(Diagnostics {
         path: path.into(),
         errors,
+        // One refusal per user or group key: as many as the jobfile has, all shown.
+        omitted: 0,
     }))
 }
 

@@ -6,6 +6,7 @@ use toml_edit::{Array, Value};
 
 use super::tree::Item;
 use super::trigger::Owner;
+use super::validate::NUL;
 use super::value::{Checker, Entry, Field};
 use crate::job::Command;
 
@@ -47,6 +48,9 @@ impl Checker<'_> {
                 "the command is empty".into(),
                 None,
             ),
+            (Some(script), _, true) if script.contains('\0') => {
+                self.error(e.span.clone(), &e.field, NUL.to_owned(), None);
+            }
             (Some(script), _, true) => return Some(Command::Shell(script.to_owned())),
             (Some(script), _, false) => {
                 let words: Vec<&str> = script.split_whitespace().collect();
@@ -119,6 +123,7 @@ impl Checker<'_> {
                 Some("") if i == 0 => {
                     self.error(span, &field, "the program name is empty".into(), None)
                 }
+                Some(word) if word.contains('\0') => self.error(span, &field, NUL.to_owned(), None),
                 Some(word) => words.push(word.to_owned()),
                 None => {
                     let help = value

@@ -31,16 +31,33 @@ pub struct Diagnostic {
     pub field: String,
     pub message: String,
     pub help: Option<String>,
-    /// The text of line `line`, without its line ending, shown under the location.
+    /// The text of line `line` shown under the location, without its line ending: around the
+    /// span only when the line is longer than `SHOWN_CHARS` (`…` marks a cut), and with
+    /// control characters other than tab shown as `�` (U+FFFD), so that neither a 4 MiB line
+    /// nor an escape sequence in the file reaches the terminal.
     pub source_line: String,
+    /// 1-based column of `span.start` in `source_line`, in characters.
+    pub source_column: usize,
 }
 
-/// Every problem of one jobfile, in file order.
+/// The most characters of a source line a diagnostic shows.
+pub(super) const SHOWN_CHARS: usize = 160;
+
+/// How many characters before the span a clipped line keeps.
+const SHOWN_BEFORE: usize = 60;
+
+/// Every problem of one jobfile, in file order, up to [`MAX_DIAGNOSTICS`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Diagnostics {
     pub path: PathBuf,
     pub errors: Vec<Diagnostic>,
+    /// Problems found beyond [`MAX_DIAGNOSTICS`], counted but not shown.
+    pub omitted: usize,
 }
+
+/// The most problems of one file reported one by one: a file that is not a jobfile at all can
+/// have a problem every few bytes, and nobody reads past the first screens.
+pub const MAX_DIAGNOSTICS: usize = 100;
 
 impl std::error::Error for Diagnostics {}
 
@@ -91,18 +108,49 @@ impl<'a> SourceFile<'a> {
         let line_end = line_starts
             .get(index + 1)
             .map_or(self.text.len(), |next| next - 1);
-        let source_line = self.text[line_start..line_end].trim_end_matches('\r');
+        let line = self.text[line_start..line_end].trim_end_matches('\r');
+        let column = self.text[line_start..start].chars().count() + 1;
+        let (source_line, source_column) = excerpt(line, column);
         Diagnostic {
             path: self.path.to_path_buf(),
             line: index + 1,
-            column: self.text[line_start..start].chars().count() + 1,
+            column,
             span: start..end,
             field: field.to_owned(),
             message,
             help,
-            source_line: source_line.to_owned(),
+            source_line,
+            source_column,
         }
     }
+}
+
+/// The part of `line` a diagnostic at `column` shows, and the column in it (see
+/// [`Diagnostic::source_line`]).
+pub(crate) fn excerpt(line: &str, column: usize) -> (String, usize) {
+    let shown = |c: char| {
+        if c.is_control() && c != '\t' {
+            '\u{fffd}'
+        } else {
+            c
+        }
+    };
+    if line.chars().nth(SHOWN_CHARS).is_none() {
+        return (line.chars().map(shown).collect(), column);
+    }
+    let skip = (column - 1).saturating_sub(SHOWN_BEFORE);
+    let mut text = String::new();
+    let mut source_column = column - skip;
+    if skip > 0 {
+        text.push('…');
+        source_column += 1;
+    }
+    let mut rest = line.chars().skip(skip);
+    text.extend(rest.by_ref().take(SHOWN_CHARS).map(shown));
+    if rest.next().is_some() {
+        text.push('…');
+    }
+    (text, source_column)
 }
 
 fn floor_char_boundary(text: &str, mut index: usize) -> usize {
@@ -120,7 +168,7 @@ impl Diagnostic {
         let covered = self
             .source_line
             .chars()
-            .skip(self.column - 1)
+            .skip(self.source_column - 1)
             .take_while(|c| {
                 let inside = bytes < self.span.len();
                 bytes += c.len_utf8();
@@ -158,7 +206,7 @@ impl fmt::Display for Diagnostic {
         let pad: String = self
             .source_line
             .chars()
-            .take(self.column - 1)
+            .take(self.source_column - 1)
             .map(|c| if c == '\t' { '\t' } else { ' ' })
             .collect();
         write!(f, "{gutter} | {pad}{}", "^".repeat(self.caret_count()))?;
@@ -179,13 +227,12 @@ impl fmt::Display for Diagnostics {
             }
             write!(f, "{diagnostic}")?;
         }
-        if self.errors.len() >= 2 {
-            write!(
-                f,
-                "\n\njobrun: {} errors in {}",
-                self.errors.len(),
-                self.path.display()
-            )?;
+        let total = self.errors.len() + self.omitted;
+        if total >= 2 {
+            write!(f, "\n\njobrun: {total} errors in {}", self.path.display())?;
+        }
+        if self.omitted > 0 {
+            write!(f, " (the first {} shown)", self.errors.len())?;
         }
         f.write_str("\n")
     }
@@ -201,6 +248,7 @@ mod tests {
         Diagnostics {
             path: "jobrun.toml".into(),
             errors: vec![d],
+            omitted: 0,
         }
         .to_string()
     }
@@ -281,12 +329,74 @@ mod tests {
         assert_eq!(
             Diagnostics {
                 path: "dir/jobrun.toml".into(),
-                errors
+                errors,
+                omitted: 0,
             }
             .to_string(),
             "jobrun: error: a: first\n  --> dir/jobrun.toml:1:1\n   |\n 1 | a = 1\n   | ^\n\n\
              jobrun: error: b: second\n  --> dir/jobrun.toml:2:1\n   |\n 2 | b = 2\n   | ^\n\n\
              jobrun: 2 errors in dir/jobrun.toml\n"
+        );
+    }
+
+    /// Issue 12: a 22 MB one-line table printed its line whole, twice (62 MB of stderr).
+    #[test]
+    fn a_long_line_is_shown_around_the_span_only() {
+        let text = format!("x = {{ {}bad }}\n", "k = 1, ".repeat(100_000));
+        let start = text.find("bad").unwrap();
+        let out = render(&text, start..start + 3, None);
+        assert!(out.len() < 600, "{} bytes:\n{out}", out.len());
+        assert!(out.contains("  --> jobrun.toml:1:700007\n"), "{out}");
+        let shown: Vec<&str> = out.lines().collect();
+        let line = shown[3];
+        let carets = shown[4];
+        assert!(line.starts_with(" 1 | … 1, k = 1"), "{line}");
+        // The carets stand under "bad" (everything before them is one byte a character).
+        let at = carets.find('^').unwrap();
+        let under: String = line.chars().skip(at).take(3).collect();
+        assert_eq!(under, "bad", "{line}\n{carets}");
+        assert!(carets.ends_with("^^^"), "{carets}");
+    }
+
+    #[test]
+    fn a_short_line_is_shown_whole_and_a_span_near_the_start_is_not_cut_before() {
+        let text = format!("cron = 5 {}\n", "y".repeat(300));
+        let out = render(&text, 7..8, None);
+        assert!(out.contains("\n 1 | cron = 5 yyy"), "{out}");
+        assert!(out.contains("\n   |        ^\n"), "{out}");
+        let source = SourceFile::new(Path::new("j"), "a = 1 # short\n");
+        assert_eq!(
+            source.diagnostic(0..1, "", "m".into(), None).source_line,
+            "a = 1 # short"
+        );
+    }
+
+    #[test]
+    fn control_characters_in_the_shown_line_do_not_reach_the_terminal() {
+        let out = render("# \u{1b}[2J\u{7}\r\u{9b}31m\tok\nx\n", 0..1, None);
+        assert!(
+            out.contains("\n 1 | # \u{fffd}[2J\u{fffd}\u{fffd}\u{fffd}31m\tok\n"),
+            "{out:?}"
+        );
+        assert!(
+            !out.contains('\u{1b}') && !out.contains('\u{9b}'),
+            "{out:?}"
+        );
+    }
+
+    #[test]
+    fn beyond_the_cap_problems_are_counted_not_shown() {
+        let source = SourceFile::new(Path::new("j.toml"), "a = 1\n");
+        let diagnostics = Diagnostics {
+            path: "j.toml".into(),
+            errors: vec![source.diagnostic(0..1, "a", "bad".into(), None)],
+            omitted: 41,
+        };
+        assert!(
+            diagnostics
+                .to_string()
+                .ends_with("\n\njobrun: 42 errors in j.toml (the first 1 shown)\n"),
+            "{diagnostics}"
         );
     }
 }

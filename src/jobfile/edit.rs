@@ -144,7 +144,7 @@ fn lock_for_append(path: &Path) -> Result<(DirLock, String), EditError> {
     let dir = parent_dir(path);
     fs::create_dir_all(dir).map_err(io_error("create the directory", dir))?;
     let lock = lock_dir(dir).map_err(io_error("lock the directory", dir))?;
-    let text = read_text(path)?.unwrap_or_default();
+    let text = read_text(path, None)?.unwrap_or_default();
     Ok((lock, text))
 }
 
@@ -295,7 +295,7 @@ impl<'p> Existing<'p> {
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Err(missing()),
             lock => lock.map_err(io_error("lock the directory", dir))?,
         };
-        let text = read_text(path)?.ok_or_else(missing)?;
+        let text = read_text(path, None)?.ok_or_else(missing)?;
         let jobfile = parse(path, &text, local_tz).map_err(JobfileError::Invalid)?;
         Ok(Existing {
             _lock: lock,

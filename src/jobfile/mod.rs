@@ -18,7 +18,9 @@ mod command;
 mod diagnostic;
 mod edit;
 mod new_job;
+mod outcomes;
 mod pause;
+mod read;
 mod removal;
 mod tree;
 mod trigger;
@@ -38,16 +40,22 @@ use tree::Tree;
 
 pub use accounts::{AccountKey, check_accounts};
 pub use chain::ChainPreview;
-pub use diagnostic::{Diagnostic, Diagnostics};
+pub use diagnostic::{Diagnostic, Diagnostics, MAX_DIAGNOSTICS};
 pub use edit::{EditError, add_job, append_jobs, remove_jobs};
 pub use new_job::{NewJob, NewTrigger};
 pub use pause::{PauseChange, set_paused};
 // The keys a jobfile may hold, for the reference that documents them (src/manual/).
+pub use read::MAX_JOBFILE_BYTES;
 #[cfg(test)]
 pub(crate) use validate::{JOB_KEYS, OPTION_KEYS};
 pub use value::is_env_name;
+// Crontab diagnostics (src/import/) show their lines the way jobfile ones do.
+pub(crate) use diagnostic::excerpt;
+
+use read::read_text;
 
 use crate::job::{Executor, Job};
+use crate::trust::{Refusal, Trust};
 
 /// A valid jobfile.
 #[derive(Debug, Clone)]
@@ -74,6 +82,29 @@ pub enum JobfileError {
     #[error("cannot read jobfile {}: {source}", .path.display())]
     Io { path: PathBuf, source: io::Error },
 
+    /// A device, FIFO, socket or directory (through a symlink or not): reading `/dev/zero`
+    /// would never end, and opening a FIFO would wait for a writer.
+    #[error("jobfile {} is {kind}, not a regular file", .path.display())]
+    NotAFile { path: PathBuf, kind: &'static str },
+
+    #[error(
+        "jobfile {} is {size} bytes, more than the {} MiB a jobfile may have",
+        .path.display(),
+        MAX_JOBFILE_BYTES / 1024 / 1024
+    )]
+    TooLarge { path: PathBuf, size: u64 },
+
+    /// As root, a jobfile that someone else than root can change (see `trust.rs`).
+    #[error(
+        "refusing jobfile {}: {refusal}; as root, jobrun runs only a jobfile that nobody else \
+         can change, as cron does\n  = help: {}pass {} (or set {}=1) to run it anyway",
+        .path.display(),
+        .refusal.fix().map(|fix| format!("fix it with `{fix}`, or ")).unwrap_or_default(),
+        crate::trust::TRUST_JOBFILE_FLAG,
+        crate::trust::TRUST_JOBFILE_ENV
+    )]
+    Untrusted { path: PathBuf, refusal: Refusal },
+
     /// Renders as the diagnostics themselves, `jobrun: error:` lines included.
     #[error("{0}")]
     Invalid(Diagnostics),
@@ -84,14 +115,21 @@ impl JobfileError {
     pub fn exit_code(&self) -> i32 {
         match self {
             JobfileError::Io { .. } => 1,
-            JobfileError::Missing { .. } | JobfileError::Invalid(_) => 2,
+            JobfileError::Missing { .. }
+            | JobfileError::Invalid(_)
+            | JobfileError::NotAFile { .. }
+            | JobfileError::TooLarge { .. }
+            | JobfileError::Untrusted { .. } => 2,
         }
     }
 }
 
-/// Reads and validates the jobfile at `path`.
-pub fn load(path: &Path, local_tz: Tz) -> Result<Jobfile, JobfileError> {
-    let text = read_text(path)?.ok_or_else(|| JobfileError::Missing { path: path.into() })?;
+/// Reads and validates the jobfile at `path`: a regular file of at most [`MAX_JOBFILE_BYTES`],
+/// which as root (unless `trust` says otherwise) nobody but root can change.
+pub fn load(path: &Path, local_tz: Tz, trust: &Trust) -> Result<Jobfile, JobfileError> {
+    let trust = trust.checks_jobfile().then_some(trust);
+    let text =
+        read_text(path, trust)?.ok_or_else(|| JobfileError::Missing { path: path.into() })?;
     parse(path, &text, local_tz).map_err(JobfileError::Invalid)
 }
 
@@ -101,6 +139,7 @@ pub fn parse(path: &Path, text: &str, local_tz: Tz) -> Result<Jobfile, Diagnosti
     let invalid = |errors| Diagnostics {
         path: path.into(),
         errors,
+        omitted: 0,
     };
     if u32::try_from(text.len()).is_err() {
         let message = "the jobfile is larger than 4 GiB".to_owned();
@@ -109,7 +148,7 @@ pub fn parse(path: &Path, text: &str, local_tz: Tz) -> Result<Jobfile, Diagnosti
     let tree = Tree::parse(text).map_err(|(span, message)| {
         invalid(vec![validate::syntax_error(&source, span, &message)])
     })?;
-    let (executors, jobs) = validate::validate(&source, &tree, path, local_tz).map_err(invalid)?;
+    let (executors, jobs) = validate::validate(&source, &tree, path, local_tz)?;
     Ok(Jobfile {
         path: path.into(),
         executors,
@@ -131,46 +170,21 @@ fn parse_document<'t>(
             e.span(),
             e.message(),
         )],
+        omitted: 0,
     })?;
     Ok((jobfile, doc))
 }
 
-/// The file's text, `None` when it does not exist. Bytes that are not UTF-8 are a diagnostic
-/// at the first of them, like any other problem of the file's contents.
-fn read_text(path: &Path) -> Result<Option<String>, JobfileError> {
-    let bytes = match std::fs::read(path) {
-        Ok(bytes) => bytes,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
-        Err(source) => {
-            return Err(JobfileError::Io {
-                path: path.into(),
-                source,
-            });
-        }
-    };
-    match String::from_utf8(bytes) {
-        Ok(text) => Ok(Some(text)),
-        Err(e) => {
-            let at = e.utf8_error().valid_up_to();
-            let text = String::from_utf8_lossy(e.as_bytes());
-            let source = diagnostic::SourceFile::new(path, &text);
-            let error = source.diagnostic(
-                at..at + 1,
-                "",
-                "the jobfile is not valid UTF-8".to_owned(),
-                None,
-            );
-            Err(JobfileError::Invalid(Diagnostics {
-                path: path.into(),
-                errors: vec![error],
-            }))
-        }
-    }
-}
+/// The longest job name: names are typed on the command line, printed in every log line and
+/// passed to every run in `JOBRUN_JOB`, where a 1M-character name made each spawn fail with
+/// E2BIG (issue 12). 128 leaves room for names made from commands or crontab lines.
+pub const MAX_JOB_NAME: usize = 128;
 
-/// Job names are used on the command line, so they are kept to `[A-Za-z0-9_-]+`.
+/// Job names are used on the command line, so they are kept to `[A-Za-z0-9_-]+`, at most
+/// [`MAX_JOB_NAME`] characters.
 pub fn is_job_name(name: &str) -> bool {
     !name.is_empty()
+        && name.len() <= MAX_JOB_NAME
         && name
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
@@ -187,6 +201,8 @@ pub fn suggested_job_name(raw: &str) -> String {
             name.push('-');
         }
     }
+    // Room for the "-2", "-3"… that `jobrun add` appends to a name that is taken.
+    name.truncate(MAX_JOB_NAME - 8);
     let name = name.trim_matches('-');
     if name.is_empty() {
         "job".to_owned()

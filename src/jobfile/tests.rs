@@ -327,7 +327,7 @@ fn bytes_that_are_not_utf8_are_a_located_error() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("jobrun.toml");
     fs::write(&path, b"# caf\xe9\n").unwrap();
-    let err = load(&path, Tz::UTC).unwrap_err();
+    let err = load(&path, Tz::UTC, &crate::trust::Trust::of_process(false)).unwrap_err();
     assert_eq!(err.exit_code(), 2);
     assert!(
         err.to_string().contains("the jobfile is not valid UTF-8\n"),
@@ -338,7 +338,12 @@ fn bytes_that_are_not_utf8_are_a_located_error() {
 
 #[test]
 fn a_missing_jobfile_is_named_with_what_to_do() {
-    let err = load(Path::new("nope.toml"), Tz::UTC).unwrap_err();
+    let err = load(
+        Path::new("nope.toml"),
+        Tz::UTC,
+        &crate::trust::Trust::of_process(false),
+    )
+    .unwrap_err();
     assert_eq!(
         err.to_string(),
         "jobfile nope.toml does not exist (create it with `jobrun add`, or pass --jobfile PATH)"
@@ -595,11 +600,12 @@ mod properties {
         #![proptest_config(Config { cases: 200, failure_persistence: None, ..Config::default() })]
 
         /// Whatever the words (quotes, backslashes, control characters, any script), the added
-        /// table stores them exactly, and removing it gives back the file byte for byte.
+        /// table stores them exactly, and removing it gives back the file byte for byte. (Not
+        /// NUL, which no argument or value can hold: validation refuses it, see issue 12.)
         #[test]
         fn an_added_job_keeps_its_words_and_removing_it_restores_the_file(
-            words in prop::collection::vec("(?s).*", 1..4).prop_filter("a program", |w| !w[0].is_empty()),
-            env_value in "(?s).*",
+            words in prop::collection::vec("(?s)[^\\x00]*", 1..4).prop_filter("a program", |w| !w[0].is_empty()),
+            env_value in "(?s)[^\\x00]*",
             shell in any::<bool>(),
         ) {
             let mut job = new_job(NewTrigger::Every("1h".into()), &[]);

@@ -44,11 +44,16 @@ pub(super) struct Tree<'t> {
     /// finding a key stays constant-time there; small tables are scanned. A key whose hash is
     /// taken by another key of the table goes to the next free hash.
     index: HashMap<(Id, u64), Id, BuildHasherDefault<KeyHasher>>,
+    /// Mixed into every key's hash, new for every load: a jobfile cannot be written whose keys
+    /// collide (each collision costs a probe of all the keys that collided before it).
+    seed: u64,
 }
 
-/// rustc's FxHash: keys come from the user's own jobfile, so there is no one to mount a
-/// collision attack, and on short keys it is several times faster than std's SipHash (which
-/// was a tenth of a large load).
+/// rustc's FxHash with a finaliser, seeded per load (see [`Tree::seed`]). On short keys it is
+/// several times faster than std's SipHash (which was a tenth of a large load). Without the
+/// finaliser its low bits, which pick the bucket, hardly depend on the key's later bytes, so
+/// the keys of a large table crowded into a few buckets: a 1 MiB inline table of `kN = 1`
+/// took 2.5 s and a 4 MiB one 38 s (issue 12).
 #[derive(Default)]
 struct KeyHasher(u64);
 
@@ -80,7 +85,13 @@ impl Hasher for KeyHasher {
     }
 
     fn finish(&self) -> u64 {
-        self.0
+        // MurmurHash3's fmix64: every bit of the state reaches every bit of the hash.
+        let mut h = self.0;
+        h ^= h >> 33;
+        h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
+        h ^= h >> 33;
+        h = h.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
+        h ^ (h >> 33)
     }
 }
 
@@ -178,6 +189,7 @@ impl<'t> Tree<'t> {
             floats: Vec::new(),
             datetimes: Vec::new(),
             index: HashMap::default(),
+            seed: fastrand::u64(..),
         };
         tree.add(Kind::Table, (0, 0));
         tree
@@ -242,7 +254,7 @@ impl<'t> Tree<'t> {
     }
 
     fn key_hash(&self, table: Id, key: &str) -> u64 {
-        BuildHasherDefault::<KeyHasher>::default().hash_one((table, key))
+        BuildHasherDefault::<KeyHasher>::default().hash_one((self.seed, table, key))
     }
 
     /// The child of `table` under `key`.

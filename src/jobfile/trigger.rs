@@ -7,11 +7,11 @@
 use std::fmt;
 use std::ops::Range;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, TimeDelta, Utc};
 use chrono_tz::Tz;
 
 use super::value::{Checker, Entry, Field, entries};
-use crate::trigger::{At, CronTrigger, Every, Trigger};
+use crate::trigger::{At, CronTrigger, Every, SEARCH_STEPS, Search, Trigger};
 
 pub(super) const TRIGGER_KEYS: [&str; 6] = ["cron", "every", "at", "all", "any", "after"];
 
@@ -109,7 +109,11 @@ impl Checker<'_> {
                 Some(Trigger::Every(Every::new(interval, ctx.start)))
             }
             "at" => self.instant(entry, ctx.tz).map(|t| Trigger::At(At::new(t))),
-            "all" => self.parts(entry, ctx).map(Trigger::All),
+            "all" => {
+                let all = Trigger::All(self.parts(entry, ctx)?);
+                self.agrees_somewhere(&all, entry, ctx)?;
+                Some(all)
+            }
             _ => self.parts(entry, ctx).map(Trigger::Any),
         }
     }
@@ -133,6 +137,36 @@ impl Checker<'_> {
             format!("{why}: it cannot be a part of all or any"),
             Some("make it the job's own trigger, in a job of its own".to_owned()),
         );
+    }
+
+    /// An `all` whose parts never agree is an error, as a cron expression that matches no date
+    /// is: it would pass `check` and then never fire. Searched from the job's `start`, else from
+    /// the Unix epoch (not the clock: loading reads none), within the search budget every fire
+    /// time computation has, so the answer is "no common fire within that much work".
+    fn agrees_somewhere(
+        &mut self,
+        all: &Trigger,
+        entry: &Entry<'_>,
+        ctx: &TriggerContext,
+    ) -> Option<()> {
+        let from = ctx.start.unwrap_or(DateTime::UNIX_EPOCH) - TimeDelta::nanoseconds(1);
+        if all.search_after(from) != Search::GaveUp {
+            return Some(());
+        }
+        self.error(
+            entry.key_span.clone(),
+            &entry.field,
+            format!(
+                "this trigger never fires: its parts never agree (no instant at which every part \
+                 fires was found within {SEARCH_STEPS} steps)"
+            ),
+            Some(
+                "all fires only when every part fires at the same second; any = [...] fires at \
+                 each part's times"
+                    .to_owned(),
+            ),
+        );
+        None
     }
 
     fn cron(&mut self, entry: &Entry<'_>, tz: Tz) -> Option<Trigger> {

@@ -14,17 +14,18 @@ use std::path::{Path, PathBuf};
 use chrono_tz::Tz;
 
 use super::chain;
-use super::diagnostic::{Diagnostic, SourceFile};
+use super::diagnostic::{Diagnostic, Diagnostics, SourceFile};
+use super::outcomes::{self, OutcomeOptions};
 use super::tree::Tree;
 use super::trigger::{Owner, OwnerName, TRIGGER_KEYS, TriggerContext};
 use super::value::{Checker, Entry, Field, entries};
-use super::{is_job_name, suggested_job_name};
+use super::{MAX_JOB_NAME, is_job_name, suggested_job_name};
 use crate::duration::Duration;
 use crate::error::did_you_mean;
 use crate::job::{Executor, Job, Overlap, defaults};
 
 const TOP_KEYS: [&str; 3] = ["defaults", "executors", "jobs"];
-pub(crate) const OPTION_KEYS: [&str; 15] = [
+pub(crate) const OPTION_KEYS: [&str; 24] = [
     "timezone",
     "misfire_grace",
     "queue_grace",
@@ -40,8 +41,17 @@ pub(crate) const OPTION_KEYS: [&str; 15] = [
     "shell",
     "user",
     "group",
+    outcomes::KEYS[0],
+    outcomes::KEYS[1],
+    outcomes::KEYS[2],
+    outcomes::KEYS[3],
+    outcomes::KEYS[4],
+    outcomes::KEYS[5],
+    outcomes::KEYS[6],
+    outcomes::KEYS[7],
+    outcomes::KEYS[8],
 ];
-pub(crate) const JOB_KEYS: [&str; 26] = [
+pub(crate) const JOB_KEYS: [&str; 35] = [
     "cron",
     "every",
     "at",
@@ -68,7 +78,21 @@ pub(crate) const JOB_KEYS: [&str; 26] = [
     "stdin",
     "user",
     "group",
+    outcomes::KEYS[0],
+    outcomes::KEYS[1],
+    outcomes::KEYS[2],
+    outcomes::KEYS[3],
+    outcomes::KEYS[4],
+    outcomes::KEYS[5],
+    outcomes::KEYS[6],
+    outcomes::KEYS[7],
+    outcomes::KEYS[8],
 ];
+
+/// No path, argument or environment value can hold a NUL byte: the kernel reads each as a C
+/// string. A run of such a job could only fail at its spawn (issue 12), so `check` refuses it.
+pub(super) const NUL: &str = "it contains a NUL byte (\\u0000), which no path, argument or \
+                              environment value can hold";
 
 /// The options a job may set and `[defaults]` may give it; `None` when not set (or invalid).
 #[derive(Default)]
@@ -93,15 +117,18 @@ struct Options {
     shell_path: Option<String>,
     user: Option<String>,
     group: Option<String>,
+    /// What counts as failure, and what follows a run's end (`outcomes.rs`).
+    outcomes: OutcomeOptions,
 }
 
-/// Checks the whole file; every problem is returned, in file order.
+/// Checks the whole file; every problem is returned (up to `MAX_DIAGNOSTICS`, with the count
+/// of the others), in file order.
 pub(super) fn validate(
     source: &SourceFile<'_>,
     tree: &Tree<'_>,
     path: &Path,
     local_tz: Tz,
-) -> Result<(Vec<Executor>, Vec<Job>), Vec<Diagnostic>> {
+) -> Result<(Vec<Executor>, Vec<Job>), Diagnostics> {
     let base_dir = path.parent().unwrap_or(Path::new(""));
     let mut v = Validator {
         c: Checker::new(source),
@@ -140,7 +167,11 @@ pub(super) fn validate(
         return Ok((executors, jobs));
     }
     errors.sort_by_key(|d| d.span.start);
-    Err(errors)
+    Err(Diagnostics {
+        path: path.into(),
+        errors,
+        omitted: v.c.omitted,
+    })
 }
 
 /// A TOML syntax error: toml_edit's message at toml_edit's span.
@@ -229,7 +260,7 @@ impl Validator<'_> {
             "shell" => (options.shell, options.shell_path) = self.shell(e),
             "user" => options.user = self.account(e, "a user name like \"www-data\""),
             "group" => options.group = self.account(e, "a group name like \"adm\""),
-            _ => return false,
+            _ => return self.c.outcome_option(e, &mut options.outcomes),
         }
         true
     }
@@ -276,6 +307,8 @@ impl Validator<'_> {
         let dir = self.c.string(e, "a directory like \"/srv/reports\"")?;
         let problem = if dir.is_empty() {
             Some(("workdir is empty".to_owned(), None))
+        } else if dir.contains('\0') {
+            Some((NUL.to_owned(), None))
         } else if dir.starts_with('~') {
             Some((
                 "\"~\" is not expanded in workdir".to_owned(),
@@ -391,7 +424,23 @@ impl Validator<'_> {
     fn job(&mut self, entry: &Entry<'_>, defaults: &Options, pools: &[&str]) -> Option<Job> {
         let name = entry.key;
         let name_ok = is_job_name(name);
-        if !name_ok {
+        if name.chars().count() > MAX_JOB_NAME {
+            self.c.error(
+                entry.key_span.clone(),
+                &Field::Key(&Field::Root, "jobs"),
+                format!(
+                    "a job name of {} characters is too long (at most {MAX_JOB_NAME})",
+                    name.chars().count()
+                ),
+                Some(format!(
+                    "job names are typed on the command line and given to every run: use a short \
+                     one, like {:?}",
+                    suggested_job_name(name)
+                )),
+            );
+            // Every other message about this job would spell the name out: one is enough.
+            return None;
+        } else if !name_ok {
             self.c.error(
                 entry.key_span.clone(),
                 &entry.field,
@@ -485,6 +534,9 @@ impl Validator<'_> {
         if let Some(executor) = &options.executor {
             self.check_executor_reference(entry, executor, pools);
         }
+        let outcomes = options
+            .outcomes
+            .resolve(&defaults.outcomes, shell, &mut self.c);
         let mut env = defaults.env.clone();
         env.extend(options.env);
         let nonzero = |d: Option<Duration>| d.filter(|d| d.as_secs() > 0);
@@ -526,6 +578,7 @@ impl Validator<'_> {
             stdin,
             user: options.user.or_else(|| defaults.user.clone()),
             group: options.group.or_else(|| defaults.group.clone()),
+            outcomes,
         })
         .filter(|_| name_ok)
     }

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, TimeDelta, Utc};
 use chrono_tz::Tz;
 
-use super::diagnostic::{Diagnostic, SourceFile};
+use super::diagnostic::{Diagnostic, MAX_DIAGNOSTICS, SourceFile};
 use super::tree::Item;
 use crate::duration::Duration;
 use crate::error::did_you_mean;
@@ -80,6 +80,8 @@ pub(super) fn entries<'a>(
 pub(super) struct Checker<'a> {
     pub(super) source: &'a SourceFile<'a>,
     pub(super) errors: Vec<Diagnostic>,
+    /// Problems beyond `MAX_DIAGNOSTICS`: counted, not built.
+    pub(super) omitted: usize,
     /// Parsed cron expressions by their text: jobfiles repeat a few schedules over many jobs,
     /// which then share one parse (and its memory).
     crons: HashMap<Box<str>, Arc<CronExpr>>,
@@ -92,6 +94,7 @@ impl<'a> Checker<'a> {
         Checker {
             source,
             errors: Vec::new(),
+            omitted: 0,
             crons: HashMap::new(),
             chains: Vec::new(),
         }
@@ -104,6 +107,10 @@ impl<'a> Checker<'a> {
         message: String,
         help: Option<String>,
     ) {
+        if self.errors.len() >= MAX_DIAGNOSTICS {
+            self.omitted += 1;
+            return;
+        }
         let field = field.to_string();
         self.errors
             .push(self.source.diagnostic(span, &field, message, help));
@@ -312,6 +319,15 @@ impl<'a> Checker<'a> {
                 );
             }
             match var.item.as_str() {
+                Some(value) if value.contains('\0') => {
+                    ok = false;
+                    self.error(
+                        var.span.clone(),
+                        &var.field,
+                        super::validate::NUL.to_owned(),
+                        None,
+                    );
+                }
                 Some(value) => {
                     env.insert(var.key.to_owned(), value.to_owned());
                 }

@@ -150,6 +150,53 @@ pub const KEYS: &[Key] = &[
         meaning: "time between SIGTERM and SIGKILL (default 10s)",
     },
     Key {
+        name: "success_exit_codes",
+        place: "job, defaults",
+        meaning: "exit codes that count as success (default [0])",
+    },
+    Key {
+        name: "fail_on_stderr",
+        place: "job, defaults",
+        meaning: "true: a run that writes anything to stderr has failed (default false)",
+    },
+    Key {
+        name: "on_failure",
+        place: "job, defaults",
+        meaning: "a command run after a run fails (after its last attempt), with the run's \
+                  facts in JOBRUN_* variables; an array runs directly, a string needs shell",
+    },
+    Key {
+        name: "on_success",
+        place: "job, defaults",
+        meaning: "a command run after a run succeeds, like on_failure",
+    },
+    Key {
+        name: "hook_timeout",
+        place: "job, defaults",
+        meaning: "then SIGTERM to a hook's process group, SIGKILL kill_after later (default 1m)",
+    },
+    Key {
+        name: "retries",
+        place: "job, defaults",
+        meaning: "further attempts of a failed fire, 0 to 100 (default 0)",
+    },
+    Key {
+        name: "retry_delay",
+        place: "job, defaults",
+        meaning: "the wait before the first retry (default 30s), doubling each attempt",
+    },
+    Key {
+        name: "retry_delay_max",
+        place: "job, defaults",
+        meaning: "the longest wait between attempts (default 10m)",
+    },
+    Key {
+        name: "ping_url",
+        place: "job, defaults",
+        meaning: "a healthchecks.io-style URL: URL/start when a run starts, URL on success, \
+                  URL/fail on failure, with the output tail as the body",
+    },
+    Key {
         name: "paused",
         place: "job",
         meaning: "a paused job never fires; jobrun pause and jobrun resume set it",
@@ -227,9 +274,10 @@ pub const SECTIONS: &[Section] = &[
             "cron = \"@reboot\": once per boot, at the first jobrun start after the system \
              started (the kernel's boot id, kept in the state store, tells a boot from a \
              restart of jobrun); a job added later in the same boot waits for the next one.",
-            "after = \"backup\": fires when a run of backup ends successfully (exit 0, no \
-             timeout); on = \"failure\" or \"always\" in { job = \"backup\", on = ... } \
-             chooses other ends. A list fires once every job of it has ended its way since \
+            "after = \"backup\": fires when a run of backup succeeds by backup's rules \
+             (success_exit_codes, fail_on_stderr, no timeout; with retries, its last attempt); \
+             on = \"failure\" (a run that could not start included) or \"always\" in { job = \
+             \"backup\", on = ... } chooses other ends. A list fires once every job of it has ended its way since \
              the job last fired. The run gets JOBRUN_AFTER_RUN_ID, the upstream run's \
              JOBRUN_RUN_ID. A job that names no job of the file, or a chain that leads back \
              to itself, is an error. @reboot and after are a job's whole trigger, never a \

@@ -116,7 +116,8 @@ impl Planner {
         } else {
             Some(job.misfire_grace)
         };
-        if grace.is_some_and(|grace| late_by > grace.as_chrono()) {
+        // A retry is never missed: it runs late rather than not at all.
+        if pending.attempt == 1 && grace.is_some_and(|grace| late_by > grace.as_chrono()) {
             events.push(Event::Missed {
                 job: job.name.clone(),
                 scheduled: pending.scheduled,
@@ -151,14 +152,17 @@ impl Planner {
             run,
             job: pending.job,
             scheduled: pending.scheduled,
+            attempt: pending.attempt,
         });
     }
 
     /// Whether a queued run has waited longer than its job's `queue_grace` (never, without one).
     pub(super) fn past_grace(&self, pending: &Pending, now: DateTime<Utc>) -> bool {
-        self.job(&pending.job)
-            .and_then(|job| job.queue_grace)
-            .is_some_and(|grace| now - pending.due > grace.as_chrono())
+        pending.attempt == 1
+            && self
+                .job(&pending.job)
+                .and_then(|job| job.queue_grace)
+                .is_some_and(|grace| now - pending.due > grace.as_chrono())
     }
 
     pub(super) fn has_free_slot(&self, name: &str, pool: &Pool) -> bool {

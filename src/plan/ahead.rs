@@ -17,7 +17,7 @@ impl Planner {
         let mut candidates: Vec<(usize, &str, DateTime<Utc>)> = self
             .delayed
             .iter()
-            .filter(|p| p.due == at)
+            .filter(|p| p.due == at && p.attempt == 1)
             .map(|p| (self.position(&p.job), p.job.as_str(), p.scheduled))
             .collect();
         candidates.extend(

@@ -48,6 +48,7 @@ fn render(event: &Event) -> String {
             run,
             job,
             scheduled,
+            ..
         } => format!("start {job}@{} #{run}", hms(scheduled)),
         Event::SkippedMaxInstances {
             job,
@@ -903,6 +904,7 @@ fn resuming_after_weeks_reports_the_gap_once_with_its_size_and_runs_what_is_in_g
                 run: 1,
                 job: "j".into(),
                 scheduled: utc("2026-05-22T10:00:00Z"),
+                attempt: 1,
             },
         ]
     );
@@ -939,6 +941,7 @@ fn resuming_across_a_dst_change_runs_the_gap_time_once() {
             run: 1,
             job: "j".into(),
             scheduled: utc("2026-03-08T07:00:00Z"),
+            attempt: 1,
         }]
     );
     // Falling back on 2026-11-01, 01:30 comes twice; the fixed-time job ran in the first pass

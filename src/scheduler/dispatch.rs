@@ -6,15 +6,24 @@ use chrono::{DateTime, Utc};
 
 use super::ahead::{Ahead, Ready};
 use super::runs::Run;
-use super::ticket::{Limits, Output, Ticket};
+use super::ticket::{Limits, Output, Role, Ticket};
 use super::{Loop, rfc3339};
 use crate::executor::{self, BaseEnv, ExitStatus, Launch, RunningChild, SpawnError};
+use crate::log::Field;
+use crate::outcomes::Outcomes;
+use crate::ping::{self, Kind};
 use crate::plan::{Event, RunId};
-use crate::store::{Claim, Hold, Outcome, StoreError};
+use crate::store::{Claim, Hold, StoreError};
 
 impl Loop<'_> {
     /// Carries out the planner's events: starts its runs and reports the rest, in order.
     pub(super) fn carry_out(&mut self, events: Vec<Event>, now: DateTime<Utc>) {
+        if let (Some(metrics), Some(planner)) = (&self.metrics, &self.planner) {
+            for event in &events {
+                let job = event_job(event);
+                metrics.next_fire(job, planner.next_fire(job));
+            }
+        }
         // Each start takes the run prepared for it ahead of time, if there is one.
         let mut tickets: Vec<Option<Ticket>> = Vec::new();
         for event in &events {
@@ -22,6 +31,7 @@ impl Loop<'_> {
                 run,
                 job,
                 scheduled,
+                ..
             } = event
             {
                 let ready = self.ahead.as_mut().and_then(|a| a.take(job, *scheduled));
@@ -39,10 +49,15 @@ impl Loop<'_> {
         self.record_decisions(&events, now);
         // The rest are claimed before any process starts: once a fire is claimed, no later
         // scheduler runs it again, even if this one is killed the next instant.
-        let fresh: Vec<(&str, DateTime<Utc>)> = events
+        let fresh: Vec<(&str, DateTime<Utc>, u32)> = events
             .iter()
             .filter_map(|event| match event {
-                Event::Start { job, scheduled, .. } => Some((job.as_str(), *scheduled)),
+                Event::Start {
+                    job,
+                    scheduled,
+                    attempt,
+                    ..
+                } => Some((job.as_str(), *scheduled, *attempt)),
                 _ => None,
             })
             .zip(&tickets)
@@ -60,11 +75,12 @@ impl Loop<'_> {
                 run,
                 job,
                 scheduled,
-            } => Some((*run, job.as_str(), *scheduled)),
+                attempt,
+            } => Some((*run, job.as_str(), *scheduled, *attempt)),
             _ => None,
         });
         for ticket in &mut tickets {
-            let Some((run, job, scheduled)) = starts.next() else {
+            let Some((run, job, scheduled, attempt)) = starts.next() else {
                 break;
             };
             if ticket.is_some() || claimed.is_err() {
@@ -72,7 +88,9 @@ impl Loop<'_> {
             }
             if let Some(base) = &base {
                 let record = records.next().flatten();
-                *ticket = Some(self.prepare(run, job, scheduled, record, base, Output::Log));
+                let mut made = self.prepare(run, job, scheduled, record, base, Output::Log);
+                made.set_attempt(attempt);
+                *ticket = Some(made);
             }
         }
         let mut spawned = self.spawn_tickets(&mut tickets).into_iter();
@@ -155,6 +173,8 @@ impl Loop<'_> {
                 job,
                 scheduled: *scheduled,
                 manual: false,
+                attempt: 1,
+                attempts: self.attempts_of(job),
             })
             .collect();
         let held = self.store.as_mut().map(|store| store.hold(&claims, now));
@@ -174,7 +194,9 @@ impl Loop<'_> {
             .zip(holds)
             .map(|((job, scheduled), hold)| {
                 // The planner numbers the run at the instant.
-                let ticket = self.prepare(0, &job, scheduled, Some(hold.id), &base, Output::Log);
+                let mut ticket =
+                    self.prepare(0, &job, scheduled, Some(hold.id), &base, Output::Log);
+                ticket.set_attempt(1);
                 ((job, scheduled), Ready { hold, ticket })
             })
             .collect();
@@ -199,31 +221,41 @@ impl Loop<'_> {
     /// or none at all without a store; the error as the log reports it.
     fn claim(
         &mut self,
-        starts: &[(&str, DateTime<Utc>)],
+        starts: &[(&str, DateTime<Utc>, u32)],
         now: DateTime<Utc>,
     ) -> Result<Vec<Option<i64>>, String> {
-        let Some(store) = self.store.as_mut() else {
+        if self.store.is_none() {
             return Ok(vec![None; starts.len()]);
-        };
+        }
         if starts.is_empty() {
             return Ok(Vec::new());
         }
         let claims: Vec<Claim<'_>> = starts
             .iter()
-            .map(|&(job, scheduled)| Claim {
+            .map(|&(job, scheduled, attempt)| Claim {
                 job,
                 scheduled,
                 manual: false,
+                attempt,
+                attempts: self.attempts_of(job),
             })
             .collect();
+        let Some(store) = self.store.as_mut() else {
+            return Ok(vec![None; starts.len()]);
+        };
         match store.claim(&claims, now) {
             Ok(ids) => Ok(ids.into_iter().map(Some).collect()),
             Err(e) => Err(claim_failed(&e)),
         }
     }
 
+    /// How many attempts a fire of this job may take (1 for a job the jobfile does not have).
+    pub(super) fn attempts_of(&self, job: &str) -> u32 {
+        self.job(job).map_or(1, |j| j.outcomes.attempts())
+    }
+
     /// A run's `JOBRUN_RUN_ID`: its row in the store, else this session's id and its number.
-    fn run_id(&self, run: RunId, record: Option<i64>) -> String {
+    pub(super) fn run_id(&self, run: RunId, record: Option<i64>) -> String {
         match record {
             Some(id) => id.to_string(),
             None => format!("{}-{run}", self.session),
@@ -247,8 +279,14 @@ impl Loop<'_> {
             scheduled,
             record,
             output,
+            attempt: 1,
+            attempts: 1,
             limits: Limits::default(),
+            outcomes: Outcomes::default(),
             command: None,
+            role: Role::Job,
+            rid: None,
+            hooked: None,
         };
         if let Some(job) = self.job(name) {
             let run_id = self.run_id(run, record);
@@ -266,6 +304,9 @@ impl Loop<'_> {
                 timeout: job.timeout,
                 kill_after: job.kill_after,
             };
+            ticket.attempts = job.outcomes.attempts();
+            ticket.outcomes = job.outcomes.clone();
+            ticket.hooked = job.outcomes.has_hooks().then(|| Box::new(job.clone()));
             ticket.command = Some(executor::prepare(&launch, base));
         }
         ticket
@@ -291,12 +332,15 @@ impl Loop<'_> {
     /// Logs how a start went and tracks the run; a run that could not start is over at once.
     fn start(
         &mut self,
-        ticket: Ticket,
+        mut ticket: Ticket,
         spawned: Option<Result<RunningChild, SpawnError>>,
         now: DateTime<Utc>,
     ) {
         let shown = ticket.shown();
         self.note_replacement(&ticket, now);
+        if ticket.outcomes.ping_url.is_some() {
+            ticket.rid = Some(ping::new_rid());
+        }
         let failure = match spawned {
             Some(Ok(child)) => {
                 let pid = child.pid;
@@ -305,16 +349,20 @@ impl Loop<'_> {
                 {
                     self.store_error(now, &e);
                 }
-                self.log.event(
-                    now,
-                    "started",
-                    &[
-                        ("job", ticket.job.as_str().into()),
-                        ("run", shown.into()),
-                        ("scheduled", rfc3339(ticket.scheduled).into()),
-                        ("pid", pid.as_raw().into()),
-                    ],
-                );
+                let mut fields: Vec<(&str, Field)> = vec![
+                    ("job", ticket.job.as_str().into()),
+                    ("run", shown.into()),
+                    ("scheduled", rfc3339(ticket.scheduled).into()),
+                    ("pid", pid.as_raw().into()),
+                ];
+                if ticket.attempts > 1 {
+                    fields.push(("attempt", ticket.attempt_text().into()));
+                }
+                self.log.event(now, "started", &fields);
+                if let Some(metrics) = &self.metrics {
+                    metrics.run_started(&ticket.job, now - ticket.scheduled);
+                }
+                self.ping(&ticket, Kind::Start, "", now);
                 let run = ticket.run;
                 self.runs.insert(run, Run::new(ticket, now, child));
                 return;
@@ -336,10 +384,26 @@ impl Loop<'_> {
         {
             self.store_error(now, &e);
         }
-        let outcome = Outcome::SpawnFailed { error: failure };
-        self.chain_ended(&ticket.job, &outcome, false, shown, now);
         self.last_status = Some(ExitStatus::Code(127));
+        self.last_failed = true;
+        self.ping(&ticket, Kind::Fail, &failure, now);
+        if let Some(metrics) = &self.metrics {
+            metrics.run_failed_to_start(&ticket.job);
+        }
+        // A run that could not start has failed, for the jobs chained after it.
+        self.chain_ended(&ticket.job, false, shown, now);
         self.freed.push_back(ticket.run);
+    }
+}
+
+/// The job an event is about.
+fn event_job(event: &Event) -> &str {
+    match event {
+        Event::Start { job, .. }
+        | Event::SkippedMaxInstances { job, .. }
+        | Event::Missed { job, .. }
+        | Event::Coalesced { job, .. }
+        | Event::Replace { job, .. } => job,
     }
 }
 

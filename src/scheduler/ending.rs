@@ -7,9 +7,13 @@ use std::io::Write;
 use chrono::{DateTime, Utc};
 use nix::sys::signal::Signal;
 
+use super::hooks::Ending;
+use super::ticket::Role;
 use super::{Loop, descendants, state};
 use crate::executor::{self, Stream};
 use crate::log::Field;
+use crate::ping::Kind;
+use crate::store::{FailedBy, PlannedRetry};
 
 /// After this many ended runs, old history is pruned again (besides at every start).
 const PRUNE_EVERY: u32 = 1000;
@@ -29,6 +33,10 @@ impl Loop<'_> {
             let Some(run) = self.runs.remove(id) else {
                 continue;
             };
+            if matches!(run.ticket.role, Role::Hook { .. }) {
+                self.hook_ended(run, status, now);
+                continue;
+            }
             let ticket = &run.ticket;
             let duration = now - run.started;
             let mut fields: Vec<(&str, Field)> = vec![
@@ -40,19 +48,75 @@ impl Loop<'_> {
             if run.timed_out {
                 fields.push(("timed_out", true.into()));
             }
+            let failed_by = ticket
+                .outcomes
+                .judge(status, run.timed_out, run.wrote_stderr);
+            fields.push((
+                "result",
+                if failed_by.is_some() { "failed" } else { "ok" }.into(),
+            ));
+            if failed_by == Some(FailedBy::Stderr) {
+                fields.push(("reason", "wrote to stderr".into()));
+            }
+            if ticket.attempts > 1 {
+                fields.push(("attempt", ticket.attempt_text().into()));
+            }
+            // A failed attempt with attempts left is retried (never while stopping).
+            let retry = match (&mut self.planner, failed_by, self.stop_deadline) {
+                (Some(planner), Some(_), None) => planner
+                    .retry_after_failure(&ticket.job, ticket.scheduled, ticket.attempt, now)
+                    .map(|(attempt, due)| PlannedRetry {
+                        job: ticket.job.clone(),
+                        scheduled: ticket.scheduled,
+                        attempt,
+                        attempts: ticket.attempts,
+                        due,
+                    }),
+                _ => None,
+            };
             // The store first: it is the record of what happened, and the log must not report
             // an end that a crash in between would leave the store without.
-            let outcome = state::outcome(status);
+            let tail = run.tail.text();
             if let (Some(store), Some(record)) = (self.store.as_mut(), ticket.record) {
-                if let Err(e) =
-                    store.finished(record, now, &outcome, run.timed_out, &run.tail.text())
-                {
+                let outcome = state::outcome(status);
+                if let Err(e) = store.finished_as(
+                    record,
+                    now,
+                    &outcome,
+                    run.timed_out,
+                    &tail,
+                    failed_by,
+                    retry.as_ref(),
+                ) {
                     self.store_error(now, &e);
                 }
                 self.ended_since_prune += 1;
             }
             self.log.event(now, "finished", &fields);
-            self.chain_ended(&ticket.job, &outcome, run.timed_out, run.shown, now);
+            let kind = match (failed_by, &retry) {
+                (None, _) => Kind::Success,
+                (Some(_), None) => Kind::Fail,
+                (Some(_), Some(_)) => Kind::Log,
+            };
+            self.ping(ticket, kind, &tail, now);
+            if let Some(metrics) = &self.metrics {
+                metrics.run_ended(&ticket.job, failed_by.is_some(), duration, now);
+            }
+            if let Some(retry) = &retry {
+                self.log.event(
+                    now,
+                    "retry_planned",
+                    &[
+                        ("job", ticket.job.as_str().into()),
+                        ("run", run.shown.into()),
+                        (
+                            "attempt",
+                            format!("{}/{}", retry.attempt, retry.attempts).into(),
+                        ),
+                        ("due", retry.due.to_rfc3339().into()),
+                    ],
+                );
+            }
             if nix::sys::signal::killpg(pid, None).is_ok() {
                 // Something the job started is still running in its group; it is ended when
                 // jobrun stops, so nothing outlives the scheduler.
@@ -67,10 +131,23 @@ impl Loop<'_> {
                 );
                 self.runs.linger(pid);
             }
+            self.last_status = Some(status);
+            self.last_failed = failed_by.is_some();
+            let ending = Ending {
+                status,
+                timed_out: run.timed_out,
+                failed_by,
+                duration,
+                output: &tail,
+            };
+            // on_failure, and the jobs chained after this one, follow the last attempt only.
+            if retry.is_none() {
+                self.start_hook(&run.ticket, &ending, now);
+                self.chain_ended(&run.ticket.job, failed_by.is_none(), run.shown, now);
+            }
             // A process the job left running may still write to its pipes: they stay open and
             // read (closing them would kill it with SIGPIPE at its next line) until it is done.
             self.runs.drain_output(id, run);
-            self.last_status = Some(status);
             self.freed.push_back(id);
             if self.ended_since_prune >= PRUNE_EVERY {
                 self.prune(now);

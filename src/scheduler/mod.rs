@@ -17,6 +17,8 @@
 //! - `dispatch.rs`: claiming, preparing (also ahead of the instant, with `ahead.rs`) and
 //!   starting runs;
 //! - `ending.rs`: reaping, timeouts, stopping, and what a run's end frees;
+//! - `hooks.rs`: `on_failure` and `on_success`, run after a run's end;
+//! - `pings.rs`: health pings at a run's start and end, handed to the ping thread;
 //! - `report.rs`: the log and store records of decisions that start no run;
 //! - this file: the loop itself, its state, and reloading the jobfile.
 //!
@@ -28,7 +30,9 @@ mod ahead;
 mod descendants;
 mod dispatch;
 mod ending;
+mod hooks;
 mod leftovers;
+mod pings;
 mod policies;
 mod report;
 mod runs;
@@ -51,7 +55,8 @@ use crate::error::Error;
 use crate::executor::{BaseEnv, ExitStatus};
 use crate::job::Job;
 use crate::jobfile::{self, Jobfile};
-use crate::log::Log;
+use crate::log::{Field, Log};
+use crate::metrics::Metrics;
 use crate::plan::{Planner, RunId};
 use crate::store::{Claim, Retention, Store};
 use ahead::{Ahead, Lead};
@@ -71,6 +76,10 @@ pub struct Settings {
     pub stop_grace: Duration,
     /// How much run history the state store keeps.
     pub retention: Retention,
+    /// Whose jobfile a reload accepts: the same rules as at start (`trust.rs`).
+    pub trust: crate::trust::Trust,
+    /// `jobrun start --metrics`: where to serve Prometheus metrics.
+    pub metrics: Option<std::net::SocketAddr>,
     /// The kernel's boot id (`@reboot` fires once per boot); `None` when it cannot be read.
     pub boot_id: Option<String>,
 }
@@ -104,21 +113,34 @@ pub fn serve(
     }
     let resume_points: HashMap<String, DateTime<Utc>> = resume_points.into_iter().collect();
     let (boot_fires, replayed) = event_jobs.give(&mut planner, &store, boot, &resume_points)?;
-    log.event(
-        now,
-        "scheduler_started",
-        &[
-            ("jobfile", settings.jobfile.display().to_string().into()),
-            ("jobs", jobs.into()),
-            ("pid", std::process::id().into()),
-            ("store", store.path().display().to_string().into()),
-            ("resumed", resumed.into()),
-            ("pruned", pruned.into()),
-            ("boot", if boot.new { "new" } else { "seen" }.into()),
-            ("boot_fires", boot_fires.into()),
-            ("replayed_ends", replayed.into()),
-        ],
-    );
+    // Retries an earlier scheduler planned and did not start.
+    let retries = store.pending_retries()?;
+    for retry in &retries {
+        planner.retry_at(&retry.job, retry.scheduled, retry.attempt, retry.due);
+    }
+    let metrics = match settings.metrics {
+        Some(address) => Some(
+            Metrics::serve(address)
+                .map_err(|e| Error::Runtime(format!("cannot serve metrics on {address}: {e}")))?,
+        ),
+        None => None,
+    };
+    let mut fields: Vec<(&str, Field)> = vec![
+        ("jobfile", settings.jobfile.display().to_string().into()),
+        ("jobs", jobs.into()),
+        ("pid", std::process::id().into()),
+        ("store", store.path().display().to_string().into()),
+        ("resumed", resumed.into()),
+        ("retries", (retries.len() as u64).into()),
+        ("pruned", pruned.into()),
+        ("boot", if boot.new { "new" } else { "seen" }.into()),
+        ("boot_fires", boot_fires.into()),
+        ("replayed_ends", replayed.into()),
+    ];
+    if let Some((_, bound)) = &metrics {
+        fields.push(("metrics", format!("http://{bound}/metrics").into()));
+    }
+    log.event(now, "scheduler_started", &fields);
     let mut scheduler = Loop::new(
         settings,
         clock,
@@ -130,11 +152,14 @@ pub fn serve(
     )?;
     scheduler.store = Some(store);
     scheduler.sweep_descendants = descendants::adopt_orphans();
+    scheduler.metrics = metrics.map(|(metrics, _)| metrics);
+    scheduler.all_next_fires();
     scheduler.run()
 }
 
 /// Runs one job of `jobfile` now through the same executor path, its output passed through
-/// unprefixed; returns the job's exit code (128+n when a signal ended it).
+/// unprefixed; returns the job's exit code (128+n when a signal ended it), 0 when its rules
+/// count it a success, and at least 1 when they count it a failure.
 ///
 /// With a `store`, the run is recorded there as a manual run.
 pub fn run_once(
@@ -154,16 +179,19 @@ pub fn run_once(
     let scheduled = now.with_nanosecond(0).unwrap_or(now);
     let record = match scheduler.store.as_mut() {
         Some(store) => {
+            // A manual run is one attempt: retries belong to the scheduler's planner.
             let claim = Claim {
                 job: name,
                 scheduled,
                 manual: true,
+                attempt: 1,
+                attempts: 1,
             };
             Some(store.claim(&[claim], now)?[0])
         }
         None => None,
     };
-    let ticket = scheduler.prepare(
+    let mut ticket = scheduler.prepare(
         1,
         name,
         scheduled,
@@ -171,10 +199,18 @@ pub fn run_once(
         &BaseEnv::capture(),
         Output::PassThrough,
     );
+    ticket.attempts = 1;
+    ticket.set_attempt(1);
     scheduler.start_tickets(vec![ticket], now);
     scheduler.run()?;
-    // A run's start or end always records how it ended.
-    Ok(scheduler.last_status.map_or(0, |s| s.as_shell_code()))
+    // A run's start or end always records how it ended. The job's rules decide success: a
+    // success exits 0 whatever its code, a failure with code 0 (stderr) exits 1.
+    let code = scheduler.last_status.map_or(0, |s| s.as_shell_code());
+    Ok(match (code, scheduler.last_failed) {
+        (_, false) => 0,
+        (0, true) => 1,
+        (code, true) => code,
+    })
 }
 
 fn system(action: &'static str) -> impl Fn(nix::Error) -> Error {
@@ -210,14 +246,22 @@ struct Loop<'a> {
     spent: Option<DateTime<Utc>>,
     /// Distinguishes this scheduler's run ids from another's in `JOBRUN_RUN_ID`.
     session: String,
-    /// The status of the last run that ended (what `jobrun run` exits with).
+    /// The status of the last run that ended (what `jobrun run` exits with), and whether it
+    /// failed by its job's rules.
     last_status: Option<ExitStatus>,
+    last_failed: bool,
     /// The jobfile's directory, absolute: runs without a `workdir` start there.
     base_dir: PathBuf,
     /// The jobfile, absolute (`JOBRUN_JOBFILE`).
     jobfile_path: PathBuf,
     /// Where runs are claimed before they start and recorded when they end.
     store: Option<Store>,
+    /// `--metrics`: what the metrics thread serves.
+    metrics: Option<Metrics>,
+    /// The health-ping thread, started with the first ping.
+    pinger: Option<crate::ping::Pinger>,
+    /// Hooks started so far (their keys in `runs` follow `hooks::FIRST_HOOK`).
+    last_hook: u64,
     /// Runs ended since history was last pruned.
     ended_since_prune: u32,
     /// `jobrun start` as the subreaper of its jobs: at the end, every process still its child
@@ -260,9 +304,13 @@ impl<'a> Loop<'a> {
             spent: None,
             session: format!("{:08x}", fastrand::u32(..)),
             last_status: None,
+            last_failed: false,
             base_dir: jobfile_dir(&settings.jobfile),
             jobfile_path: absolute_jobfile(&settings.jobfile),
             store: None,
+            metrics: None,
+            pinger: None,
+            last_hook: 0,
             ended_since_prune: 0,
             sweep_descendants: false,
             replacing: HashMap::new(),
@@ -285,6 +333,7 @@ impl<'a> Loop<'a> {
             self.enforce_deadlines(now);
             if self.finished() {
                 self.end_lingering_groups();
+                self.flush_pings();
                 if self.planner.is_some() {
                     self.log.event(self.clock.now(), "scheduler_stopped", &[]);
                 }
@@ -302,6 +351,16 @@ impl<'a> Loop<'a> {
         self.runs.is_empty() && (self.stop_deadline.is_some() || self.planner.is_none())
     }
 
+    /// `--metrics`: every job's next fire, afresh (at start and after a reload).
+    fn all_next_fires(&self) {
+        if let (Some(metrics), Some(planner)) = (&self.metrics, &self.planner) {
+            metrics.forget_next_fires();
+            for (job, next) in planner.next_fires() {
+                metrics.next_fire(job, next);
+            }
+        }
+    }
+
     fn job(&self, name: &str) -> Option<&Job> {
         match &self.planner {
             Some(planner) => planner.job(name),
@@ -313,7 +372,8 @@ impl<'a> Loop<'a> {
         if self.planner.is_none() {
             return;
         }
-        match jobfile::load(&self.settings.jobfile, self.settings.local_tz) {
+        let settings = &self.settings;
+        match jobfile::load(&settings.jobfile, settings.local_tz, &settings.trust) {
             Ok(jobfile) => {
                 let jobs = jobfile.jobs.len() as u64;
                 // Prepared with the old jobfile's commands: prepared again from the new one.
@@ -328,6 +388,7 @@ impl<'a> Loop<'a> {
                     return;
                 };
                 planner.reload(jobfile.jobs, &jobfile.executors, now);
+                self.all_next_fires();
                 self.log.event(
                     now,
                     "reloaded",

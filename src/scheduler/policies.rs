@@ -14,7 +14,7 @@ use super::{Loop, rfc3339};
 use crate::executor;
 use crate::job::Job;
 use crate::plan::{Planner, RunId};
-use crate::store::{Boot, Outcome, Store, StoreError};
+use crate::store::{Boot, Store, StoreError};
 use crate::trigger::Trigger;
 
 impl Loop<'_> {
@@ -78,24 +78,21 @@ impl Loop<'_> {
         }
     }
 
-    /// Tells the planner how a scheduled run of `job` ended, for the jobs chained after it:
-    /// at the instant the store records (microseconds), so that a replay from the store at
-    /// the next start sees the same instants.
+    /// Tells the planner how a scheduled run of `job` ended (the last attempt of its fire),
+    /// for the jobs chained after it: `succeeded` as its job's rules judged it
+    /// (`Outcomes::judge`, which the store keeps as `failed_by`), at the instant the store
+    /// records (microseconds), so that a replay from the store at the next start sees the
+    /// same ends.
     pub(super) fn chain_ended(
         &mut self,
         job: &str,
-        outcome: &Outcome,
-        timed_out: bool,
+        succeeded: bool,
         shown: u64,
         now: DateTime<Utc>,
     ) {
-        let Some(planner) = self.planner.as_mut() else {
-            return;
-        };
-        let succeeded = planner
-            .job(job)
-            .is_some_and(|j| j.run_succeeded(outcome, timed_out));
-        planner.upstream_ended(job, succeeded, store_instant(now), shown);
+        if let Some(planner) = self.planner.as_mut() {
+            planner.upstream_ended(job, succeeded, store_instant(now), shown);
+        }
     }
 }
 
@@ -157,12 +154,11 @@ impl EventJobs {
         let upstreams: Vec<&str> = self.upstreams.iter().map(String::as_str).collect();
         let ended = store.ended_after(&upstreams, since)?;
         for record in &ended {
-            let (Some(at), Some(job)) = (record.ended, planner.job(&record.job)) else {
+            let Some(at) = record.ended else {
                 continue;
             };
-            let succeeded = job.run_succeeded(&record.outcome, record.timed_out);
             let run = u64::try_from(record.id).unwrap_or_default();
-            planner.upstream_ended(&record.job, succeeded, at, run);
+            planner.upstream_ended(&record.job, record.succeeded(), at, run);
         }
         Ok((boot_fires, ended.len() as u64))
     }

@@ -35,8 +35,12 @@ impl Loop<'_> {
                 first,
                 fires,
             } => {
+                if let Some(metrics) = &self.metrics {
+                    // Uncounted: more than a million.
+                    metrics.missed(&job, fires.unwrap_or(1_000_000));
+                }
                 let mut fields: Vec<(&str, Field)> = vec![
-                    ("job", job.into()),
+                    ("job", job.as_str().into()),
                     ("scheduled", rfc3339(scheduled).into()),
                     ("late_by", format!("{}s", late_by.num_seconds()).into()),
                 ];

@@ -28,6 +28,8 @@ pub(super) struct Run {
     pub(super) pid: Pid,
     pub(super) started: DateTime<Utc>,
     pub(super) timed_out: bool,
+    /// It wrote at least one line to stderr (for `fail_on_stderr`).
+    pub(super) wrote_stderr: bool,
     stdout: Option<Pipe>,
     stderr: Option<Pipe>,
     /// When SIGTERM goes to the group (the timeout), then when SIGKILL does.
@@ -48,6 +50,7 @@ impl Run {
             pid: child.pid,
             started: now,
             timed_out: false,
+            wrote_stderr: false,
             stdout: Some(Pipe {
                 fd: child.stdout,
                 lines: LineSplitter::new(),
@@ -148,6 +151,7 @@ impl Runs {
         };
         let (job, shown, output) = (run.ticket.job.clone(), run.shown, run.ticket.output);
         let tail = &mut run.tail;
+        let wrote_stderr = &mut run.wrote_stderr;
         let pipe = match stream {
             Stream::Stdout => &mut run.stdout,
             Stream::Stderr => &mut run.stderr,
@@ -155,6 +159,7 @@ impl Runs {
         let Some(open) = pipe.as_mut() else { return };
         let result = open.lines.read_from(open.fd.as_fd(), |text| {
             tail.push(stream, text);
+            *wrote_stderr |= stream == Stream::Stderr;
             line(&job, shown, stream == Stream::Stderr, output, text)
         });
         if !matches!(result, Ok(false)) {

@@ -211,6 +211,8 @@ mod tests {
                     job: &j.name,
                     scheduled: utc(last),
                     manual: false,
+                    attempt: 1,
+                    attempts: 1,
                 })
                 .collect();
             store.claim(&claims, utc(last)).unwrap();
@@ -237,6 +239,8 @@ mod tests {
             job: "j",
             scheduled: t,
             manual: false,
+            attempt: 1,
+            attempts: 1,
         };
         store.claim(&[claim], t).unwrap();
         store

@@ -40,6 +40,8 @@ impl Fixture {
                 local_tz: Tz::UTC,
                 stop_grace: "10s".parse().unwrap(),
                 retention: Retention::default(),
+                trust: crate::trust::Trust::of_process(false),
+                metrics: None,
                 boot_id: None,
             },
             clock: ManualClock::new(now),
@@ -54,7 +56,7 @@ impl Fixture {
     /// A loop as `serve` builds it, without its jobfile watch.
     fn scheduler<'a>(&'a self, log: &'a mut Log) -> Loop<'a> {
         let now = self.clock.now();
-        let jobfile = jobfile::load(&self.settings.jobfile, Tz::UTC).unwrap();
+        let jobfile = jobfile::load(&self.settings.jobfile, Tz::UTC, &self.settings.trust).unwrap();
         let planner = Planner::new(jobfile.jobs, &jobfile.executors, now, 7);
         let signals = Signals::install().unwrap();
         let mut scheduler = Loop::new(
@@ -154,6 +156,8 @@ fn stopping_before_the_instant_gives_the_claims_back() {
         job: "tick",
         scheduled: at("10:00:00"),
         manual: false,
+        attempt: 1,
+        attempts: 1,
     };
     let id = store.claim(&[earlier], at("10:00:00")).unwrap()[0];
     store.spawn_failed(id, at("10:00:00"), "test").unwrap();
@@ -237,11 +241,17 @@ fn start_sleeper(scheduler: &mut Loop<'_>, now: DateTime<Utc>) -> nix::unistd::P
         scheduled: now,
         record: None,
         output: Output::Log,
+        attempt: 1,
+        attempts: 1,
         limits: Limits {
             timeout: None,
             kill_after: job.kill_after,
         },
+        outcomes: crate::outcomes::Outcomes::default(),
         command: None,
+        role: super::ticket::Role::Job,
+        rid: None,
+        hooked: None,
     };
     let run = Run::new(ticket, now, child);
     scheduler.runs.insert(1, run);

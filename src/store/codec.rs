@@ -8,25 +8,37 @@
 use chrono::{DateTime, Utc};
 use rusqlite::Row;
 
-use super::{MAX_TAIL, Outcome, RunRecord};
+use super::{FailedBy, MAX_TAIL, Outcome, RunRecord};
 
-/// The columns of `runs`, in the order [`RawRun::from_row`] reads them.
-pub(super) const RUN_COLUMNS: &str = "id, job, scheduled, manual, recorded_at, started, ended, \
-     timed_out, state, pid, exit_code, signal, message, late_by_ms, fires, first_fire, into_fire, \
-     output_tail, replaced_by";
+/// The columns of `runs` that every schema version has, in the order [`RawRun::from_row`]
+/// reads them.
+macro_rules! base_columns {
+    () => {
+        "id, job, scheduled, manual, recorded_at, started, ended, timed_out, state, pid, \
+         exit_code, signal, message, late_by_ms, fires, first_fire, into_fire, output_tail"
+    };
+}
 
-/// The same for a store of schema version 1, which `open_read` reads without migrating it:
-/// the columns added since read as NULL.
-pub(super) const RUN_COLUMNS_V1: &str = "id, job, scheduled, manual, recorded_at, started, \
-     ended, timed_out, state, pid, exit_code, signal, message, late_by_ms, fires, first_fire, \
-     into_fire, output_tail, NULL AS replaced_by";
+/// The columns of a run in a store of the current version.
+pub(super) const RUN_COLUMNS: &str = concat!(
+    base_columns!(),
+    ", failed_by, attempt, attempts, replaced_by"
+);
 
-/// The column list to select runs with from a store of schema `version`.
+/// The columns of a run in a store of `version`: a version 1 store has no `failed_by` (it is
+/// worked out as that version judged runs), stores before version 3 had one attempt per fire,
+/// and before version 4 no run was replaced.
 pub(super) fn run_columns(version: i64) -> &'static str {
-    if version < 2 {
-        RUN_COLUMNS_V1
-    } else {
-        RUN_COLUMNS
+    match version {
+        4.. => RUN_COLUMNS,
+        3 => concat!(base_columns!(), ", failed_by, attempt, attempts, NULL"),
+        2 => concat!(base_columns!(), ", failed_by, 1, 1, NULL"),
+        _ => concat!(
+            base_columns!(),
+            ", ",
+            super::schema::failed_by_v1!(),
+            ", 1, 1, NULL"
+        ),
     }
 }
 
@@ -167,11 +179,14 @@ pub(super) struct RawRun {
     first_fire: Option<i64>,
     into_fire: Option<i64>,
     output_tail: String,
+    failed_by: Option<String>,
+    attempt: i64,
+    attempts: i64,
     replaced_by: Option<i64>,
 }
 
 impl RawRun {
-    /// Reads a row selected with [`RUN_COLUMNS`] (or the list of an older schema version).
+    /// Reads a row selected with [`RUN_COLUMNS`].
     pub(super) fn from_row(row: &Row<'_>) -> rusqlite::Result<Self> {
         Ok(RawRun {
             id: row.get(0)?,
@@ -192,7 +207,10 @@ impl RawRun {
             first_fire: row.get(15)?,
             into_fire: row.get(16)?,
             output_tail: row.get(17)?,
-            replaced_by: row.get(18)?,
+            failed_by: row.get(18)?,
+            attempt: row.get(19)?,
+            attempts: row.get(20)?,
+            replaced_by: row.get(21)?,
         })
     }
 
@@ -289,6 +307,16 @@ impl RawRun {
             }
         }
         let ended_by_process = matches!(outcome, Outcome::Exited { .. } | Outcome::Signaled { .. });
+        let failed_by = match self.failed_by.as_deref() {
+            None => None,
+            Some(_) if !ended_by_process => {
+                return Err(format!("run {id} ({state}) has a failure reason"));
+            }
+            Some(text) => Some(
+                FailedBy::parse(text)
+                    .ok_or_else(|| format!("run {id} has an unknown failure reason {text:?}"))?,
+            ),
+        };
         if self.timed_out && !ended_by_process {
             return Err(format!("run {id} ({state}) is marked as timed out"));
         }
@@ -308,6 +336,16 @@ impl RawRun {
             return Err(format!("run {id}: {problem}"));
         }
 
+        let count = |n: i64, column: &str| {
+            u32::try_from(n)
+                .ok()
+                .filter(|n| *n >= 1)
+                .ok_or_else(|| format!("run {id} has {column} {n}"))
+        };
+        let (attempt, attempts) = (
+            count(self.attempt, "attempt")?,
+            count(self.attempts, "attempts")?,
+        );
         Ok(RunRecord {
             id,
             job: self.job,
@@ -318,6 +356,9 @@ impl RawRun {
             ended,
             timed_out: self.timed_out,
             outcome,
+            failed_by,
+            attempt,
+            attempts,
             output_tail: self.output_tail,
             replaced_by: self.replaced_by,
         })

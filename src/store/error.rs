@@ -48,6 +48,18 @@ pub enum StoreError {
         supported: i64,
     },
 
+    /// A state directory that someone else than the user could change (see `trust.rs`).
+    #[error(
+        "refusing state directory {}: {refusal}; jobrun keeps its state only where nobody else \
+         can change it{}",
+        dir.display(),
+        refusal.fix().map(|fix| format!(" (fix it with `{fix}`, or choose another with --state-dir)")).unwrap_or_default()
+    )]
+    Untrusted {
+        dir: PathBuf,
+        refusal: crate::trust::Refusal,
+    },
+
     /// Anything else (permissions, disk full, a directory that cannot be created, a request the
     /// store refuses such as a second claim of one fire), with the file and the failed action.
     #[error("cannot {action}: {}: {source}", path.display())]
@@ -78,7 +90,8 @@ impl StoreError {
             StoreError::Locked { path, .. }
             | StoreError::Corrupt { path, .. }
             | StoreError::TooNew { path, .. }
-            | StoreError::Io { path, .. } => path,
+            | StoreError::Io { path, .. }
+            | StoreError::Untrusted { dir: path, .. } => path,
         }
     }
 

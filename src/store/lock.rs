@@ -58,6 +58,8 @@ pub(super) fn acquire(path: &Path) -> Result<HolderLock, StoreError> {
         .create(true)
         .truncate(false)
         .mode(0o600)
+        // Never through a symlink, even one planted after `path::check_store_path` looked.
+        .custom_flags(nix::fcntl::OFlag::O_NOFOLLOW.bits())
         .open(path)
         .map_err(|e| StoreError::io(path, "open the state store", e))?;
     match file.try_lock() {
@@ -132,7 +134,9 @@ fn locked(path: &Path) -> StoreError {
 fn holder_pid(path: &Path) -> Option<u32> {
     let conn = Connection::open_with_flags(
         path,
-        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        OpenFlags::SQLITE_OPEN_READ_ONLY
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX
+            | OpenFlags::SQLITE_OPEN_NOFOLLOW,
     )
     .ok()?;
     conn.busy_timeout(super::BUSY_TIMEOUT).ok()?;

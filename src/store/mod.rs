@@ -110,6 +110,35 @@ pub enum Outcome {
     Skipped { reason: String },
 }
 
+/// Why an ended run counts as failed, by its job's rules (`crate::outcomes`). A run that
+/// exited or was signaled and has none of these succeeded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FailedBy {
+    /// Its exit status: a code outside the job's `success_exit_codes`, or a signal.
+    Status,
+    /// It hit its timeout.
+    Timeout,
+    /// It wrote to stderr, and the job has `fail_on_stderr`.
+    Stderr,
+}
+
+impl FailedBy {
+    /// As the store and `history --json` write it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FailedBy::Status => "status",
+            FailedBy::Timeout => "timeout",
+            FailedBy::Stderr => "stderr",
+        }
+    }
+
+    pub(super) fn parse(text: &str) -> Option<FailedBy> {
+        [FailedBy::Status, FailedBy::Timeout, FailedBy::Stderr]
+            .into_iter()
+            .find(|f| f.as_str() == text)
+    }
+}
+
 /// One row of the history: a run, or a decision about a fire that got no process.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RunRecord {
@@ -132,10 +161,28 @@ pub struct RunRecord {
     pub timed_out: bool,
     /// What happened; also says which of the times above are set.
     pub outcome: Outcome,
+    /// For a run that exited or was signaled: why it counts as failed; `None` if it succeeded
+    /// (and for every other outcome).
+    pub failed_by: Option<FailedBy>,
+    /// Which attempt of its fire the run was (1 for the first), of how many its job allowed.
+    pub attempt: u32,
+    pub attempts: u32,
     /// The end of stdout+stderr, at most [`MAX_TAIL`] bytes.
     pub output_tail: String,
     /// The run that replaced this one (`overlap = "replace"` ended it for a newer fire).
     pub replaced_by: Option<i64>,
+}
+
+impl RunRecord {
+    /// Whether the run succeeded by its job's rules: it ended on its own (exited or was
+    /// signaled) and was judged no failure (`failed_by`, see `crate::outcomes`). A run that
+    /// could not start, was interrupted, or never ran did not.
+    pub fn succeeded(&self) -> bool {
+        matches!(
+            self.outcome,
+            Outcome::Exited { .. } | Outcome::Signaled { .. }
+        ) && self.failed_by.is_none()
+    }
 }
 
 /// Per-job scheduler state.
@@ -158,6 +205,21 @@ pub struct Claim<'a> {
     pub scheduled: DateTime<Utc>,
     /// `jobrun run NAME`: may repeat an instant, and does not move `last_fire`.
     pub manual: bool,
+    /// Which attempt of the fire (1 for the first; a retry's claim also takes its planned
+    /// retry off the store), of how many the job allows.
+    pub attempt: u32,
+    pub attempts: u32,
+}
+
+/// A retry planned and not yet started: attempt `attempt` of `attempts` of the fire
+/// `scheduled` of `job`, due at `due`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlannedRetry {
+    pub job: String,
+    pub scheduled: DateTime<Utc>,
+    pub attempt: u32,
+    pub attempts: u32,
+    pub due: DateTime<Utc>,
 }
 
 /// A fire claimed ahead of its instant with [`Store::hold`]: the run's id, and the job's
@@ -210,10 +272,9 @@ pub struct Store {
     /// Runs with an id from here on were written by this Store (exclusive only): those before
     /// it that are still claimed or running were left by an earlier scheduler.
     own_runs_from: Option<i64>,
-    /// The columns runs are selected with: this store's schema version's (`open_read` does not
-    /// migrate an older store).
-    columns: &'static str,
     lock: Option<HolderLock>,
+    /// The store's schema version: what its rows hold (see `codec::run_columns`).
+    version: i64,
 }
 
 impl fmt::Debug for Store {
@@ -235,9 +296,7 @@ impl Store {
     /// Nothing is written to a file until it is known to be a jobrun store of a version this
     /// jobrun knows (or empty): anything else is left byte for byte as it was.
     pub fn open_exclusive(path: &Path, now: DateTime<Utc>) -> Result<Store, StoreError> {
-        let dir = crate::atomic_file::parent_dir(path);
-        fs::create_dir_all(dir)
-            .map_err(|e| StoreError::io(dir, "create the state directory", e))?;
+        path::check_store_path(path, true)?;
         let lock = lock::acquire(path)?;
         lock.check_header(path)?;
         // Recognise the file through a read-only connection: even closing a read-write one
@@ -286,8 +345,8 @@ impl Store {
             checkpointer: Some(checkpointer),
             path: path.to_path_buf(),
             own_runs_from: Some(own_runs_from),
-            columns: codec::run_columns(schema::CURRENT),
             lock: Some(lock),
+            version: schema::CURRENT,
         })
     }
 
@@ -296,10 +355,13 @@ impl Store {
     /// and works while a scheduler holds the store (WAL readers do not block the writer).
     ///
     /// Every schema version from 1 to the current one must stay readable here, since only
-    /// `open_exclusive` migrates: runs are read with the columns of the store's own version
-    /// (`codec::run_columns`). A future step that changes what the queries read must keep
-    /// this true, or refuse here with a clear error.
+    /// `open_exclusive` migrates: `codec::run_columns` reads each version's runs (a version 1
+    /// store's `failed_by` is worked out from the columns it has). A future step that changes
+    /// what the queries read must keep this true, or refuse here with a clear error.
     pub fn open_read(path: &Path) -> Result<Option<Store>, StoreError> {
+        if !path::check_store_path(path, false)? {
+            return Ok(None);
+        }
         match fs::metadata(path) {
             Ok(_) => {}
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
@@ -313,8 +375,8 @@ impl Store {
                 checkpointer: None,
                 path: path.to_path_buf(),
                 own_runs_from: None,
-                columns: codec::run_columns(version),
                 lock: None,
+                version,
             })),
         }
     }
@@ -325,6 +387,7 @@ impl Store {
     /// version is refused, untouched.
     pub fn open_shared(path: &Path) -> Result<Store, StoreError> {
         let action = "open the state store beside the scheduler holding it";
+        path::check_store_path(path, false)?;
         let found = schema::inspect(&connect(path, OpenFlags::SQLITE_OPEN_READ_ONLY)?, path)?;
         if found != Found::Version(schema::CURRENT) {
             return Err(StoreError::refused(
@@ -341,8 +404,8 @@ impl Store {
             checkpointer: None,
             path: path.to_path_buf(),
             own_runs_from: None,
-            columns: codec::run_columns(schema::CURRENT),
             lock: None,
+            version: schema::CURRENT,
         })
     }
 
@@ -357,8 +420,9 @@ impl Store {
 /// the small page cache and room for the hot statements.
 fn connect(path: &Path, mode: OpenFlags) -> Result<Connection, StoreError> {
     let fail = |e| StoreError::sql(path, "open the state store", e);
-    let conn =
-        Connection::open_with_flags(path, mode | OpenFlags::SQLITE_OPEN_NO_MUTEX).map_err(fail)?;
+    // NOFOLLOW: a symlink planted at the store's name after the checks is refused, not followed.
+    let flags = mode | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_NOFOLLOW;
+    let conn = Connection::open_with_flags(path, flags).map_err(fail)?;
     conn.busy_timeout(BUSY_TIMEOUT).map_err(fail)?;
     conn.pragma_update(None, "cache_size", CACHE_SIZE)
         .map_err(fail)?;

@@ -1,4 +1,5 @@
-//! Where a jobfile's store lives: one file per jobfile, in the user's state directory.
+//! Where a jobfile's store lives: one file per jobfile, in the user's state directory, and
+//! the checks that it is the user's own (issue 12).
 //!
 //! The name is `<jobfile stem>-<hash>.sqlite`: the stem lets a person find the right file by
 //! eye, and the hash of the jobfile's absolute path keeps two `jobs.toml` in different projects
@@ -7,10 +8,13 @@
 //! every user's history without a word.
 
 use std::ffi::OsStr;
+use std::fs::DirBuilder;
 use std::io;
+use std::os::unix::fs::DirBuilderExt;
 use std::path::{Component, Path, PathBuf};
 
 use super::StoreError;
+use crate::trust::{self, Last, Trust};
 
 /// Overrides the state directory (tests, containers, several users of one account).
 pub const STATE_DIR_ENV: &str = "JOBRUN_STATE_DIR";
@@ -37,6 +41,50 @@ pub fn path_for(jobfile: &Path, state_dir_env: Option<&OsStr>) -> Result<PathBuf
         })?,
     };
     Ok(dir.join(file_name(jobfile)?))
+}
+
+/// Checks the way to the store at `path` before anything opens it: its directory must be the
+/// user's own and writable by nobody else, reached through directories and symlinks that only
+/// root or the user control (`trust.rs`), and the store itself must not be a symlink. Otherwise
+/// another user could point root's jobrun at a file of their choosing, or plant a symlink at the
+/// store's name before it exists. With `create`, a missing directory is made, mode 0700 (and
+/// so are its missing parents). Returns whether the directory exists.
+pub(super) fn check_store_path(path: &Path, create: bool) -> Result<bool, StoreError> {
+    let dir = crate::atomic_file::parent_dir(path);
+    let trust = Trust::of_process(false);
+    let refused = |refusal| StoreError::Untrusted {
+        dir: dir.to_path_buf(),
+        refusal,
+    };
+    if trust::check_path(dir, &trust, Last::OwnDirectory)
+        .map_err(refused)?
+        .is_none()
+    {
+        if !create {
+            return Ok(false);
+        }
+        DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)
+            .map_err(|e| StoreError::io(dir, "create the state directory", e))?;
+        trust::check_path(dir, &trust, Last::OwnDirectory).map_err(refused)?;
+    }
+    match std::fs::symlink_metadata(path) {
+        Ok(meta) if meta.file_type().is_symlink() => Err(StoreError::io(
+            path,
+            "open the state store",
+            io::Error::other(
+                "it is a symlink, and jobrun opens its store only as a file of its own",
+            ),
+        )),
+        Ok(meta) if !meta.is_file() => Err(StoreError::io(
+            path,
+            "open the state store",
+            io::Error::other("it is not a regular file"),
+        )),
+        _ => Ok(true),
+    }
 }
 
 fn platform_state_dir() -> Option<PathBuf> {

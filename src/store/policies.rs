@@ -64,13 +64,14 @@ impl Store {
     }
 
     /// The scheduled runs of `jobs` that ended on their own (exited, signaled, or could not
-    /// start) after `after`, in the order they ended: what chained jobs follow.
+    /// start) after `after`, in the order they ended, each the last attempt of its fire (a
+    /// failed attempt that a retry follows, or will, is not an end): what chained jobs follow.
     pub fn ended_after(
         &self,
         jobs: &[&str],
         after: DateTime<Utc>,
     ) -> Result<Vec<RunRecord>, StoreError> {
-        let columns = self.columns;
+        let columns = super::codec::run_columns(self.version);
         self.read("read the runs chained jobs follow", |conn| {
             let mut ended = Vec::new();
             for job in jobs {
@@ -78,7 +79,12 @@ impl Store {
                     conn,
                     &format!(
                         "SELECT {columns} FROM runs WHERE job = ?1 AND manual = 0
-                         AND state IN ('exited', 'signaled', 'spawn_failed') AND ended > ?2"
+                         AND state IN ('exited', 'signaled', 'spawn_failed') AND ended > ?2
+                         AND NOT EXISTS (SELECT 1 FROM runs AS later
+                             WHERE later.job = runs.job AND later.scheduled = runs.scheduled
+                             AND later.manual = 0 AND later.attempt > runs.attempt)
+                         AND NOT EXISTS (SELECT 1 FROM retries
+                             WHERE retries.job = runs.job AND retries.scheduled = runs.scheduled)"
                     ),
                     params![job, micros(after)],
                 )?);

@@ -7,7 +7,7 @@ use rusqlite::{Connection, Params};
 
 use super::codec::RawRun;
 use super::error::Failure;
-use super::{JobState, RunRecord, Store, StoreError};
+use super::{JobState, PlannedRetry, RunRecord, Store, StoreError};
 
 /// The distinct job names in `runs`, found by hopping through the `runs_by_job` index (one
 /// lookup per job) instead of reading every row: `list` with 10,000 jobs and millions of runs
@@ -60,7 +60,7 @@ impl Store {
     /// one, every claimed or running run is (some may belong to the live scheduler).
     pub fn unfinished(&self) -> Result<Vec<RunRecord>, StoreError> {
         let before = self.own_runs_from.unwrap_or(i64::MAX);
-        let columns = self.columns;
+        let columns = super::codec::run_columns(self.version);
         self.read("find unfinished runs", |conn| {
             runs(
                 conn,
@@ -77,7 +77,7 @@ impl Store {
     /// all outcomes.
     pub fn history(&self, job: Option<&str>, limit: usize) -> Result<Vec<RunRecord>, StoreError> {
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        let columns = self.columns;
+        let columns = super::codec::run_columns(self.version);
         self.read("read the history", |conn| match job {
             Some(job) => runs(
                 conn,
@@ -95,7 +95,7 @@ impl Store {
     /// For `jobrun list`: each job's newest row that is not Claimed (its last outcome, which
     /// may be Running).
     pub fn last_outcomes(&self) -> Result<HashMap<String, RunRecord>, StoreError> {
-        let columns = self.columns;
+        let columns = super::codec::run_columns(self.version);
         self.read("read the last outcomes", |conn| {
             let records = runs(
                 conn,
@@ -112,6 +112,45 @@ impl Store {
         })
     }
 
+    /// The retries planned and not yet started, for the scheduler to put back at its start
+    /// (none in a store from before retries).
+    pub fn pending_retries(&self) -> Result<Vec<PlannedRetry>, StoreError> {
+        if self.version < 3 {
+            return Ok(Vec::new());
+        }
+        self.read("read the planned retries", |conn| {
+            let mut stmt = conn.prepare_cached(
+                "SELECT job, scheduled, attempt, attempts, due FROM retries ORDER BY due, job",
+            )?;
+            let rows = stmt.query_map([], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, i64>(1)?,
+                    r.get::<_, u32>(2)?,
+                    r.get::<_, u32>(3)?,
+                    r.get::<_, i64>(4)?,
+                ))
+            })?;
+            let mut retries = Vec::new();
+            for row in rows {
+                let (job, scheduled, attempt, attempts, due) = row?;
+                let time = |us: i64| {
+                    chrono::DateTime::from_timestamp_micros(us).ok_or_else(|| {
+                        Failure::Corrupt(format!("job {job:?} has a retry out of range"))
+                    })
+                };
+                retries.push(PlannedRetry {
+                    scheduled: time(scheduled)?,
+                    due: time(due)?,
+                    job,
+                    attempt,
+                    attempts,
+                });
+            }
+            Ok(retries)
+        })
+    }
+
     /// Runs `body` and attaches the store's path and `action` to any failure.
     pub(super) fn read<T>(
         &self,
@@ -122,7 +161,7 @@ impl Store {
     }
 }
 
-/// The runs a query selecting the store's run columns returns, each checked by `codec`.
+/// The runs a query selecting a store's run columns (`codec::run_columns`) returns, each checked by `codec`.
 pub(super) fn runs(
     conn: &Connection,
     sql: &str,

@@ -10,7 +10,7 @@
 //! (missed, coalesced, skipped). Its `state` says which, and only that state's columns are set
 //! (`codec` checks this on every read). `jobs` holds what the scheduler needs to resume: the
 //! newest fire handled and the schedule's fingerprint. `holder` names the process that holds
-//! the store, for the "in use" message; `boot` the boot whose `@reboot` jobs were fired.
+//! the store, for the "in use" message.
 
 use rusqlite::{Connection, TransactionBehavior};
 
@@ -69,7 +69,47 @@ CREATE INDEX runs_by_age ON runs (recorded_at);
 CREATE INDEX runs_unfinished ON runs (id) WHERE state IN ('claimed', 'running');
 ";
 
-/// Version 2 (issue 11): the boot whose `@reboot` fires were handled, and which run replaced
+/// How version 1 judged a run, as an SQL expression over its row: a timeout, a signal or a
+/// non-zero exit code is a failure.
+macro_rules! failed_by_v1 {
+    () => {
+        "CASE WHEN state NOT IN ('exited', 'signaled') THEN NULL \
+              WHEN timed_out = 1 THEN 'timeout' \
+              WHEN state = 'signaled' OR exit_code <> 0 THEN 'status' END"
+    };
+}
+pub(super) use failed_by_v1;
+
+/// Version 2 (issue 10): why an ended run counts as failed, by its job's rules (`failed_by`:
+/// NULL for a success and for every outcome but exited and signaled). Rows of version 1 were
+/// judged by the only rule there was, which `failed_by_v1!` spells out.
+const V2: &str = concat!(
+    "ALTER TABLE runs ADD COLUMN failed_by TEXT;\n",
+    "UPDATE runs SET failed_by = ",
+    failed_by_v1!(),
+    ";"
+);
+
+/// Version 3 (issue 10): retries. A fire may now have several attempts, each a row with its
+/// number (`attempt`, 1 for the first) and how many the job allowed when it was claimed
+/// (`attempts`), so a fire is handled once per attempt; and a retry planned but not yet
+/// started is kept in `retries` (one per fire), so that it survives a restart.
+const V3: &str = "
+ALTER TABLE runs ADD COLUMN attempt INTEGER NOT NULL DEFAULT 1;
+ALTER TABLE runs ADD COLUMN attempts INTEGER NOT NULL DEFAULT 1;
+DROP INDEX runs_one_per_fire;
+CREATE UNIQUE INDEX runs_one_per_fire ON runs (job, scheduled, attempt) WHERE manual = 0;
+CREATE TABLE retries (
+    job       TEXT NOT NULL,
+    scheduled INTEGER NOT NULL,
+    attempt   INTEGER NOT NULL,
+    attempts  INTEGER NOT NULL,
+    due       INTEGER NOT NULL,
+    PRIMARY KEY (job, scheduled)
+) WITHOUT ROWID;
+";
+
+/// Version 4 (issue 11): the boot whose `@reboot` fires were handled, and which run replaced
 /// a run that `overlap = "replace"` ended.
 ///
 /// - `boot` holds one row: the kernel's boot id jobrun last started under, and when it first
@@ -77,7 +117,7 @@ CREATE INDEX runs_unfinished ON runs (id) WHERE state IN ('claimed', 'running');
 ///   boot finds them already handled in `runs`).
 /// - `runs.replaced_by` is set only on a run that ended (exited or signaled); a column added
 ///   to the table rather than a table of its own, since every history row may want it.
-const V2: &str = "
+const V4: &str = "
 CREATE TABLE boot (
     id      INTEGER PRIMARY KEY CHECK (id = 1),
     boot_id TEXT NOT NULL,
@@ -87,13 +127,13 @@ ALTER TABLE runs ADD COLUMN replaced_by INTEGER;
 ";
 
 /// Every step, oldest first; the store's current version is their number.
-const MIGRATIONS: &[&str] = &[V1, V2];
+pub(super) const MIGRATIONS: &[&str] = &[V1, V2, V3, V4];
 
 /// The schema version this jobrun writes.
 pub(super) const CURRENT: i64 = MIGRATIONS.len() as i64;
 
 /// The tables a current store must have; a store lacking one was damaged or hand-edited.
-const TABLES: &[&str] = &["holder", "jobs", "runs", "boot"];
+const TABLES: &[&str] = &["holder", "jobs", "runs", "retries", "boot"];
 
 /// The indexes of a current store; `check()` reports a missing one (the store still works,
 /// but without `runs_one_per_fire` a fire could be recorded twice).

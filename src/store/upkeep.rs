@@ -62,7 +62,8 @@ impl Store {
     /// found, one line each; empty = healthy. Reads every row: for `jobrun check`, not for the
     /// scheduler's loop.
     pub fn check(&self) -> Result<Vec<String>, StoreError> {
-        let columns = self.columns;
+        let columns = super::codec::run_columns(self.version);
+        let version = self.version;
         self.read("check the state store", |conn| {
             let mut problems = Vec::new();
 
@@ -80,10 +81,16 @@ impl Store {
                 }
             }
 
-            let mut duplicates = conn.prepare(
+            // Before version 3 a fire had one attempt.
+            let fire = if version >= 3 {
+                "job, scheduled, attempt"
+            } else {
+                "job, scheduled"
+            };
+            let mut duplicates = conn.prepare(&format!(
                 "SELECT job, scheduled, count(*) FROM runs WHERE manual = 0
-                 GROUP BY job, scheduled HAVING count(*) > 1 ORDER BY job, scheduled",
-            )?;
+                 GROUP BY {fire} HAVING count(*) > 1 ORDER BY job, scheduled"
+            ))?;
             for row in duplicates.query_map([], |r| {
                 Ok((
                     r.get::<_, String>(0)?,

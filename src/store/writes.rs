@@ -14,7 +14,7 @@ use rusqlite::{
 
 use super::codec::{OutcomeColumns, micros, missed_problem, tail};
 use super::error::Failure;
-use super::{Claim, Decision, Hold, Outcome, Store, StoreError};
+use super::{Claim, Decision, FailedBy, Hold, Outcome, PlannedRetry, Store, StoreError};
 
 /// Moves a job's `last_fire` forward to `?2`, never back. A job that has no row yet gets one
 /// with an empty schedule fingerprint (no schedule recorded).
@@ -22,6 +22,12 @@ const ADVANCE_LAST_FIRE: &str = "
     INSERT INTO jobs (name, schedule, last_fire) VALUES (?1, '', ?2)
     ON CONFLICT (name) DO UPDATE SET last_fire = excluded.last_fire
     WHERE jobs.last_fire IS NULL OR jobs.last_fire < excluded.last_fire";
+
+/// Ends a running run: `?1` id, then state, exit code, signal, end, timed out, tail, failure.
+const FINISH: &str = "
+    UPDATE runs SET state = ?2, exit_code = ?3, signal = ?4, ended = ?5, timed_out = ?6,
+                    output_tail = ?7, pid = NULL, failed_by = ?8
+    WHERE id = ?1 AND state = 'running'";
 
 impl Store {
     /// Upserts the fingerprint of each job (one transaction); leaves `last_fire` as it is
@@ -51,8 +57,10 @@ impl Store {
         }
         self.write("forget removed jobs", names.len(), |tx| {
             let mut delete = tx.prepare_cached("DELETE FROM jobs WHERE name = ?1")?;
+            let mut retries = tx.prepare_cached("DELETE FROM retries WHERE job = ?1")?;
             for name in names {
                 delete.execute([name])?;
+                retries.execute([name])?;
             }
             Ok(())
         })
@@ -125,8 +133,8 @@ impl Store {
         }
         self.write(action, claims.len(), |tx| {
             let mut insert = tx.prepare_cached(
-                "INSERT INTO runs (job, scheduled, manual, recorded_at, state)
-                 VALUES (?1, ?2, ?3, ?4, 'claimed')",
+                "INSERT INTO runs (job, scheduled, manual, recorded_at, state, attempt, attempts)
+                 VALUES (?1, ?2, ?3, ?4, 'claimed', ?5, ?6)",
             )?;
             let mut prior = tx.prepare_cached("SELECT last_fire FROM jobs WHERE name = ?1")?;
             let mut advance = tx.prepare_cached(ADVANCE_LAST_FIRE)?;
@@ -134,11 +142,23 @@ impl Store {
             for claim in claims {
                 let scheduled = micros(claim.scheduled);
                 insert
-                    .execute(params![claim.job, scheduled, claim.manual, micros(now)])
+                    .execute(params![
+                        claim.job,
+                        scheduled,
+                        claim.manual,
+                        micros(now),
+                        claim.attempt,
+                        claim.attempts
+                    ])
                     .map_err(|e| once_per_fire(e, claim.job, claim.scheduled))?;
                 let id = tx.last_insert_rowid();
                 let mut last = None;
-                if !claim.manual {
+                if claim.attempt > 1 {
+                    // A retry: its fire's last_fire moved at the first attempt, and its plan
+                    // is now a claim.
+                    tx.prepare_cached("DELETE FROM retries WHERE job = ?1 AND scheduled = ?2")?
+                        .execute(params![claim.job, scheduled])?;
+                } else if !claim.manual {
                     last = prior
                         .query_row([claim.job], |r| r.get::<_, Option<i64>>(0))
                         .optional()?
@@ -233,7 +253,8 @@ impl Store {
     }
 
     /// The running run `id` ended. `outcome` must be `Exited` or `Signaled`; `output_tail` is
-    /// cut to its last [`super::MAX_TAIL`] bytes.
+    /// cut to its last [`super::MAX_TAIL`] bytes. It is judged by the default rules (a
+    /// timeout, a signal or a non-zero exit code is a failure); see [`Store::finished_as`].
     pub fn finished(
         &mut self,
         id: i64,
@@ -242,6 +263,31 @@ impl Store {
         timed_out: bool,
         output_tail: &str,
     ) -> Result<(), StoreError> {
+        let failed_by = match outcome {
+            _ if timed_out => Some(FailedBy::Timeout),
+            Outcome::Exited { code: 0 } => None,
+            _ => Some(FailedBy::Status),
+        };
+        self.finished_as(id, at, outcome, timed_out, output_tail, failed_by, None)
+    }
+
+    /// [`Store::finished`], judged by the job's own rules: `failed_by` is why the run failed,
+    /// `None` if it succeeded; and with the retry that follows it, if any, kept in the same
+    /// transaction (so a crash cannot record the failure and lose the retry).
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "one run's end; each argument is a different fact of it"
+    )]
+    pub fn finished_as(
+        &mut self,
+        id: i64,
+        at: DateTime<Utc>,
+        outcome: &Outcome,
+        timed_out: bool,
+        output_tail: &str,
+        failed_by: Option<FailedBy>,
+        retry: Option<&PlannedRetry>,
+    ) -> Result<(), StoreError> {
         let action = "record a run's end";
         if !matches!(outcome, Outcome::Exited { .. } | Outcome::Signaled { .. }) {
             let why = format!("a run ends exited or signaled, not {outcome:?}");
@@ -249,13 +295,40 @@ impl Store {
         }
         let c = OutcomeColumns::of(outcome)
             .map_err(|why| StoreError::refused(&self.path, action, why))?;
+        if let Some(retry) = retry {
+            return self.write(action, 2, |tx| {
+                let changed = tx.prepare_cached(FINISH)?.execute(params![
+                    id,
+                    c.state,
+                    c.exit_code,
+                    c.signal,
+                    micros(at),
+                    timed_out,
+                    tail(output_tail),
+                    failed_by.map(FailedBy::as_str)
+                ])?;
+                expect_one(tx, changed, id, "running")?;
+                tx.prepare_cached(
+                    "INSERT INTO retries (job, scheduled, attempt, attempts, due)
+                     VALUES (?1, ?2, ?3, ?4, ?5)
+                     ON CONFLICT (job, scheduled) DO UPDATE SET attempt = excluded.attempt,
+                         attempts = excluded.attempts, due = excluded.due",
+                )?
+                .execute(params![
+                    retry.job,
+                    micros(retry.scheduled),
+                    retry.attempt,
+                    retry.attempts,
+                    micros(retry.due)
+                ])?;
+                Ok(())
+            });
+        }
         self.move_run(
             action,
             id,
             "running",
-            "UPDATE runs SET state = ?2, exit_code = ?3, signal = ?4, ended = ?5,
-                             timed_out = ?6, output_tail = ?7, pid = NULL
-             WHERE id = ?1 AND state = 'running'",
+            FINISH,
             params![
                 id,
                 c.state,
@@ -263,7 +336,8 @@ impl Store {
                 c.signal,
                 micros(at),
                 timed_out,
-                tail(output_tail)
+                tail(output_tail),
+                failed_by.map(FailedBy::as_str)
             ],
         )
     }

@@ -19,6 +19,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 
 pub use after::{On, Upstream};
 pub use at::At;
+pub use combine::{SEARCH_STEPS, Search};
 pub use cron::{CronExpr, CronFields, CronTrigger};
 pub use every::Every;
 
@@ -39,17 +40,11 @@ pub enum Trigger {
 }
 
 impl Trigger {
-    /// The first fire strictly after `t`, or `None` if the trigger never fires again or
-    /// fires on events rather than at times (`@reboot`, `after`).
+    /// The first fire strictly after `t`, or `None` if the trigger never fires again, fires
+    /// on events rather than at times (`@reboot`, `after`), or if finding its next fire takes
+    /// more than [`SEARCH_STEPS`] (see [`Trigger::search_after`]).
     pub fn next_after(&self, t: DateTime<Utc>) -> Option<DateTime<Utc>> {
-        match self {
-            Trigger::Reboot | Trigger::After(_) => None,
-            Trigger::Cron(cron) => cron.next_after(t),
-            Trigger::Every(every) => every.next_after(t),
-            Trigger::At(at) => at.next_after(t),
-            Trigger::Any(parts) => parts.iter().filter_map(|p| p.next_after(t)).min(),
-            Trigger::All(parts) => combine::all_next_after(parts, t),
-        }
+        self.search_after(t).fire()
     }
 
     /// The upstream jobs of an `after` trigger (none for any other).
@@ -63,6 +58,15 @@ impl Trigger {
     /// The first fire at or after `t`.
     pub fn next_at_or_after(&self, t: DateTime<Utc>) -> Option<DateTime<Utc>> {
         self.next_after(t - TimeDelta::nanoseconds(1))
+    }
+
+    /// The first fire strictly after `t`, telling a trigger that has ended apart from a search
+    /// that gave up: every answer costs at most [`SEARCH_STEPS`] answers of basic triggers,
+    /// however `all` and `any` nest. Event triggers (`@reboot`, `after`) have ended: they have
+    /// no times.
+    pub fn search_after(&self, t: DateTime<Utc>) -> Search {
+        let mut steps = SEARCH_STEPS;
+        combine::search(self, t, &mut steps)
     }
 
     /// A short description for listings: `cron "0 3 * * *"`, `every 90s`, `all(...)`,

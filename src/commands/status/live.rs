@@ -60,7 +60,7 @@ fn draw(ctx: &Context, out: &mut impl Write) -> io::Result<()> {
         now: Utc::now(),
         ..ctx.clone()
     };
-    let lines = match crate::jobfile::load(&now.jobfile, now.local_tz)
+    let lines = match crate::jobfile::load(&now.jobfile, now.local_tz, &now.trust)
         .map_err(Error::from)
         .and_then(|jobfile| Snapshot::read(&now, &jobfile))
     {

@@ -332,7 +332,10 @@ impl<'t> Builder<'t> {
             path.extend(key.replace(self.decode_key(done, errors)));
         }
         if LIMIT as usize <= path.len() {
-            errors.report_error(ParseError::new("recursion limit"));
+            // toml_edit reports this at no place, which rendered as 1:1 however far down the
+            // file the key was (issue 12); the first key past the limit is where it is.
+            let at = to_span(path[LIMIT as usize - 1].span);
+            errors.report_error(ParseError::new("recursion limit").with_unexpected(at));
             path.clear();
             return None;
         }

@@ -1,17 +1,20 @@
 //! The store's behaviour, written as specifications: opening, locking and refusing files
-//! (`open`), a second process and a crash (`process`), recording runs (`runs`, `lifecycle`),
-//! reading them back (`reads`), pruning and checking (`upkeep`), checkpoints (`wal`), what the
-//! scheduling policies keep and an older store migrated (`policies`), and a
-//! latency probe that prints percentiles (`latency`, ignored by default).
+//! (`open`, `path`), a second process and a crash (`process`), recording runs (`runs`, `lifecycle`),
+//! reading them back (`reads`), pruning and checking (`upkeep`), checkpoints (`wal`), and a
+//! latency probe that prints percentiles (`latency`, ignored by default), stores of older
+//! versions (`versions`), and what the scheduling policies keep (`policies`).
 
 mod latency;
 mod lifecycle;
 mod open;
+mod path;
 mod policies;
 mod process;
 mod reads;
+mod retries;
 mod runs;
 mod upkeep;
+mod versions;
 mod wal;
 
 use std::path::{Path, PathBuf};
@@ -48,6 +51,8 @@ fn scheduled(job: &str, at: DateTime<Utc>) -> Claim<'_> {
         job,
         scheduled: at,
         manual: false,
+        attempt: 1,
+        attempts: 1,
     }
 }
 

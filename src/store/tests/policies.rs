@@ -66,6 +66,8 @@ fn ended_after_gives_the_scheduled_ends_of_the_named_jobs_in_the_order_they_ende
                 job: "a",
                 scheduled: t(45),
                 manual: true,
+                attempt: 1,
+                attempts: 1,
             }],
             t(45),
         )
@@ -160,8 +162,67 @@ fn a_version_1_store_is_read_as_it_is_and_migrated_by_the_scheduler() {
         .conn
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .unwrap();
-    assert_eq!(version, 2);
+    assert_eq!(version, crate::store::schema::CURRENT);
     assert_eq!(store.history(None, 100).unwrap(), history);
     assert!(store.note_boot("boot-a", t(0)).unwrap().new);
     assert!(store.check().unwrap().is_empty());
+}
+
+#[test]
+fn a_failed_attempt_that_a_retry_follows_is_no_end_for_chained_jobs() {
+    use crate::store::{FailedBy, PlannedRetry};
+    let (_dir, mut store) = new_store();
+    let attempt = |n: u32, at: i64| Claim {
+        job: "up",
+        scheduled: t(at),
+        manual: false,
+        attempt: n,
+        attempts: 2,
+    };
+    let failed = Outcome::Exited { code: 1 };
+    let retry = |at: i64| PlannedRetry {
+        job: "up".into(),
+        scheduled: t(at),
+        attempt: 2,
+        attempts: 2,
+        due: t(at + 30),
+    };
+    // The fire at 10 failed, was retried at 40 and the retry succeeded; the fire at 100
+    // failed and its retry is still to come.
+    let first = store.claim(&[attempt(1, 10)], t(10)).unwrap()[0];
+    store.started(first, 7, t(10)).unwrap();
+    let status = Some(FailedBy::Status);
+    store
+        .finished_as(first, t(11), &failed, false, "", status, Some(&retry(10)))
+        .unwrap();
+    let second = store.claim(&[attempt(2, 10)], t(40)).unwrap()[0];
+    store.started(second, 8, t(40)).unwrap();
+    store
+        .finished_as(
+            second,
+            t(41),
+            &Outcome::Exited { code: 0 },
+            false,
+            "",
+            None,
+            None,
+        )
+        .unwrap();
+    let pending = store.claim(&[attempt(1, 100)], t(100)).unwrap()[0];
+    store.started(pending, 9, t(100)).unwrap();
+    store
+        .finished_as(
+            pending,
+            t(101),
+            &failed,
+            false,
+            "",
+            status,
+            Some(&retry(100)),
+        )
+        .unwrap();
+    let ended = store.ended_after(&["up"], t(0)).unwrap();
+    let ids: Vec<i64> = ended.iter().map(|r| r.id).collect();
+    assert_eq!(ids, [second]);
+    assert!(ended[0].succeeded());
 }

@@ -3,7 +3,7 @@
 use chrono::TimeDelta;
 
 use super::{assert_refused, claim, new_store, only_row, reopen, scheduled, store_path, t};
-use crate::store::{Claim, Decision, JobState, Outcome, RunRecord, Store};
+use crate::store::{Claim, Decision, FailedBy, JobState, Outcome, RunRecord, Store};
 
 fn last_fire(store: &Store, job: &str) -> Option<chrono::DateTime<chrono::Utc>> {
     store
@@ -35,6 +35,9 @@ fn a_run_that_exits_round_trips_with_every_field() {
             ended: Some(t(65)),
             timed_out: true,
             outcome: Outcome::Exited { code: 3 },
+            failed_by: Some(FailedBy::Timeout),
+            attempt: 1,
+            attempts: 1,
             output_tail: "out\nerr\n".into(),
             replaced_by: None,
         }
@@ -228,6 +231,8 @@ fn manual_runs_of_one_instant_may_repeat_and_leave_last_fire_alone() {
         job: "backup",
         scheduled: t(120),
         manual: true,
+        attempt: 1,
+        attempts: 1,
     };
     let ids = store.claim(&[manual, manual], t(120)).unwrap();
     assert_eq!(ids.len(), 2);
