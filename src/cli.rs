@@ -124,8 +124,9 @@ pub enum Command {
     /// directory, and prints the equivalent jobfile on stdout for review. The schedules are kept
     /// as written; commands run through the crontab's SHELL unless they have no shell syntax;
     /// the text after % becomes the job's stdin; NAME=value lines become env (CRON_TZ the zone);
-    /// the user column becomes user. MAILTO, @reboot and other things jobrun does otherwise are
-    /// reported on stderr. Errors name the file, line and column, all at once.
+    /// the user column becomes user; @reboot stays @reboot (once per boot). MAILTO and other
+    /// things jobrun does otherwise are reported on stderr. Errors name the file, line and
+    /// column, all at once.
     ///
     /// Examples:
     ///   crontab -l | jobrun import                  print the jobfile for your crontab

@@ -98,6 +98,33 @@ fn glob_matches(pattern: &str, name: &str) -> bool {
     p[pi..].iter().all(|&c| c == '*')
 }
 
+/// What a fire does when its job already has `max_instances` runs started or waiting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Overlap {
+    /// Not run: recorded and logged as skipped.
+    #[default]
+    Skip,
+    /// Waits until a run of the job ends; at most one waits, later fires coalesce into it.
+    Queue,
+    /// Ends the oldest running run (SIGTERM to its process group, SIGKILL `kill_after` later)
+    /// and starts once that run is reaped; later fires coalesce into it meanwhile.
+    Replace,
+}
+
+impl Overlap {
+    /// The jobfile's words for it, in order.
+    pub const NAMES: [&'static str; 3] = ["skip", "queue", "replace"];
+
+    pub fn parse(text: &str) -> Option<Overlap> {
+        match text {
+            "skip" => Some(Overlap::Skip),
+            "queue" => Some(Overlap::Queue),
+            "replace" => Some(Overlap::Replace),
+            _ => None,
+        }
+    }
+}
+
 /// The defaults a job inherits when it does not set an option itself.
 pub mod defaults {
     use crate::duration::Duration;
@@ -143,6 +170,8 @@ pub struct Job {
     pub queue_grace: Option<Duration>,
     pub coalesce: bool,
     pub max_instances: u32,
+    /// What a fire beyond `max_instances` does.
+    pub overlap: Overlap,
     pub timeout: Option<Duration>,
     pub kill_after: Duration,
     pub paused: bool,
@@ -179,6 +208,7 @@ impl Job {
             queue_grace: None,
             coalesce: defaults::COALESCE,
             max_instances: defaults::MAX_INSTANCES,
+            overlap: Overlap::Skip,
             timeout: None,
             kill_after: defaults::KILL_AFTER,
             paused: false,
@@ -203,6 +233,12 @@ impl Job {
             Some(end) if fire > end => None,
             _ => Some(fire),
         }
+    }
+
+    /// Whether `t` lies inside the job's `start`/`end` window: what an event trigger
+    /// (`@reboot`, `after`) checks before it fires, as a time trigger's fires do.
+    pub fn in_window(&self, t: DateTime<Utc>) -> bool {
+        self.start.is_none_or(|start| t >= start) && self.end.is_none_or(|end| t <= end)
     }
 }
 

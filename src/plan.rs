@@ -24,7 +24,7 @@
 //!   `fire + delay`, its *due* time, so jitter never eats into the grace; `late_by` in `Missed`
 //!   is measured from the due time too (the fire itself when the fire was never reached).
 //! - **Starting.** When a fire proceeds: if the job already has `max_instances` runs started
-//!   or waiting for a pool slot, it is [`Event::SkippedMaxInstances`] (not queued). Otherwise
+//!   or waiting for a pool slot, its `overlap` decides (see "Overlap"). Otherwise
 //!   it needs a slot in its pool: a free slot means [`Event::Start`]; with none it waits in the
 //!   pool's FIFO queue and starts when a slot frees. Waiting in line does not make a run
 //!   missed: `misfire_grace` measures how late the scheduler reached a fire (downtime, suspend,
@@ -33,6 +33,19 @@
 //!   at the first `advance` or `finished` after that (`next_wake` does not wake for it).
 //!   Counting waiting runs against `max_instances` is what bounds a queue behind a hung run:
 //!   at most `max_instances` runs per job wait, whatever the job's rate.
+//! - **Overlap** (`overlap.rs`), for a fire beyond `max_instances`: `skip` reports it
+//!   [`Event::SkippedMaxInstances`]. `queue` keeps it as the job's one *waiter*, which joins
+//!   its pool's queue (in the order it began waiting) at the first `advance` after a run of
+//!   the job ends; a fire that finds a run of its job waiting (the waiter, or a run in the
+//!   pool's queue) is [`Event::Coalesced`] into that run's fire instead, so at most one waits
+//!   beyond the limit. `replace` does the same and also asks the loop to end the oldest
+//!   running run ([`Event::Replace`]), once per waiter; the waiter starts when that run is
+//!   reported finished. A waiter's wait is waiting in line: only `queue_grace` bounds it.
+//! - **Events.** `@reboot` jobs fire when the loop says the boot's fire is due
+//!   ([`Planner::boot`]); `after` jobs when the loop reports their upstreams' runs ended
+//!   ([`Planner::upstream_ended`], `chain.rs`). Their fires then go through `misfire_grace`,
+//!   `coalesce`, jitter and overlap like any other; a chained run knows the upstream run that
+//!   completed it ([`Planner::after_run`]).
 //! - **Pools.** The `default` pool, when the jobfile does not declare it, has no limit: as under
 //!   cron, every due job starts. Limits are what a jobfile declares (`[executors.NAME]`).
 //! - **Order.** Run ids increase from 1. Events come in the order things happen: queued runs that
@@ -52,8 +65,12 @@
 //! - **Undeclared pools.** A job naming a pool that `executors` lacks (the jobfile loader
 //!   refuses this) gets an unlimited one rather than a panic.
 
+mod admission;
 mod ahead;
+mod chain;
 mod due;
+mod keys;
+mod overlap;
 mod reload;
 mod retry;
 
@@ -65,7 +82,11 @@ use std::collections::{BTreeMap, HashMap, VecDeque};
 use chrono::{DateTime, TimeDelta, Utc};
 
 use crate::duration::Duration;
-use crate::job::{Executor, Job, defaults};
+use crate::job::{Executor, Job};
+use admission::pools_for;
+use chain::Chain;
+
+pub use keys::{schedule_key, store_key};
 
 /// Identifies one run of a job, from its start to [`Planner::finished`].
 pub type RunId = u64;
@@ -100,11 +121,20 @@ pub enum Event {
         /// were too many to count (see `due::MISSED_COUNT_LIMIT`).
         fires: Option<u64>,
     },
-    /// Not run on its own: folded into the run for a later fire of the same job (`coalesce`).
+    /// Not run on its own: folded into the run for another fire of the same job: a later one
+    /// (`coalesce`), or the one already waiting (`overlap = "queue"` or `"replace"`).
     Coalesced {
         job: String,
         scheduled: DateTime<Utc>,
         into: DateTime<Utc>,
+    },
+    /// `overlap = "replace"`: end `run` (SIGTERM to its process group, SIGKILL `kill_after`
+    /// later) so that the fire at `scheduled` can start; it starts once `run` is reported
+    /// finished.
+    Replace {
+        job: String,
+        run: RunId,
+        scheduled: DateTime<Utc>,
     },
 }
 
@@ -129,6 +159,10 @@ pub struct Planner {
     last_run: RunId,
     /// Numbers queue entries, so queues rebuilt by a reload keep their order.
     last_queued: u64,
+    /// For each job some `after` trigger names, the positions of the jobs that name it.
+    downstream: HashMap<String, Vec<usize>>,
+    /// Jobs with a waiter: most have none, so `advance` skips looking.
+    waiters: usize,
 }
 
 #[derive(Debug)]
@@ -136,6 +170,10 @@ struct Scheduled {
     job: Job,
     /// The first fire not yet handled; `None` once the trigger is exhausted.
     next: Option<DateTime<Utc>>,
+    /// The fire waiting for a run of the job to end (`overlap`).
+    waiter: Option<Pending>,
+    /// What an `after` job has seen of its upstreams.
+    chain: Option<Chain>,
 }
 
 #[derive(Debug)]
@@ -149,6 +187,10 @@ struct Running {
     job: String,
     /// The pool whose slot the run holds, whatever pool its job names after a reload.
     pool: String,
+    /// The upstream run a chained run follows.
+    after: Option<u64>,
+    /// The run it replaced.
+    replaces: Option<RunId>,
 }
 
 /// A fire that proceeds but has not started yet.
@@ -163,6 +205,10 @@ struct Pending {
     queued: u64,
     /// 1 for a fire; a retry's number for a retry (see `retry.rs`).
     attempt: u32,
+    /// The upstream run whose end fired it (`after`).
+    after: Option<u64>,
+    /// The run it waits to replace (`overlap = "replace"`).
+    replaces: Option<RunId>,
 }
 
 /// Something due within one `advance`, sorted by `at`, then by `order` (the job's position).
@@ -187,11 +233,14 @@ impl Planner {
             .into_iter()
             .map(|job| Scheduled {
                 next: job.next_after(now),
+                waiter: None,
+                chain: Chain::of(&job, now),
                 job,
             })
             .collect();
         Planner {
             index: index_of(&jobs),
+            downstream: chain::downstream_of(&jobs),
             jobs,
             pools,
             running: BTreeMap::new(),
@@ -201,6 +250,7 @@ impl Planner {
             rng: fastrand::Rng::with_seed(seed),
             last_run: 0,
             last_queued: 0,
+            waiters: 0,
         }
     }
 
@@ -209,10 +259,30 @@ impl Planner {
     /// coalesced or skipped). Fires that passed while jobrun was down are then due at the next
     /// [`advance`](Planner::advance), and go through `misfire_grace` and `coalesce` like any
     /// late fire. Call it before the first `advance`; an unknown job is ignored.
+    ///
+    /// For an `after` job, `last_fire` is where its chain resumes: upstream ends reported with
+    /// [`upstream_ended`](Planner::upstream_ended) at or before it are its past.
     pub fn resume(&mut self, name: &str, last_fire: DateTime<Utc>) {
         if let Some(&i) = self.index.get(name) {
             let scheduled = &mut self.jobs[i];
             scheduled.next = scheduled.job.next_after(last_fire);
+            if let Some(chain) = scheduled.chain.as_mut() {
+                chain.resume(last_fire);
+            }
+        }
+    }
+
+    /// A `@reboot` job's fire for this boot, due at `at` (when the boot was first seen): the
+    /// loop calls it at start for each such job that has not handled this boot's fire. Any
+    /// other job, one unknown, or an `at` outside the job's window, is ignored.
+    pub fn boot(&mut self, name: &str, at: DateTime<Utc>) {
+        if let Some(&i) = self.index.get(name) {
+            let scheduled = &mut self.jobs[i];
+            if matches!(scheduled.job.trigger, crate::trigger::Trigger::Reboot)
+                && scheduled.job.in_window(at)
+            {
+                scheduled.next = Some(at);
+            }
         }
     }
 
@@ -220,6 +290,7 @@ impl Planner {
     pub fn advance(&mut self, now: DateTime<Utc>) -> Vec<Event> {
         let mut events = Vec::new();
         self.expire_queued(now, &mut events);
+        self.release_waiters();
         self.start_queued(now, &mut events);
 
         let mut steps = Vec::new();
@@ -290,7 +361,22 @@ impl Planner {
             .iter()
             .filter(|(name, pool)| self.has_free_slot(name, pool))
             .filter_map(|(_, pool)| pool.queue.front().map(|p| p.due));
-        fires.chain(jitter_ends).chain(startable).min()
+        fires
+            .chain(jitter_ends)
+            .chain(startable)
+            .chain(self.releasable_waiters())
+            .chain(self.chained_fires())
+            .min()
+    }
+
+    /// The upstream run a chained run follows, while it runs (its `JOBRUN_AFTER_RUN_ID`).
+    pub fn after_run(&self, run: RunId) -> Option<u64> {
+        self.running.get(&run).and_then(|r| r.after)
+    }
+
+    /// The run a running run replaced (`overlap = "replace"`).
+    pub fn replaces(&self, run: RunId) -> Option<RunId> {
+        self.running.get(&run).and_then(|r| r.replaces)
     }
 
     /// When the job fires next (`None` when it never will, or is paused).
@@ -315,31 +401,44 @@ impl Planner {
         self.running.len()
     }
 
-    /// Runs waiting for a pool slot or their jitter delay.
+    /// Runs waiting for a pool slot, their jitter delay or a run of their job to end.
     pub fn queued(&self) -> usize {
-        self.delayed.len() + self.pools.values().map(|p| p.queue.len()).sum::<usize>()
+        self.delayed.len()
+            + self.pools.values().map(|p| p.queue.len()).sum::<usize>()
+            + self.waiters
     }
 
     /// Turns the job's due fires into steps: reports for missed and coalesced fires, and runs
     /// that proceed now or after their jitter delay.
     fn collect_due(&mut self, order: usize, now: DateTime<Utc>, steps: &mut Vec<Step>) {
         let scheduled = &mut self.jobs[order];
-        let Some(pending) = scheduled.next.filter(|&fire| fire <= now) else {
-            return;
+        let chained = scheduled.chain.as_mut().filter(|c| c.has_fires());
+        let (missed, runnable) = if let Some(chain) = chained {
+            if scheduled.job.paused {
+                chain.drop_fires();
+                return;
+            }
+            chain.take_due(scheduled.job.misfire_grace, now)
+        } else {
+            let Some(pending) = scheduled.next.filter(|&fire| fire <= now) else {
+                return;
+            };
+            if scheduled.job.paused {
+                scheduled.next = scheduled.job.next_after(now);
+                return;
+            }
+            let due = due::due_fires(&scheduled.job, pending, now);
+            scheduled.next = due.next;
+            let runnable = due.runnable.into_iter().map(|f| (f, None)).collect();
+            (due.missed, runnable)
         };
         let job = &scheduled.job;
-        if job.paused {
-            scheduled.next = job.next_after(now);
-            return;
-        }
-        let due = due::due_fires(job, pending, now);
-        scheduled.next = due.next;
         let report = |at: DateTime<Utc>, event: Event| Step {
             at,
             order,
             what: StepKind::Report(event),
         };
-        if let Some(missed) = due.missed {
+        if let Some(missed) = missed {
             steps.push(report(
                 missed.newest,
                 Event::Missed {
@@ -351,11 +450,11 @@ impl Planner {
                 },
             ));
         }
-        let mut proceeding = due.runnable.as_slice();
+        let mut proceeding = runnable.as_slice();
         if job.coalesce
-            && let Some((&latest, older)) = proceeding.split_last()
+            && let Some((&(latest, _), older)) = proceeding.split_last()
         {
-            for &fire in older {
+            for &(fire, _) in older {
                 steps.push(report(
                     fire,
                     Event::Coalesced {
@@ -367,13 +466,15 @@ impl Planner {
             }
             proceeding = &proceeding[older.len()..];
         }
-        for &fire in proceeding {
+        for &(fire, after) in proceeding {
             let pending = Pending {
                 job: job.name.clone(),
                 scheduled: fire,
                 due: fire + jitter_delay(&mut self.rng, job.jitter),
                 queued: 0,
                 attempt: 1,
+                after,
+                replaces: None,
             };
             if pending.due <= now {
                 steps.push(Step {
@@ -385,160 +486,6 @@ impl Planner {
                 self.delayed.push(pending);
             }
         }
-    }
-
-    /// A run whose due time has come: start it, queue it, or say why not.
-    fn proceed(&mut self, mut pending: Pending, now: DateTime<Utc>, events: &mut Vec<Event>) {
-        let Some(pool_name) = self.admit(&pending, now, false, events) else {
-            return;
-        };
-        let Some(pool) = self.pools.get(&pool_name) else {
-            return;
-        };
-        if pool.queue.is_empty() && self.has_free_slot(&pool_name, pool) {
-            self.start(pending, pool_name, events);
-        } else if let Some(pool) = self.pools.get_mut(&pool_name) {
-            self.last_queued += 1;
-            pending.queued = self.last_queued;
-            pool.queue.push_back(pending);
-        }
-    }
-
-    /// Reports the queued runs already past their grace, which could never start now. Done on
-    /// every call rather than only when a slot frees, so that a pool held by a hung run does
-    /// not collect a run per fire (an every-second job: 86,400 a day) to report all at once.
-    fn expire_queued(&mut self, now: DateTime<Utc>, events: &mut Vec<Event>) {
-        let mut expired = Vec::new();
-        self.pools = std::mem::take(&mut self.pools)
-            .into_iter()
-            .map(|(name, mut pool)| {
-                let (late, kept): (VecDeque<Pending>, VecDeque<Pending>) = pool
-                    .queue
-                    .into_iter()
-                    .partition(|p| self.past_grace(p, now));
-                expired.extend(late);
-                pool.queue = kept;
-                (name, pool)
-            })
-            .collect();
-        expired.sort_by_key(|p| p.queued);
-        events.extend(expired.into_iter().map(|p| Event::Missed {
-            late_by: now - p.due,
-            job: p.job,
-            scheduled: p.scheduled,
-            first: p.scheduled,
-            fires: Some(1),
-        }));
-    }
-
-    /// Lets queued runs into free slots, longest-waiting first across pools.
-    fn start_queued(&mut self, now: DateTime<Utc>, events: &mut Vec<Event>) {
-        loop {
-            let next = self
-                .pools
-                .iter()
-                .filter(|(name, pool)| self.has_free_slot(name, pool))
-                .filter_map(|(name, pool)| pool.queue.front().map(|p| (p.queued, name)))
-                .min()
-                .map(|(_, name)| name.clone());
-            let Some(pending) = next
-                .as_ref()
-                .and_then(|name| self.pools.get_mut(name))
-                .and_then(|pool| pool.queue.pop_front())
-            else {
-                return;
-            };
-            if let Some(pool) = self.admit(&pending, now, true, events) {
-                self.start(pending, pool, events);
-            }
-        }
-    }
-
-    /// Checks lateness and `max_instances` for a run about to start or join its pool's queue:
-    /// the pool it may take a slot in, or `None` once the refusal is reported (silently for a
-    /// job removed or paused). `waited` says whether the run comes out of a pool's queue: its
-    /// lateness is then the queue's business (`queue_grace`), not `misfire_grace`'s.
-    fn admit(
-        &self,
-        pending: &Pending,
-        now: DateTime<Utc>,
-        waited: bool,
-        events: &mut Vec<Event>,
-    ) -> Option<String> {
-        let job = self.live_job(&pending.job)?;
-        let late_by = now - pending.due;
-        let grace = if waited {
-            job.queue_grace
-        } else {
-            Some(job.misfire_grace)
-        };
-        // A retry is never missed: it runs late rather than not at all.
-        if pending.attempt == 1 && grace.is_some_and(|grace| late_by > grace.as_chrono()) {
-            events.push(Event::Missed {
-                job: job.name.clone(),
-                scheduled: pending.scheduled,
-                late_by,
-                first: pending.scheduled,
-                fires: Some(1),
-            });
-            return None;
-        }
-        let running = self.running_runs_of(&job.name) + self.waiting_runs_of(job);
-        if running >= job.max_instances {
-            events.push(Event::SkippedMaxInstances {
-                job: job.name.clone(),
-                scheduled: pending.scheduled,
-                running,
-            });
-            return None;
-        }
-        Some(job.executor.clone())
-    }
-
-    fn start(&mut self, pending: Pending, pool: String, events: &mut Vec<Event>) {
-        self.last_run += 1;
-        let run = self.last_run;
-        *self.per_job.entry(pending.job.clone()).or_default() += 1;
-        *self.per_pool.entry(pool.clone()).or_default() += 1;
-        self.running.insert(
-            run,
-            Running {
-                job: pending.job.clone(),
-                pool,
-            },
-        );
-        events.push(Event::Start {
-            run,
-            job: pending.job,
-            scheduled: pending.scheduled,
-            attempt: pending.attempt,
-        });
-    }
-
-    /// Whether a queued run has waited longer than its job's `queue_grace` (never, without one).
-    fn past_grace(&self, pending: &Pending, now: DateTime<Utc>) -> bool {
-        pending.attempt == 1
-            && self
-                .job(&pending.job)
-                .and_then(|job| job.queue_grace)
-                .is_some_and(|grace| now - pending.due > grace.as_chrono())
-    }
-
-    fn has_free_slot(&self, name: &str, pool: &Pool) -> bool {
-        self.per_pool.get(name).copied().unwrap_or(0) < pool.workers
-    }
-
-    fn running_runs_of(&self, job: &str) -> u32 {
-        self.per_job.get(job).copied().unwrap_or(0)
-    }
-
-    /// Runs of the job waiting in its pool's queue. The queue holds at most the sum of the
-    /// jobs' `max_instances`, so a scan is cheap.
-    fn waiting_runs_of(&self, job: &Job) -> u32 {
-        self.pools.get(&job.executor).map_or(0, |pool| {
-            let waiting = pool.queue.iter().filter(|p| p.job == job.name).count();
-            u32::try_from(waiting).unwrap_or(u32::MAX)
-        })
     }
 
     /// The job by name, unless it is paused.
@@ -556,58 +503,6 @@ fn index_of(jobs: &[Scheduled]) -> HashMap<String, usize> {
         .enumerate()
         .map(|(i, s)| (s.job.name.clone(), i))
         .collect()
-}
-
-/// What decides a job's fire times, as text: its trigger, zone and window. A state store keeps
-/// it beside the job's last fire, so that a trigger edited while jobrun was down is noticed
-/// (its old fires are not caught up). Built from the jobfile's own spelling (a cron
-/// expression's source), so it does not change between jobrun versions.
-pub fn schedule_key(job: &Job) -> String {
-    let instant = |t: Option<DateTime<Utc>>| t.map_or_else(|| "-".to_owned(), |t| t.to_rfc3339());
-    format!(
-        "{} tz={} start={} end={}",
-        job.trigger.describe(),
-        job.timezone.name(),
-        instant(job.start),
-        instant(job.end)
-    )
-}
-
-/// The text the state store keeps per job to notice, at the next start, that its schedule
-/// changed while jobrun was down: [`schedule_key`], and whether the job is paused. A pause
-/// counts as a change: fires that pass while a job is paused do not exist, so a job resumed
-/// while jobrun was down starts afresh rather than catching up.
-pub fn store_key(job: &Job) -> String {
-    let key = schedule_key(job);
-    if job.paused {
-        format!("{key} paused")
-    } else {
-        key
-    }
-}
-
-/// The declared pools, plus one of the default size for any pool a job names undeclared.
-fn pools_for<'j>(
-    jobs: impl IntoIterator<Item = &'j Job>,
-    executors: &[Executor],
-) -> BTreeMap<String, Pool> {
-    let mut pools: BTreeMap<String, Pool> = executors
-        .iter()
-        .map(|e| {
-            let pool = Pool {
-                workers: e.workers,
-                queue: VecDeque::new(),
-            };
-            (e.name.clone(), pool)
-        })
-        .collect();
-    for job in jobs {
-        pools.entry(job.executor.clone()).or_insert_with(|| Pool {
-            workers: defaults::UNDECLARED_POOL_WORKERS,
-            queue: VecDeque::new(),
-        });
-    }
-    pools
 }
 
 /// A random delay in `[0, jitter)`, to the millisecond; none without jitter.

@@ -268,10 +268,19 @@ pub(crate) struct Background {
 
 impl Test {
     pub(crate) fn spawn(&self) -> Background {
+        self.spawn_with_env(&[])
+    }
+
+    /// [`Test::spawn`] with more environment variables, for one start among several (a
+    /// restart in another boot, say). Each start's log replaces the last one's.
+    pub(crate) fn spawn_with_env(&self, env: &[(&str, &str)]) -> Background {
         let log = self.path("jobrun.log");
         let file = fs::File::create(&log).expect("create log");
-        let child = self
-            .command()
+        let mut command = self.command();
+        for (key, value) in env {
+            command.env(key, value);
+        }
+        let child = command
             .stdout(Stdio::null())
             .stderr(file)
             .spawn()

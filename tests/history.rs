@@ -168,6 +168,7 @@ fn history_json_has_every_documented_field() {
         "first",
         "late_by_ms",
         "into",
+        "replaced_by",
         "output",
     ]
     .into();
@@ -186,7 +187,15 @@ fn history_json_has_every_documented_field() {
         let started = epoch(row["started"].as_str().expect("started"));
         let ended = epoch(row["ended"].as_str().expect("ended"));
         assert!(scheduled <= started && started <= ended, "{row}");
-        for unset in ["pid", "message", "fires", "first", "late_by_ms", "into"] {
+        for unset in [
+            "pid",
+            "message",
+            "fires",
+            "first",
+            "late_by_ms",
+            "into",
+            "replaced_by",
+        ] {
             assert!(row[unset].is_null(), "{unset}: {row}");
         }
     }

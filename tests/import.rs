@@ -141,11 +141,14 @@ fn each_imported_jobfile_passes_check() {
     }
 }
 
-/// `[jobs.NAME]` headers of a jobfile, in order.
-fn job_names(jobfile: &str) -> Vec<String> {
-    jobfile
-        .lines()
-        .filter_map(|l| l.strip_prefix("[jobs.")?.strip_suffix(']'))
+/// The `[jobs.NAME]` headers of a jobfile, in order, of the jobs that fire at times: all but
+/// `@reboot` ones (import writes `cron` first).
+fn timed_job_names(jobfile: &str) -> Vec<String> {
+    let lines: Vec<&str> = jobfile.lines().collect();
+    lines
+        .windows(2)
+        .filter(|pair| pair[1] != "cron = \"@reboot\"")
+        .filter_map(|pair| pair[0].strip_prefix("[jobs.")?.strip_suffix(']'))
         .map(str::to_owned)
         .collect()
 }
@@ -174,11 +177,11 @@ fn every_imported_line_fires_when_an_independent_reading_of_it_says() {
             .flat_map(|file| entries(&data(file), zone))
             .collect();
         let jobfile = imported(case);
-        let names = job_names(&jobfile);
+        let names = timed_job_names(&jobfile);
         assert_eq!(
             names.len(),
             lines.len(),
-            "{}: one job per line",
+            "{}: one job per line that fires at times",
             case.expected
         );
         for from in FROM {

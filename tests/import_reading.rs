@@ -22,7 +22,8 @@ pub(crate) struct Entry {
     pub(crate) zone: Tz,
 }
 
-/// The entries of a crontab that fire (no `@reboot`), in file order, with `CRON_TZ` applied.
+/// The entries of a crontab that fire at times (no `@reboot`), in file order, with `CRON_TZ`
+/// applied.
 pub(crate) fn entries(text: &str, default_zone: Tz) -> Vec<Entry> {
     let mut zone = default_zone;
     let mut out = Vec::new();

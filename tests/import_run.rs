@@ -410,10 +410,14 @@ fn standard_input_is_a_user_crontab_and_a_directory_skips_what_cron_skips() {
             stdin = """
             go
             """
+
+            [jobs.hello]
+            cron = "@reboot"
+            command = ["/usr/bin/hello"]
             "#,
             own_home()
         )),
-        "jobrun: warning: standard input:2: @reboot line left out: jobrun has no way yet to run a job when the system starts\n",
+        "",
     );
 
     let test = Test::new()

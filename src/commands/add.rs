@@ -47,6 +47,9 @@ pub(super) fn run(ctx: &Context, args: AddArgs) -> Result<(), Error> {
     };
     let name = jobfile::add_job(&ctx.jobfile, &new, ctx.local_tz)?;
     let loaded = jobfile::load(&ctx.jobfile, ctx.local_tz, &ctx.trust)?;
+    let at_boot = loaded
+        .job(&name)
+        .is_some_and(|job| matches!(job.trigger, crate::trigger::Trigger::Reboot));
     let next = loaded
         .job(&name)
         .and_then(|job| {
@@ -54,7 +57,13 @@ pub(super) fn run(ctx: &Context, args: AddArgs) -> Result<(), Error> {
                 .map(|t| t.with_timezone(&job.timezone).to_rfc3339())
         })
         .map_or_else(
-            || "it will not fire again".to_owned(),
+            || {
+                if at_boot {
+                    "it fires at the next boot".to_owned()
+                } else {
+                    "it will not fire again".to_owned()
+                }
+            },
             |t| format!("next fire {t}"),
         );
     let text = format!("added job {name:?} to {} ({next})\n", ctx.jobfile.display());

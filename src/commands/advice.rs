@@ -63,6 +63,7 @@ pub(super) fn job_warning(
         run_id: "check",
         jobfile,
         base_dir,
+        after_run_id: None,
     };
     match executor::prepare(&launch, base_env) {
         Err(SpawnError::Program { program, source }) => {

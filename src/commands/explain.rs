@@ -9,6 +9,7 @@ use crate::context::Context;
 use crate::error::Error;
 use crate::explain;
 use crate::job::Job;
+use crate::jobfile::ChainPreview;
 use crate::output::{self, Cell, Column, Paint, Table};
 use crate::trigger::{At, CronExpr, CronTrigger, Every, Trigger};
 
@@ -23,6 +24,7 @@ pub(super) fn run(ctx: &Context, args: &ExplainArgs) -> Result<(), Error> {
         None => ctx.now,
     };
     let jobfile;
+    let mut preview = None;
     let (title, trigger, tz, job): (String, Trigger, Tz, Option<&Job>) =
         match adhoc(&args.expr, tz)? {
             Some(trigger) => (trigger.describe(), trigger, tz, None),
@@ -31,6 +33,7 @@ pub(super) fn run(ctx: &Context, args: &ExplainArgs) -> Result<(), Error> {
                 let job = jobfile
                     .job(&args.expr)
                     .ok_or_else(|| not_a_trigger(&args.expr))?;
+                preview = Some(ChainPreview::new(&jobfile.jobs));
                 let tz = zone.unwrap_or(job.timezone);
                 let trigger = rezone(&job.trigger, tz);
                 let title = format!("job {}: {}", job.name, trigger.describe());
@@ -56,9 +59,9 @@ pub(super) fn run(ctx: &Context, args: &ExplainArgs) -> Result<(), Error> {
     let mut table = Table::new(vec![Column::new("TIME"), Column::new("IN")]);
     let mut t = from;
     for _ in 0..args.count {
-        let next = match job {
-            Some(job) => job.next_after(t).filter(|_| args.tz.is_none()),
-            None => None,
+        let next = match (job, &preview) {
+            (Some(job), Some(preview)) => preview.next_after(job, t).filter(|_| args.tz.is_none()),
+            _ => None,
         }
         .or_else(|| trigger.next_after(t));
         let Some(next) = next else { break };
@@ -68,13 +71,24 @@ pub(super) fn run(ctx: &Context, args: &ExplainArgs) -> Result<(), Error> {
         ]);
         t = next;
     }
-    if table.is_empty() {
+    let at_boot = match (job, &preview) {
+        (Some(job), Some(preview)) => preview.at_boot(job),
+        _ => matches!(trigger, Trigger::Reboot),
+    };
+    if at_boot {
+        out.push_str("  at the next boot: the first jobrun start after the system starts\n");
+    } else if table.is_empty() {
         out.push_str("  none\n");
     } else {
         let layout = table.layout(ctx.width.map(|w| w.saturating_sub(2)));
         for row in table.rows() {
             out.push_str("  ");
             layout.line(row, style, &mut out);
+        }
+        if job.is_some_and(|j| !j.trigger.upstreams().is_empty()) {
+            out.push_str(
+                "  (when the jobs its chain starts from fire: it starts as their runs end)\n",
+            );
         }
     }
 
@@ -98,6 +112,9 @@ pub(super) fn run(ctx: &Context, args: &ExplainArgs) -> Result<(), Error> {
 /// or a cron expression; `None` when it is none of these (it may be a job's name).
 fn adhoc(text: &str, tz: Tz) -> Result<Option<Trigger>, Error> {
     let text = text.trim();
+    if text.eq_ignore_ascii_case("@reboot") {
+        return Ok(Some(Trigger::Reboot));
+    }
     if let Some(interval) = text.strip_prefix("every ") {
         return every(interval.trim()).map(Some);
     }

@@ -100,8 +100,17 @@ fn seconds(from: DateTime<Utc>, to: DateTime<Utc>) -> String {
     format!("{:.3}s", (to - from).num_milliseconds() as f64 / 1000.0)
 }
 
-/// What happened, in a few words: `ok`, `exit 3`, `killed by SIGTERM (timed out)`, `missed`…
+/// What happened, in a few words: `ok`, `exit 3`, `killed by SIGTERM (timed out)`, `missed`,
+/// `killed by SIGTERM, replaced by run 12`…
 fn result(record: &RunRecord, tz: Tz) -> String {
+    let text = outcome_text(record, tz);
+    match record.replaced_by {
+        Some(by) => format!("{text}, replaced by run {by}"),
+        None => text,
+    }
+}
+
+fn outcome_text(record: &RunRecord, tz: Tz) -> String {
     let ended = |status| crate::outcomes::words(status, record.timed_out, record.failed_by);
     match &record.outcome {
         Outcome::Exited { code } => ended(ExitStatus::Code(*code)),
@@ -272,6 +281,8 @@ struct JsonRun<'a> {
     late_by_ms: Option<i64>,
     /// coalesced: the fire whose run it was folded into.
     into: Option<String>,
+    /// The run that replaced it (`overlap = "replace"` ended it for a newer fire).
+    replaced_by: Option<i64>,
     output: &'a str,
 }
 
@@ -307,6 +318,7 @@ fn json(records: &[RunRecord], zone: impl Fn(&str) -> Tz) -> Result<Vec<u8>, Err
                 first: None,
                 late_by_ms: None,
                 into: None,
+                replaced_by: r.replaced_by,
                 output: &r.output_tail,
             };
             match &r.outcome {

@@ -11,6 +11,7 @@ use crate::cli::{Format, ListArgs};
 use crate::context::Context;
 use crate::error::Error;
 use crate::job::{Command, Job};
+use crate::jobfile::ChainPreview;
 use crate::output::{self, Cell, Column, Paint, Table, push_rfc3339};
 use crate::plan::store_key;
 use crate::store::{JobState, Outcome, RunRecord, Store};
@@ -140,21 +141,42 @@ struct JsonJob<'a> {
     last_scheduled: Option<String>,
 }
 
-fn next_fire(ctx: &Context, state: &State, job: &Job) -> Option<String> {
-    let next = state.next(ctx, job)?;
+/// The job's next fire as `list` shows it: the state store's view, except for a chained job,
+/// whose preview follows its chain back to jobs with times (see [`ChainPreview`]).
+fn next_of(
+    ctx: &Context,
+    state: &State,
+    preview: &ChainPreview<'_>,
+    job: &Job,
+) -> Option<DateTime<Utc>> {
+    if job.trigger.upstreams().is_empty() || job.paused {
+        state.next(ctx, job)
+    } else {
+        preview.next_after(job, ctx.now)
+    }
+}
+
+fn next_fire(
+    ctx: &Context,
+    state: &State,
+    preview: &ChainPreview<'_>,
+    job: &Job,
+) -> Option<String> {
+    let next = next_of(ctx, state, preview, job)?;
     let mut out = Vec::with_capacity(32);
     push_rfc3339(&mut out, next, job.timezone);
     Some(String::from_utf8_lossy(&out).into_owned())
 }
 
 fn json(ctx: &Context, jobs: &[Job], state: &State) -> Result<Vec<u8>, Error> {
+    let preview = ChainPreview::new(jobs);
     let rows: Vec<JsonJob<'_>> = jobs
         .iter()
         .map(|job| JsonJob {
             name: &job.name,
             trigger: job.trigger.describe(),
             timezone: job.timezone.name(),
-            next: next_fire(ctx, state, job),
+            next: next_fire(ctx, state, &preview, job),
             paused: job.paused,
             command: match &job.command {
                 Command::Argv(words) => serde_json::Value::from(words.clone()),
@@ -219,11 +241,14 @@ fn human(ctx: &Context, jobs: &[Job], state: &State, verbose: bool) -> String {
         columns.insert(2, Column::new("EXPLANATION").shrink(20).drop(1));
     }
     let mut table = Table::new(columns);
+    let preview = ChainPreview::new(jobs);
     for job in jobs {
         let (next, next_in) = if job.paused {
             (Cell::painted("paused", Paint::Warn), Cell::default())
+        } else if preview.at_boot(job) {
+            (Cell::from("at boot"), Cell::default())
         } else {
-            match state.next(ctx, job) {
+            match next_of(ctx, state, &preview, job) {
                 Some(at) => (
                     Cell::from(output::human_time(at, job.timezone)),
                     Cell::painted(output::relative(ctx.now, at), Paint::Dim),

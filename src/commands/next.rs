@@ -11,6 +11,7 @@ use super::{check_names, load_jobfile, parse_instant, parse_zone};
 use crate::cli::{Format, NextArgs};
 use crate::context::Context;
 use crate::error::Error;
+use crate::jobfile::ChainPreview;
 use crate::output::{self, Cell, Column, Layout, Paint, Style, push_rfc3339, push_rfc3339_offset};
 use crate::trigger::{At, CronExpr, CronTrigger, Every, Trigger};
 
@@ -46,8 +47,18 @@ impl Fire {
 /// What a preview is computed from: a label and zone per source, and its trigger.
 struct Source<'a> {
     name: Option<&'a str>,
+    /// What the human table shows in the JOB column when it is more than the name: a chained
+    /// job's `report (after backup)`, whose times are its upstreams' fires.
+    label: Option<String>,
     tz: Tz,
     next_after: Box<dyn Fn(DateTime<Utc>) -> Option<DateTime<Utc>> + Sync + 'a>,
+}
+
+impl Source<'_> {
+    /// The JOB column's text.
+    fn shown_name(&self) -> &str {
+        self.label.as_deref().or(self.name).unwrap_or_default()
+    }
 }
 
 pub(super) fn run(ctx: &Context, args: &NextArgs) -> Result<(), Error> {
@@ -58,11 +69,14 @@ pub(super) fn run(ctx: &Context, args: &NextArgs) -> Result<(), Error> {
         None => ctx.now,
     };
     let jobfile;
+    let preview;
     let mut hidden_paused = Vec::new();
+    let mut at_boot = Vec::new();
     let sources: Vec<Source<'_>> = match &adhoc {
         Some((trigger, tz)) => {
             vec![Source {
                 name: None,
+                label: None,
                 tz: *tz,
                 next_after: Box::new(move |t| trigger.next_after(t)),
             }]
@@ -70,6 +84,8 @@ pub(super) fn run(ctx: &Context, args: &NextArgs) -> Result<(), Error> {
         None => {
             jobfile = load_jobfile(ctx)?;
             check_names(&jobfile, &args.names)?;
+            preview = ChainPreview::new(&jobfile.jobs);
+            let preview = &preview;
             let mut sources = Vec::new();
             for job in &jobfile.jobs {
                 let named = args.names.contains(&job.name);
@@ -80,10 +96,16 @@ pub(super) fn run(ctx: &Context, args: &NextArgs) -> Result<(), Error> {
                     hidden_paused.push(job.name.as_str());
                     continue;
                 }
+                if preview.at_boot(job) {
+                    at_boot.push(job.name.as_str());
+                    continue;
+                }
+                let chained = !job.trigger.upstreams().is_empty();
                 sources.push(Source {
                     name: Some(job.name.as_str()),
+                    label: chained.then(|| format!("{} ({})", job.name, job.trigger.describe())),
                     tz: job.timezone,
-                    next_after: Box::new(move |t| job.next_after(t)),
+                    next_after: Box::new(move |t| preview.next_after(job, t)),
                 });
             }
             sources
@@ -136,7 +158,7 @@ pub(super) fn run(ctx: &Context, args: &NextArgs) -> Result<(), Error> {
         Format::Json if shown == 0 => "]\n".to_owned(),
         Format::Json => "\n]\n".to_owned(),
         Format::Plain => String::new(),
-        Format::Human => human_footer(shown, adhoc.is_some(), &sources, &hidden_paused),
+        Format::Human => human_footer(shown, adhoc.is_some(), &sources, &hidden_paused, &at_boot),
     };
     out.write(end.as_bytes())?;
     out.flush()
@@ -311,7 +333,7 @@ impl Human {
             natural.push(
                 sources
                     .iter()
-                    .map(|s| output::width(s.name.unwrap_or_default()))
+                    .map(|s| output::width(s.shown_name()))
                     .max()
                     .unwrap_or(0)
                     .max(3),
@@ -348,7 +370,7 @@ impl Human {
                 let mut line = String::new();
                 let cells = [
                     Cell::from(time.as_str()),
-                    Cell::from(source.name.unwrap_or_default()),
+                    Cell::from(source.shown_name()),
                     Cell::from(source.tz.name()),
                     Cell::from("x"),
                 ];
@@ -380,15 +402,20 @@ impl Human {
     }
 }
 
-/// What follows the table: why it is empty, and which paused jobs it leaves out.
-fn human_footer(shown: u64, adhoc: bool, sources: &[Source<'_>], hidden_paused: &[&str]) -> String {
+/// What follows the table: why it is empty, and which paused jobs and jobs that fire at boot
+/// it leaves out.
+fn human_footer(
+    shown: u64,
+    adhoc: bool,
+    sources: &[Source<'_>],
+    hidden_paused: &[&str],
+    at_boot: &[&str],
+) -> String {
     let mut text = String::new();
-    if shown == 0 {
-        text.push_str(if adhoc || !sources.is_empty() {
-            "no fire times ahead\n"
-        } else {
-            "no jobs to preview\n"
-        });
+    if shown == 0 && (adhoc || !sources.is_empty()) {
+        text.push_str("no fire times ahead\n");
+    } else if shown == 0 && at_boot.is_empty() {
+        text.push_str("no jobs to preview\n");
     }
     if !hidden_paused.is_empty() {
         let noun = if hidden_paused.len() == 1 {
@@ -400,6 +427,13 @@ fn human_footer(shown: u64, adhoc: bool, sources: &[Source<'_>], hidden_paused: 
             "({} paused {noun} not shown: {}; name a job to preview it anyway)\n",
             hidden_paused.len(),
             hidden_paused.join(", ")
+        ));
+    }
+    if !at_boot.is_empty() {
+        text.push_str(&format!(
+            "(at boot, not at a time: {}; they run at the first jobrun start after the system \
+             starts)\n",
+            at_boot.join(", ")
         ));
     }
     text
@@ -451,6 +485,7 @@ mod tests {
             .iter()
             .map(|t| Source {
                 name: None,
+                label: None,
                 tz: Tz::UTC,
                 next_after: Box::new(move |at| t.next_after(at)),
             })
@@ -476,6 +511,7 @@ mod tests {
         let trigger = Trigger::Every(Every::new("1s".parse().unwrap(), None));
         let sources = [Source {
             name: None,
+            label: None,
             tz: Tz::UTC,
             next_after: Box::new(|at| trigger.next_after(at)),
         }];

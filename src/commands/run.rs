@@ -20,6 +20,7 @@ pub(super) fn run(ctx: &Context, args: &RunArgs) -> Result<(), Error> {
         retention: crate::store::Retention::default(),
         trust: ctx.trust,
         metrics: None,
+        boot_id: None,
     };
     // The run goes into the history as a manual one, also while a scheduler holds the store.
     let path = ctx.store_path()?;

@@ -29,10 +29,27 @@ pub(super) fn run(ctx: &Context, args: &StartArgs) -> Result<(), Error> {
         },
         trust: ctx.trust,
         metrics: args.metrics,
+        boot_id: boot_id(),
     };
     // The jobfile first: a typo must not create state files.
     let jobfile = crate::jobfile::load(&ctx.jobfile, ctx.local_tz, &ctx.trust)?;
     let store = Store::open_exclusive(&ctx.store_path()?, ctx.now)?;
     let mut log = Log::stderr(args.log_format, ctx.log_target());
     scheduler::serve(&settings, &SystemClock, &mut log, jobfile, store)
+}
+
+/// Overrides the kernel's boot id for `@reboot`: for tests, and for containers, whose
+/// `/proc` shows the host's boot (set it to something new at each container start).
+const BOOT_ID_ENV: &str = "JOBRUN_BOOT_ID";
+
+/// The boot jobrun runs in: `$JOBRUN_BOOT_ID` when set, else the kernel's random boot id,
+/// which changes at every boot; `None` when neither can be read.
+fn boot_id() -> Option<String> {
+    let from_env = std::env::var(BOOT_ID_ENV).ok().filter(|id| !id.is_empty());
+    from_env.or_else(|| {
+        std::fs::read_to_string("/proc/sys/kernel/random/boot_id")
+            .ok()
+            .map(|id| id.trim().to_owned())
+            .filter(|id| !id.is_empty())
+    })
 }

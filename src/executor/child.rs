@@ -46,6 +46,9 @@ pub struct Launch<'a> {
     /// The jobfile's directory: the working directory when `job.workdir` is `None`, and what a
     /// relative `workdir` is relative to.
     pub base_dir: &'a Path,
+    /// For a run an `after` trigger fired: the upstream run's id, given as
+    /// `JOBRUN_AFTER_RUN_ID`.
+    pub after_run_id: Option<&'a str>,
 }
 
 /// A started run: its pid, which is also its process group id, and the read ends of its
@@ -185,8 +188,9 @@ fn start_on(
 ///   `base_dir`; a program named by a relative path (`./report.sh`) is found there too;
 /// - the environment is the clean one of `environment.rs` (with what the job's `inherit_env`
 ///   lets through), then `PWD` set to the working directory, the job's `env`, and last
-///   `JOBRUN_JOB`, `JOBRUN_SCHEDULED_AT` (RFC 3339 in the job's zone), `JOBRUN_RUN_ID` and
-///   `JOBRUN_JOBFILE`, which a job's `env` cannot override;
+///   `JOBRUN_JOB`, `JOBRUN_SCHEDULED_AT` (RFC 3339 in the job's zone), `JOBRUN_RUN_ID`,
+///   `JOBRUN_JOBFILE` and, for a chained run, `JOBRUN_AFTER_RUN_ID`, which a job's `env`
+///   cannot override;
 /// - stdin is `/dev/null`; stdout and stderr are pipes;
 /// - the child leads a new process group, with no signal blocked.
 pub fn spawn(launch: &Launch<'_>) -> Result<RunningChild, SpawnError> {
@@ -382,6 +386,11 @@ fn environment(
     );
     env.insert("JOBRUN_RUN_ID".into(), launch.run_id.into());
     env.insert("JOBRUN_JOBFILE".into(), launch.jobfile.into());
+    match launch.after_run_id {
+        Some(id) => env.insert("JOBRUN_AFTER_RUN_ID".into(), id.into()),
+        // Not inherited from jobrun's own environment (a job that calls `jobrun start`).
+        None => env.remove(OsStr::new("JOBRUN_AFTER_RUN_ID")),
+    };
     Ok(env)
 }
 
@@ -503,6 +512,7 @@ pub(crate) mod tests {
             run_id: "s1-7",
             jobfile: Path::new("/srv/jobrun.toml"),
             base_dir,
+            after_run_id: None,
         })
     }
 
@@ -834,6 +844,7 @@ pub(crate) mod tests {
                 run_id,
                 jobfile: Path::new("/srv/jobrun.toml"),
                 base_dir: Path::new("/"),
+                after_run_id: None,
             })
             .collect();
         let base = BaseEnv::capture();

@@ -9,12 +9,14 @@ use chrono::{DateTime, TimeDelta, Utc};
 use chrono_tz::Tz;
 
 use crate::output;
-use crate::trigger::Trigger;
+use crate::trigger::{On, Trigger, Upstream};
 
 /// One sentence saying when `trigger` fires; wall-clock times are read in `tz`.
 pub fn describe(trigger: &Trigger, tz: Tz) -> String {
     match trigger {
-        Trigger::Every(_) | Trigger::At(_) => phrase(trigger, tz),
+        Trigger::Every(_) | Trigger::At(_) | Trigger::Reboot | Trigger::After(_) => {
+            phrase(trigger, tz)
+        }
         _ => format!("{} in {}", phrase(trigger, tz), tz.name()),
     }
 }
@@ -45,6 +47,43 @@ fn phrase(trigger: &Trigger, tz: Tz) -> String {
             numbered(parts, tz)
         ),
         Trigger::Any(parts) => format!("whenever any of these fires: {}", numbered(parts, tz)),
+        Trigger::Reboot => {
+            "at boot: once per boot, at the first jobrun start after the system started".to_owned()
+        }
+        Trigger::After(upstreams) => after(upstreams),
+    }
+}
+
+/// `after each run of backup that succeeds`; with several jobs, what each must have done since
+/// the job last fired.
+fn after(upstreams: &[Upstream]) -> String {
+    if let [one] = upstreams {
+        return match one.on {
+            On::Success => format!("after each run of {} that succeeds", one.job),
+            On::Failure => format!("after each run of {} that fails", one.job),
+            On::Always => format!("after each run of {}, however it ends", one.job),
+        };
+    }
+    let each: Vec<String> = upstreams
+        .iter()
+        .map(|u| {
+            let how = match u.on {
+                On::Success => "succeeded",
+                On::Failure => "failed",
+                On::Always => "ended",
+            };
+            format!("{} has {how}", u.job)
+        })
+        .collect();
+    format!("once {} since this job last fired", and_list(&each))
+}
+
+/// `a`, `a and b`, `a, b and c`.
+fn and_list(items: &[String]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.clone(),
+        [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
     }
 }
 
@@ -81,6 +120,13 @@ pub fn daylight_saving(
             vec!["every counts real time: clock changes do not move its fires".to_owned()]
         }
         Trigger::At(_) => vec!["at names one instant: clock changes do not move it".to_owned()],
+        Trigger::Reboot => {
+            vec!["@reboot has no clock time: clock changes do not move it".to_owned()]
+        }
+        Trigger::After(_) => vec![
+            "after follows other jobs' runs: clock changes move it only as they move those"
+                .to_owned(),
+        ],
         Trigger::All(parts) | Trigger::Any(parts) => parts
             .iter()
             .enumerate()

@@ -1,9 +1,13 @@
 //! One crontab walked line by line as cron walks it: the environment settings in force
 //! (a later one replaces an earlier value), `CRON_TZ`, `SHELL`, `HOME` and cronie's
 //! `RANDOM_DELAY` apply to the lines after them; each entry becomes a job with the comment
-//! lines right above it. Mail settings, `@reboot` and schedules that never fire become notes.
+//! lines right above it. Mail settings and schedules that never fire become notes; `@reboot`
+//! is carried over as it is (jobrun runs such a job once per boot).
 
 use std::ops::Range;
+
+/// The one macro that is no time; a job keeps it as its trigger.
+const REBOOT: &str = "@reboot";
 
 use chrono_tz::Tz;
 
@@ -229,14 +233,7 @@ impl<'a> Reader<'a> {
             );
         }
         let cron = match &entry.schedule {
-            Schedule::Macro(word) if word.text == "@reboot" => {
-                self.note(
-                    line,
-                    true,
-                    "@reboot line left out: jobrun has no way yet to run a job when the system starts".into(),
-                );
-                return;
-            }
+            // `@reboot` among them: the jobfile's cron = "@reboot", once per boot.
             Schedule::Macro(word) => word.text.to_owned(),
             Schedule::Fields(fields) => {
                 let problems = schedule::check_fields(fields);
@@ -248,7 +245,10 @@ impl<'a> Reader<'a> {
                 texts.join(" ")
             }
         };
-        if let Err(e) = CronExpr::parse(&cron) {
+        if let Some(e) = (cron != REBOOT)
+            .then(|| CronExpr::parse(&cron).err())
+            .flatten()
+        {
             // The fields are crontab(5), which jobrun reads the same; what is left is a
             // schedule on no date at all (`0 0 30 2 *`), which cron accepts and never runs.
             if e.message.starts_with("expression ") {

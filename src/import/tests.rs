@@ -71,7 +71,7 @@ fn environment_settings_jobrun_cannot_keep_are_errors_at_their_value() {
 }
 
 #[test]
-fn lines_cron_never_runs_are_left_out_with_a_warning() {
+fn lines_cron_never_runs_are_left_out_with_a_warning_and_reboot_lines_kept() {
     let c = import(
         &[crontab(
             "0 0 30 2 * root echo never\n@reboot root echo boot\n",
@@ -80,16 +80,18 @@ fn lines_cron_never_runs_are_left_out_with_a_warning() {
         &Options::default(),
     )
     .unwrap();
-    assert!(c.names().is_empty());
+    assert_eq!(c.names(), ["echo"]);
     let notes: Vec<String> = c.notes.iter().map(ToString::to_string).collect();
     assert_eq!(
         notes,
         [
             "jobrun: warning: /etc/cron.d/x:1: line left out: its schedule \"0 0 30 2 *\" never fires (expression never fires: no February 30)",
-            "jobrun: warning: /etc/cron.d/x:2: @reboot line left out: jobrun has no way yet to run a job when the system starts",
         ]
     );
-    assert_eq!(c.jobfile(), "# From /etc/cron.d/x (no jobs)\n");
+    assert_eq!(
+        c.jobfile(),
+        "# From /etc/cron.d/x\n\n[jobs.echo]\ncron = \"@reboot\"\ncommand = \"echo boot\"\nshell = true\nuser = \"root\"\n"
+    );
 }
 
 #[test]

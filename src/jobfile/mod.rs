@@ -3,8 +3,8 @@
 //!
 //! - loading reads it into a lean spanned tree (`tree.rs`) and turns that into typed [`Job`]s
 //!   and [`Executor`]s, or into [`Diagnostics`]: every problem of the file at once, each at its
-//!   line and column (`validate.rs`, `trigger.rs`, `command.rs`, `value.rs`; rendered by
-//!   `diagnostic.rs`);
+//!   line and column (`validate.rs`, `trigger.rs`, `chain.rs`, `command.rs`, `value.rs`;
+//!   rendered by `diagnostic.rs`);
 //! - `jobrun check` also asks the system about `user` and `group` (`accounts.rs`);
 //! - editing (`jobrun add` / `remove` / `pause` / `resume`) changes only the bytes it must
 //!   (`edit.rs`, `new_job.rs`, `removal.rs`, `pause.rs`).
@@ -13,6 +13,7 @@
 //! "local" when neither a job nor `[defaults]` names one.
 
 mod accounts;
+mod chain;
 mod command;
 mod diagnostic;
 mod edit;
@@ -39,6 +40,7 @@ use toml_edit::Document;
 use tree::Tree;
 
 pub use accounts::{AccountKey, check_accounts};
+pub use chain::ChainPreview;
 pub use diagnostic::{Diagnostic, Diagnostics, MAX_DIAGNOSTICS};
 pub use edit::{EditError, add_job, append_jobs, remove_jobs};
 pub use new_job::{NewJob, NewTrigger};

@@ -86,6 +86,8 @@ impl NewJob {
         // Without --tz the zone comes from the file; UTC checks the syntax meanwhile.
         let zone = tz.unwrap_or(Tz::UTC);
         match &self.trigger {
+            // `@reboot` is a cron line's schedule too: once per boot.
+            NewTrigger::Cron(expr) if expr.trim().eq_ignore_ascii_case("@reboot") => {}
             NewTrigger::Cron(expr) => {
                 CronExpr::parse(expr).map_err(|e| argument("--cron", e.message))?;
             }

@@ -624,3 +624,30 @@ mod properties {
         }
     }
 }
+
+#[test]
+fn overlap_is_read_on_jobs_and_inherited_from_the_defaults() {
+    use crate::job::Overlap;
+    let file = parse_ok(
+        "[defaults]\noverlap = \"queue\"\n\
+         [jobs.a]\nevery = \"1m\"\ncommand = [\"a\"]\n\
+         [jobs.b]\nevery = \"1m\"\ncommand = [\"b\"]\noverlap = \"replace\"\n",
+    );
+    assert_eq!(file.job("a").unwrap().overlap, Overlap::Queue);
+    assert_eq!(file.job("b").unwrap().overlap, Overlap::Replace);
+    let plain = parse_ok("[jobs.a]\nevery = \"1m\"\ncommand = [\"a\"]\n");
+    assert_eq!(plain.job("a").unwrap().overlap, Overlap::Skip);
+}
+
+#[test]
+fn reboot_is_a_trigger_of_its_own_in_any_case() {
+    for spelling in ["@reboot", "@REBOOT", " @Reboot "] {
+        let file = parse_ok(&format!(
+            "[jobs.a]\ncron = \"{spelling}\"\ncommand = [\"a\"]\n"
+        ));
+        let job = file.job("a").unwrap();
+        assert!(matches!(job.trigger, Trigger::Reboot), "{spelling}");
+        assert_eq!(job.trigger.describe(), "at boot");
+        assert_eq!(job.next_after(utc("2026-01-01T00:00:00Z")), None);
+    }
+}

@@ -1,6 +1,8 @@
-//! The trigger of a job: exactly one of `cron`, `every`, `at`, `all`, `any`, where `all`/`any`
-//! hold parts that are triggers themselves (and nest). Every part reads wall-clock times in the
-//! job's zone, and every `every` is anchored at the job's `start`.
+//! The trigger of a job: exactly one of `cron`, `every`, `at`, `all`, `any`, `after`, where
+//! `all`/`any` hold parts that are triggers themselves (and nest). Every part reads wall-clock
+//! times in the job's zone, and every `every` is anchored at the job's `start`. The event
+//! triggers, `cron = "@reboot"` and `after` (read in `chain.rs`), are a job's whole trigger,
+//! never a part: a part must have times for `all` to align and `any` to merge.
 
 use std::fmt;
 use std::ops::Range;
@@ -11,7 +13,7 @@ use chrono_tz::Tz;
 use super::value::{Checker, Entry, Field, entries};
 use crate::trigger::{At, CronTrigger, Every, SEARCH_STEPS, Search, Trigger};
 
-pub(super) const TRIGGER_KEYS: [&str; 5] = ["cron", "every", "at", "all", "any"];
+pub(super) const TRIGGER_KEYS: [&str; 6] = ["cron", "every", "at", "all", "any", "after"];
 
 /// What a job's trigger needs from the rest of the job.
 pub(super) struct TriggerContext {
@@ -58,7 +60,7 @@ impl Checker<'_> {
                 owner.span.clone(),
                 owner.field,
                 format!(
-                    "{} has no trigger (expected one of cron, every, at, all, any)",
+                    "{} has no trigger (expected one of cron, every, at, all, any, after)",
                     owner.name
                 ),
                 None,
@@ -73,13 +75,26 @@ impl Checker<'_> {
                 Some("keep one, or combine them: any = [...] fires at each part's times, all = [...] when every part agrees".to_owned()),
             );
         }
-        let trigger = self.trigger(first, ctx);
+        let trigger = self.trigger(first, owner, ctx);
         if rest.is_empty() { trigger } else { None }
     }
 
-    fn trigger(&mut self, entry: &Entry<'_>, ctx: &TriggerContext) -> Option<Trigger> {
+    fn trigger(
+        &mut self,
+        entry: &Entry<'_>,
+        owner: &Owner<'_>,
+        ctx: &TriggerContext,
+    ) -> Option<Trigger> {
         match entry.key {
+            "cron" if entry.item.as_str().is_some_and(is_reboot) => self.reboot(entry, owner),
             "cron" => self.cron(entry, ctx.tz),
+            "after" => match owner.name {
+                OwnerName::Job(job) => self.after(entry, job),
+                OwnerName::Part => {
+                    self.not_a_part(entry, "after fires when other jobs end, not at times");
+                    None
+                }
+            },
             "every" => {
                 let interval = self.duration(entry, "90s")?;
                 if interval.as_secs() == 0 {
@@ -101,6 +116,27 @@ impl Checker<'_> {
             }
             _ => self.parts(entry, ctx).map(Trigger::Any),
         }
+    }
+
+    /// `cron = "@reboot"`: a job's own trigger, never a part.
+    fn reboot(&mut self, entry: &Entry<'_>, owner: &Owner<'_>) -> Option<Trigger> {
+        match owner.name {
+            OwnerName::Job(_) => Some(Trigger::Reboot),
+            OwnerName::Part => {
+                self.not_a_part(entry, "@reboot fires once per boot, not at times");
+                None
+            }
+        }
+    }
+
+    /// An event trigger written as a part of `all`/`any`.
+    fn not_a_part(&mut self, entry: &Entry<'_>, why: &str) {
+        self.error(
+            entry.span.clone(),
+            &entry.field,
+            format!("{why}: it cannot be a part of all or any"),
+            Some("make it the job's own trigger, in a job of its own".to_owned()),
+        );
     }
 
     /// An `all` whose parts never agree is an error, as a cron expression that matches no date
@@ -226,6 +262,11 @@ impl Checker<'_> {
         }
         ok.then_some(parts)
     }
+}
+
+/// Whether a cron value is `@reboot` (macros are read in any case, as the cron parser does).
+fn is_reboot(text: &str) -> bool {
+    text.trim().eq_ignore_ascii_case("@reboot")
 }
 
 /// Where a problem at `token` (a byte range inside the string `value`) is in the file: exactly

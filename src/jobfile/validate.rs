@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 
 use chrono_tz::Tz;
 
+use super::chain;
 use super::diagnostic::{Diagnostic, Diagnostics, SourceFile};
 use super::outcomes::{self, OutcomeOptions};
 use super::tree::Tree;
@@ -21,15 +22,16 @@ use super::value::{Checker, Entry, Field, entries};
 use super::{MAX_JOB_NAME, is_job_name, suggested_job_name};
 use crate::duration::Duration;
 use crate::error::did_you_mean;
-use crate::job::{Executor, InheritEnv, Job, defaults};
+use crate::job::{Executor, InheritEnv, Job, Overlap, defaults};
 
 const TOP_KEYS: [&str; 3] = ["defaults", "executors", "jobs"];
-pub(crate) const OPTION_KEYS: [&str; 24] = [
+pub(crate) const OPTION_KEYS: [&str; 25] = [
     "timezone",
     "misfire_grace",
     "queue_grace",
     "coalesce",
     "max_instances",
+    "overlap",
     "timeout",
     "kill_after",
     "jitter",
@@ -50,12 +52,13 @@ pub(crate) const OPTION_KEYS: [&str; 24] = [
     outcomes::KEYS[7],
     outcomes::KEYS[8],
 ];
-pub(crate) const JOB_KEYS: [&str; 34] = [
+pub(crate) const JOB_KEYS: [&str; 36] = [
     "cron",
     "every",
     "at",
     "all",
     "any",
+    "after",
     "command",
     "shell",
     "workdir",
@@ -70,6 +73,7 @@ pub(crate) const JOB_KEYS: [&str; 34] = [
     "queue_grace",
     "coalesce",
     "max_instances",
+    "overlap",
     "timeout",
     "kill_after",
     "paused",
@@ -103,6 +107,7 @@ struct Options {
     queue_grace: Option<Duration>,
     coalesce: Option<bool>,
     max_instances: Option<u32>,
+    overlap: Option<Overlap>,
     timeout: Option<Duration>,
     kill_after: Option<Duration>,
     jitter: Option<Duration>,
@@ -151,9 +156,15 @@ pub(super) fn validate(
     if let (Some(entry), Some(name)) = (&defaults_entry, &defaults.executor) {
         v.check_executor_reference(entry, name, &pools);
     }
+    // Every job of the file, invalid ones too: an `after` naming one is not unknown.
+    let names: Vec<&str> = jobs_entry
+        .as_ref()
+        .map(|e| e.item.entries().map(|kv| kv.key).collect())
+        .unwrap_or_default();
     let jobs = jobs_entry
         .map(|e| v.jobs(&e, &defaults, &pools))
         .unwrap_or_default();
+    chain::check_chains(&mut v.c, &names);
     let mut errors = v.c.errors;
     if errors.is_empty() {
         return Ok((executors, jobs));
@@ -237,6 +248,7 @@ impl Validator<'_> {
             "queue_grace" => options.queue_grace = self.c.duration(e, "10m"),
             "coalesce" => options.coalesce = self.c.boolean(e),
             "max_instances" => options.max_instances = self.c.count(e, 1),
+            "overlap" => options.overlap = self.c.word(e, &Overlap::NAMES, Overlap::parse),
             "timeout" => options.timeout = self.c.duration(e, "1h"),
             "kill_after" => options.kill_after = self.c.duration(e, "10s"),
             "jitter" => options.jitter = self.c.duration(e, "2m"),
@@ -564,6 +576,7 @@ impl Validator<'_> {
                 .max_instances
                 .or(defaults.max_instances)
                 .unwrap_or(defaults::MAX_INSTANCES),
+            overlap: options.overlap.or(defaults.overlap).unwrap_or_default(),
             timeout: nonzero(options.timeout.or(defaults.timeout)),
             kill_after: options
                 .kill_after

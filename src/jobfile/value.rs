@@ -85,6 +85,8 @@ pub(super) struct Checker<'a> {
     /// Parsed cron expressions by their text: jobfiles repeat a few schedules over many jobs,
     /// which then share one parse (and its memory).
     crons: HashMap<Box<str>, Arc<CronExpr>>,
+    /// The jobs each `after` trigger names, checked once every job is known (`chain.rs`).
+    pub(super) chains: Vec<super::chain::ChainRef>,
 }
 
 impl<'a> Checker<'a> {
@@ -94,6 +96,7 @@ impl<'a> Checker<'a> {
             errors: Vec::new(),
             omitted: 0,
             crons: HashMap::new(),
+            chains: Vec::new(),
         }
     }
 
@@ -246,6 +249,33 @@ impl<'a> Checker<'a> {
         Ok(expr)
     }
 
+    /// One of a fixed set of words (`overlap = "queue"`), read with `parse`.
+    pub(super) fn word<T>(
+        &mut self,
+        entry: &Entry<'_>,
+        words: &[&str],
+        parse: impl Fn(&str) -> Option<T>,
+    ) -> Option<T> {
+        let quoted: Vec<String> = words.iter().map(|w| format!("{w:?}")).collect();
+        let expected = match quoted.split_last() {
+            Some((last, rest)) if !rest.is_empty() => format!("{} or {last}", rest.join(", ")),
+            _ => quoted.concat(),
+        };
+        let text = self.string(entry, &expected)?;
+        if let Some(value) = parse(text) {
+            return Some(value);
+        }
+        let help = did_you_mean(&text.to_ascii_lowercase(), words.iter().copied())
+            .map(|close| format!("did you mean {close:?}?"));
+        self.error(
+            entry.span.clone(),
+            &entry.field,
+            format!("expected {expected}, found {text:?}"),
+            help,
+        );
+        None
+    }
+
     /// A TOML date-time or a string: with an offset it is that instant, without one it is wall
     /// time in `tz` (a time the zone skips is an error, as for `at`).
     pub(super) fn instant(&mut self, entry: &Entry<'_>, tz: Tz) -> Option<DateTime<Utc>> {
@@ -337,6 +367,8 @@ fn alias<'k>(key: &str, known: &[&'k str]) -> Option<&'k str> {
         "disabled" | "enabled" | "suspended" => "paused",
         "pool" | "queue" => "executor",
         "concurrency" | "max_concurrency" | "instances" => "max_instances",
+        "concurrency_policy" | "concurrencypolicy" | "overlap_policy" => "overlap",
+        "depends_on" | "needs" | "requires" | "on_success_of" => "after",
         "grace" | "grace_time" | "misfire_grace_time" => "misfire_grace",
         "threads" | "slots" | "size" | "max_workers" => "workers",
         "job" => "jobs",

@@ -38,6 +38,12 @@ pub const KEYS: &[Key] = &[
         meaning: "an array of triggers; fires when any part fires",
     },
     Key {
+        name: "after",
+        place: "job, one trigger",
+        meaning: "fires when other jobs' runs end: \"backup\", { job = \"backup\", on = \
+                  \"failure\" } or a list of them; see TRIGGERS",
+    },
+    Key {
         name: "command",
         place: "job, required",
         meaning: "an array is run directly, without a shell; a string needs shell = true and \
@@ -129,8 +135,15 @@ pub const KEYS: &[Key] = &[
     Key {
         name: "max_instances",
         place: "job, defaults",
-        meaning: "runs of one job started or waiting for a slot; more are skipped \
-                  (default 1)",
+        meaning: "runs of one job started or waiting for a slot; what happens to more is \
+                  overlap's choice (default 1)",
+    },
+    Key {
+        name: "overlap",
+        place: "job, defaults",
+        meaning: "a fire beyond max_instances: \"skip\" it (the default), \"queue\" it until \
+                  a run ends (one waits; later fires coalesce into it), or \"replace\" the \
+                  oldest run (SIGTERM to its process group, SIGKILL kill_after later)",
     },
     Key {
         name: "timeout",
@@ -264,6 +277,17 @@ pub const SECTIONS: &[Section] = &[
             "all = [ ... ] fires at the earliest instant at which every part fires; any = [ \
              ... ] at the earliest of its parts. Parts are inline tables holding one trigger \
              each, and nest.",
+            "cron = \"@reboot\": once per boot, at the first jobrun start after the system \
+             started (the kernel's boot id, kept in the state store, tells a boot from a \
+             restart of jobrun); a job added later in the same boot waits for the next one.",
+            "after = \"backup\": fires when a run of backup succeeds by backup's rules \
+             (success_exit_codes, fail_on_stderr, no timeout; with retries, its last attempt); \
+             on = \"failure\" (a run that could not start included) or \"always\" in { job = \
+             \"backup\", on = ... } chooses other ends. A list fires once every job of it has ended its way since \
+             the job last fired. The run gets JOBRUN_AFTER_RUN_ID, the upstream run's \
+             JOBRUN_RUN_ID. A job that names no job of the file, or a chain that leads back \
+             to itself, is an error. @reboot and after are a job's whole trigger, never a \
+             part of all or any.",
             "jobrun explain EXPR reads any trigger back in plain English.",
         ],
     },
@@ -302,10 +326,12 @@ pub const SECTIONS: &[Section] = &[
             "JOBRUN_JOBFILE: the jobfile when --jobfile is not given.",
             "JOBRUN_STATE_DIR: where state stores live when --state-dir is not given.",
             "TZ: the local zone, when it names an IANA zone.",
+            "JOBRUN_BOOT_ID: for tests and containers, the boot id jobrun start uses for \
+             @reboot instead of /proc/sys/kernel/random/boot_id.",
             "NO_COLOR: when set and not empty, no colour (as --color never).",
             "Each run gets JOBRUN_JOB, JOBRUN_SCHEDULED_AT (the fire time it stands for, \
              RFC 3339 in the job's zone), JOBRUN_RUN_ID and JOBRUN_JOBFILE, besides the \
-             job's env.",
+             job's env; a run fired by after also gets JOBRUN_AFTER_RUN_ID.",
         ],
     },
     Section {

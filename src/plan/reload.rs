@@ -1,10 +1,12 @@
-//! What a new jobfile keeps of the planner's state: pending fires of jobs whose schedule did
-//! not change, running runs, and waiting runs of jobs that are still there and not paused.
+//! What a new jobfile keeps of the planner's state: pending fires and chain progress of jobs
+//! whose schedule did not change, running runs, and waiting runs of jobs that are still there
+//! and not paused.
 
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 
+use super::chain::{Chain, downstream_of};
 use super::{Pending, Planner, Scheduled, index_of, pools_for};
 use crate::job::{Executor, Job};
 use crate::trigger::Trigger;
@@ -20,18 +22,35 @@ impl Planner {
         self.jobs = jobs
             .into_iter()
             .map(|job| {
-                let next = match previous.remove(&job.name) {
+                let mut old = previous.remove(&job.name);
+                // A waiter follows its job like a run in a pool's queue does.
+                let waiter = old
+                    .as_mut()
+                    .and_then(|old| old.waiter.take())
+                    .filter(|_| !job.paused);
+                match old {
                     Some(old)
                         if !old.job.paused && !job.paused && same_schedule(&old.job, &job) =>
                     {
-                        old.next
+                        Scheduled {
+                            job,
+                            next: old.next,
+                            waiter,
+                            chain: old.chain,
+                        }
                     }
-                    _ => job.next_after(now),
-                };
-                Scheduled { job, next }
+                    _ => Scheduled {
+                        next: job.next_after(now),
+                        chain: Chain::of(&job, now),
+                        waiter,
+                        job,
+                    },
+                }
             })
             .collect();
         self.index = index_of(&self.jobs);
+        self.downstream = downstream_of(&self.jobs);
+        self.waiters = self.jobs.iter().filter(|s| s.waiter.is_some()).count();
 
         let mut queued: Vec<Pending> = std::mem::take(&mut self.pools)
             .into_values()
@@ -64,6 +83,8 @@ fn same_trigger(a: &Trigger, b: &Trigger) -> bool {
         (Trigger::Cron(a), Trigger::Cron(b)) => a == b,
         (Trigger::Every(a), Trigger::Every(b)) => a == b,
         (Trigger::At(a), Trigger::At(b)) => a == b,
+        (Trigger::Reboot, Trigger::Reboot) => true,
+        (Trigger::After(a), Trigger::After(b)) => a == b,
         (Trigger::All(a), Trigger::All(b)) | (Trigger::Any(a), Trigger::Any(b)) => {
             a.len() == b.len() && a.iter().zip(b).all(|(a, b)| same_trigger(a, b))
         }

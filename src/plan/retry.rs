@@ -55,6 +55,10 @@ impl Planner {
             due,
             queued: 0,
             attempt,
+            // The store keeps no upstream for a retry, so a restart would lose it: a retried
+            // chained run goes without `JOBRUN_AFTER_RUN_ID` alike, whether restarted or not.
+            after: None,
+            replaces: None,
         });
     }
 

@@ -10,6 +10,9 @@ use chrono_tz::Tz;
 use super::*;
 use crate::jobfile::{self, Jobfile};
 
+/// Overlap policies, `@reboot` and chains (issue 11).
+mod policies;
+
 const SEED: u64 = 7;
 
 fn utc(s: &str) -> DateTime<Utc> {
@@ -67,6 +70,11 @@ fn render(event: &Event) -> String {
             scheduled,
             into,
         } => format!("coalesce {job}@{} into {}", hms(scheduled), hms(into)),
+        Event::Replace {
+            job,
+            run,
+            scheduled,
+        } => format!("replace #{run} by {job}@{}", hms(scheduled)),
     }
 }
 
@@ -80,9 +88,16 @@ struct Sim {
     planner: Planner,
     /// How long each job's runs take; one second unless set.
     durations: HashMap<&'static str, TimeDelta>,
+    /// Jobs whose runs fail (exit non-zero); the others succeed.
+    failing: Vec<&'static str>,
+    /// How long a run takes to end once the planner asks for it to be replaced.
+    kill_takes: TimeDelta,
     ending: Vec<(DateTime<Utc>, RunId)>,
+    /// The job of each run going, told to the planner as an upstream's end when it ends.
+    job_of: HashMap<RunId, String>,
     now: DateTime<Utc>,
-    log: Vec<(DateTime<Utc>, Event)>,
+    /// Each event with the upstream run of a chained start.
+    log: Vec<(DateTime<Utc>, Event, Option<u64>)>,
 }
 
 impl Sim {
@@ -94,7 +109,10 @@ impl Sim {
         Sim {
             planner,
             durations: HashMap::new(),
+            failing: Vec::new(),
+            kill_takes: TimeDelta::milliseconds(500),
             ending: Vec::new(),
+            job_of: HashMap::new(),
             now,
             log: Vec::new(),
         }
@@ -102,6 +120,11 @@ impl Sim {
 
     fn runs_take(mut self, job: &'static str, duration: TimeDelta) -> Sim {
         self.durations.insert(job, duration);
+        self
+    }
+
+    fn runs_fail(mut self, job: &'static str) -> Sim {
+        self.failing.push(job);
         self
     }
 
@@ -122,11 +145,16 @@ impl Sim {
             let events = match ended {
                 Some(run) => {
                     self.ending.retain(|&(_, r)| r != run);
+                    if let Some(job) = self.job_of.remove(&run) {
+                        let succeeded = !self.failing.contains(&job.as_str());
+                        self.planner.upstream_ended(&job, succeeded, self.now, run);
+                    }
                     self.planner.finished(run, self.now)
                 }
                 None => self.planner.advance(self.now),
             };
             for event in events {
+                let mut after = None;
                 if let Event::Start { run, job, .. } = &event {
                     let took = self
                         .durations
@@ -134,8 +162,18 @@ impl Sim {
                         .copied()
                         .unwrap_or(TimeDelta::seconds(1));
                     self.ending.push((self.now + took, *run));
+                    self.job_of.insert(*run, job.clone());
+                    after = self.planner.after_run(*run);
                 }
-                self.log.push((self.now, event));
+                if let Event::Replace { run, .. } = &event {
+                    let ends = self.now + self.kill_takes;
+                    for (end, r) in &mut self.ending {
+                        if r == run && *end > ends {
+                            *end = ends;
+                        }
+                    }
+                }
+                self.log.push((self.now, event, after));
             }
         }
         panic!("the planner never got past {}", self.now);
@@ -145,14 +183,17 @@ impl Sim {
     fn lines(&self) -> Vec<String> {
         self.log
             .iter()
-            .map(|(t, e)| format!("{} {}", hms(t), render(e)))
+            .map(|(t, e, after)| match after {
+                Some(up) => format!("{} {} after #{up}", hms(t), render(e)),
+                None => format!("{} {}", hms(t), render(e)),
+            })
             .collect()
     }
 
     fn starts(&self) -> Vec<(DateTime<Utc>, DateTime<Utc>)> {
         self.log
             .iter()
-            .filter_map(|(t, e)| match e {
+            .filter_map(|(t, e, _)| match e {
                 Event::Start { scheduled, .. } => Some((*t, *scheduled)),
                 _ => None,
             })
@@ -248,7 +289,7 @@ fn cron_jobs_across_new_york_dst_days() {
         assert!(
             sim.log
                 .iter()
-                .all(|(_, e)| matches!(e, Event::Start { .. })),
+                .all(|(_, e, _)| matches!(e, Event::Start { .. })),
             "{}: {:?}",
             case.name,
             sim.lines()

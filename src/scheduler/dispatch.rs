@@ -115,6 +115,11 @@ impl Loop<'_> {
                         (None, Ok(_)) => {}
                     }
                 }
+                Event::Replace {
+                    job,
+                    run,
+                    scheduled,
+                } => self.replace(&job, run, scheduled, now),
                 other => self.report(other, now),
             }
         }
@@ -286,12 +291,15 @@ impl Loop<'_> {
         };
         if let Some(job) = self.job(name) {
             let run_id = self.run_id(run, record);
+            let after = self.planner.as_ref().and_then(|p| p.after_run(run));
+            let after = after.map(|id| id.to_string());
             let launch = Launch {
                 job,
                 scheduled_at: scheduled,
                 run_id: &run_id,
                 jobfile: &self.jobfile_path,
                 base_dir: &self.base_dir,
+                after_run_id: after.as_deref(),
             };
             ticket.limits = Limits {
                 timeout: job.timeout,
@@ -330,6 +338,7 @@ impl Loop<'_> {
         now: DateTime<Utc>,
     ) {
         let shown = ticket.shown();
+        self.note_replacement(&ticket, now);
         if ticket.outcomes.ping_url.is_some() {
             ticket.rid = Some(ping::new_rid());
         }
@@ -382,6 +391,8 @@ impl Loop<'_> {
         if let Some(metrics) = &self.metrics {
             metrics.run_failed_to_start(&ticket.job);
         }
+        // A run that could not start has failed, for the jobs chained after it.
+        self.chain_ended(&ticket.job, false, shown, now);
         self.freed.push_back(ticket.run);
     }
 }
@@ -392,7 +403,8 @@ fn event_job(event: &Event) -> &str {
         Event::Start { job, .. }
         | Event::SkippedMaxInstances { job, .. }
         | Event::Missed { job, .. }
-        | Event::Coalesced { job, .. } => job,
+        | Event::Coalesced { job, .. }
+        | Event::Replace { job, .. } => job,
     }
 }
 

@@ -140,9 +140,10 @@ impl Loop<'_> {
                 duration,
                 output: &tail,
             };
-            // on_failure follows the last attempt only.
+            // on_failure, and the jobs chained after this one, follow the last attempt only.
             if retry.is_none() {
                 self.start_hook(&run.ticket, &ending, now);
+                self.chain_ended(&run.ticket.job, failed_by.is_none(), run.shown, now);
             }
             // A process the job left running may still write to its pipes: they stay open and
             // read (closing them would kill it with SIGPIPE at its next line) until it is done.

@@ -63,12 +63,16 @@ impl Loop<'_> {
         env.command = command.clone();
         env.env.extend(facts(ending, ticket.attempt, &output_file));
         let run_id = self.run_id(ticket.run, ticket.record);
+        let after = self.planner.as_ref().and_then(|p| p.after_run(ticket.run));
+        let after = after.map(|id| id.to_string());
         let launch = Launch {
             job: &env,
             scheduled_at: ticket.scheduled,
             run_id: &run_id,
             jobfile: &self.jobfile_path,
             base_dir: &self.base_dir,
+            // The run's own facts: its upstream too, for a chained run.
+            after_run_id: after.as_deref(),
         };
         let spawned = executor::prepare(&launch, &BaseEnv::capture()).and_then(|p| p.spawn());
         let child = match spawned {

@@ -33,6 +33,7 @@ mod ending;
 mod hooks;
 mod leftovers;
 mod pings;
+mod policies;
 mod report;
 mod runs;
 mod signals;
@@ -42,7 +43,7 @@ mod waiting;
 mod wakeup;
 mod watch;
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Timelike, Utc};
@@ -79,6 +80,8 @@ pub struct Settings {
     pub trust: crate::trust::Trust,
     /// `jobrun start --metrics`: where to serve Prometheus metrics.
     pub metrics: Option<std::net::SocketAddr>,
+    /// The kernel's boot id (`@reboot` fires once per boot); `None` when it cannot be read.
+    pub boot_id: Option<String>,
 }
 
 /// Runs the scheduler in the foreground until SIGTERM or SIGINT on `jobfile` (loaded from
@@ -96,16 +99,20 @@ pub fn serve(
     let now = clock.now();
     let absolute = absolute_jobfile(&settings.jobfile);
     state::recover(&mut store, &jobfile.jobs, &absolute, log, now)?;
-    let resume_points = state::resume_points(&mut store, &jobfile.jobs)?;
+    let resume_points = state::resume_points(&mut store, &jobfile.jobs, now)?;
+    let boot = policies::note_boot(&mut store, settings.boot_id.as_deref(), now)?;
     let pruned = store.prune(&settings.retention, now)?;
     let jobs = jobfile.jobs.len() as u64;
+    let event_jobs = policies::EventJobs::of(&jobfile.jobs);
     // The planner owns the jobs from here on; keeping a second copy would double the memory
     // of a large jobfile.
     let mut planner = Planner::new(jobfile.jobs, &jobfile.executors, now, fastrand::u64(..));
     let resumed = resume_points.len() as u64;
-    for (name, last) in resume_points {
-        planner.resume(&name, last);
+    for (name, last) in &resume_points {
+        planner.resume(name, *last);
     }
+    let resume_points: HashMap<String, DateTime<Utc>> = resume_points.into_iter().collect();
+    let (boot_fires, replayed) = event_jobs.give(&mut planner, &store, boot, &resume_points)?;
     // Retries an earlier scheduler planned and did not start.
     let retries = store.pending_retries()?;
     for retry in &retries {
@@ -126,6 +133,9 @@ pub fn serve(
         ("resumed", resumed.into()),
         ("retries", (retries.len() as u64).into()),
         ("pruned", pruned.into()),
+        ("boot", if boot.new { "new" } else { "seen" }.into()),
+        ("boot_fires", boot_fires.into()),
+        ("replayed_ends", replayed.into()),
     ];
     if let Some((_, bound)) = &metrics {
         fields.push(("metrics", format!("http://{bound}/metrics").into()));
@@ -257,6 +267,9 @@ struct Loop<'a> {
     /// `jobrun start` as the subreaper of its jobs: at the end, every process still its child
     /// (a daemonized leftover) is ended too.
     sweep_descendants: bool,
+    /// Runs ended for a newer fire (`overlap = "replace"`), by planner id, with their store
+    /// records: noted on them as replaced once the newer fire starts.
+    replacing: HashMap<RunId, i64>,
     /// The runs prepared for the next instant (see `ahead.rs`).
     ahead: Option<Ahead>,
     /// The next instant whose runs are to be prepared, and when to prepare them.
@@ -300,6 +313,7 @@ impl<'a> Loop<'a> {
             last_hook: 0,
             ended_since_prune: 0,
             sweep_descendants: false,
+            replacing: HashMap::new(),
             ahead: None,
             prepare_at: None,
             lead: Lead::new(),
@@ -365,7 +379,7 @@ impl<'a> Loop<'a> {
                 // Prepared with the old jobfile's commands: prepared again from the new one.
                 self.release_ahead(now);
                 if let Some(store) = self.store.as_mut()
-                    && let Err(e) = state::record_schedules(store, &jobfile.jobs)
+                    && let Err(e) = state::record_schedules(store, &jobfile.jobs, now)
                 {
                     self.log
                         .event(now, "store_error", &[("error", e.to_string().into())]);

@@ -12,7 +12,8 @@ impl Loop<'_> {
     /// Logs a decision that starts no run.
     pub(super) fn report(&mut self, event: Event, now: DateTime<Utc>) {
         match event {
-            Event::Start { .. } => {}
+            // Carried out by `carry_out`, not reported.
+            Event::Start { .. } | Event::Replace { .. } => {}
             Event::SkippedMaxInstances {
                 job,
                 scheduled,
@@ -77,7 +78,7 @@ impl Loop<'_> {
         let decisions: Vec<Decision<'_>> = events
             .iter()
             .filter_map(|event| match event {
-                Event::Start { .. } => None,
+                Event::Start { .. } | Event::Replace { .. } => None,
                 Event::SkippedMaxInstances { job, scheduled, .. } => Some(Decision {
                     job,
                     scheduled: *scheduled,

@@ -67,6 +67,14 @@ impl Run {
     }
 }
 
+/// A run being ended early: what the log, the signal and the store need of it.
+pub(super) struct Ending {
+    pub(super) shown: u64,
+    /// Its process group.
+    pub(super) pid: Pid,
+    pub(super) record: Option<i64>,
+}
+
 #[derive(Default)]
 pub(super) struct Runs {
     runs: BTreeMap<RunId, Run>,
@@ -196,6 +204,20 @@ impl Runs {
             }
         }
         due
+    }
+
+    /// Ends a run before its time (`overlap = "replace"`): its SIGKILL is due `kill_after`
+    /// from now, and its timeout no longer matters. The caller sends the SIGTERM. `None` for a
+    /// run not going (any more).
+    pub(super) fn end_early(&mut self, id: RunId, now: DateTime<Utc>) -> Option<Ending> {
+        let run = self.runs.get_mut(&id)?;
+        run.term_at = None;
+        run.kill_at = Some(now + run.kill_after.as_chrono());
+        Some(Ending {
+            shown: run.shown,
+            pid: run.pid,
+            record: run.ticket.record,
+        })
     }
 
     pub(super) fn linger(&mut self, pgid: Pid) {

@@ -16,18 +16,24 @@ use crate::store::{JobState, Outcome, Store, StoreError};
 
 /// Records every job's schedule key (clearing the last fire of jobs whose schedule changed),
 /// and forgets the jobs the jobfile no longer has.
-pub(super) fn record_schedules(store: &mut Store, jobs: &[Job]) -> Result<(), StoreError> {
+pub(super) fn record_schedules(
+    store: &mut Store,
+    jobs: &[Job],
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
     let known = store.job_states()?;
-    write_changed_keys(store, jobs, &known)
+    write_changed_keys(store, jobs, &known, now)
 }
 
 /// Writes the keys that differ from what the store has, and forgets removed jobs: at a restart
 /// of an unchanged jobfile, nothing, so ten thousand jobs cost one read instead of ten
-/// thousand upserts.
+/// thousand upserts. A chained job whose key is written starts its chain at `now`: the
+/// upstream ends a later start replays for it are those after that.
 fn write_changed_keys(
     store: &mut Store,
     jobs: &[Job],
     known: &HashMap<String, JobState>,
+    now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
     let current: HashSet<&str> = jobs.iter().map(|j| j.name.as_str()).collect();
     let removed: Vec<&str> = known
@@ -36,16 +42,25 @@ fn write_changed_keys(
         .filter(|name| !current.contains(name))
         .collect();
     store.forget_jobs(&removed)?;
-    let keys: Vec<(&str, String)> = jobs
+    let changed: Vec<(&Job, String)> = jobs
         .iter()
-        .map(|j| (j.name.as_str(), store_key(j)))
-        .filter(|(name, key)| known.get(*name).is_none_or(|s| &s.schedule != key))
+        .map(|j| (j, store_key(j)))
+        .filter(|(job, key)| known.get(&job.name).is_none_or(|s| &s.schedule != key))
         .collect();
-    if keys.is_empty() {
+    if changed.is_empty() {
         return Ok(());
     }
-    let pairs: Vec<(&str, &str)> = keys.iter().map(|(n, k)| (*n, k.as_str())).collect();
-    store.set_schedules(&pairs)
+    let pairs: Vec<(&str, &str)> = changed
+        .iter()
+        .map(|(job, key)| (job.name.as_str(), key.as_str()))
+        .collect();
+    store.set_schedules(&pairs)?;
+    let chains: Vec<&str> = changed
+        .iter()
+        .filter(|(job, _)| !job.trigger.upstreams().is_empty())
+        .map(|(job, _)| job.name.as_str())
+        .collect();
+    store.start_chains(&chains, now)
 }
 
 /// At start: records the jobs' schedule keys, and returns where each job whose schedule did
@@ -53,9 +68,10 @@ fn write_changed_keys(
 pub(super) fn resume_points(
     store: &mut Store,
     jobs: &[Job],
+    now: DateTime<Utc>,
 ) -> Result<Vec<(String, DateTime<Utc>)>, StoreError> {
     let known = store.job_states()?;
-    write_changed_keys(store, jobs, &known)?;
+    write_changed_keys(store, jobs, &known, now)?;
     Ok(jobs
         .iter()
         .filter_map(|job| {
@@ -188,7 +204,7 @@ mod tests {
         {
             let mut store = Store::open_exclusive(&path, utc(last)).unwrap();
             let before = jobs(first);
-            record_schedules(&mut store, &before).unwrap();
+            record_schedules(&mut store, &before, utc(last)).unwrap();
             let claims: Vec<Claim<'_>> = before
                 .iter()
                 .map(|j| Claim {
@@ -203,7 +219,7 @@ mod tests {
         }
         let mut store = Store::open_exclusive(&path, utc(back)).unwrap();
         let after = jobs(then);
-        let points = resume_points(&mut store, &after).unwrap();
+        let points = resume_points(&mut store, &after, utc(back)).unwrap();
         let mut planner = Planner::new(after, &[], utc(back), 1);
         for (name, last) in points {
             planner.resume(&name, last);
@@ -218,7 +234,7 @@ mod tests {
     /// A store at `path` whose scheduler ran `MINUTELY` and claimed job `j`'s fire at `t`.
     fn ran_minutely_until(path: &Path, t: DateTime<Utc>) -> Store {
         let mut store = Store::open_exclusive(path, t).unwrap();
-        record_schedules(&mut store, &jobs(MINUTELY)).unwrap();
+        record_schedules(&mut store, &jobs(MINUTELY), t).unwrap();
         let claim = Claim {
             job: "j",
             scheduled: t,
@@ -263,9 +279,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("state.sqlite");
         let other = MINUTELY.replace("jobs.j]", "jobs.k]");
-        let mut store = ran_minutely_until(&path, utc("2026-05-01T10:00:00Z"));
+        let t = utc("2026-05-01T10:00:00Z");
+        let mut store = ran_minutely_until(&path, t);
         // A reload (or restart) without `j`, then one with it back.
-        record_schedules(&mut store, &jobs(&other)).unwrap();
+        record_schedules(&mut store, &jobs(&other), t).unwrap();
         let states = store.job_states().unwrap();
         assert!(
             !states.contains_key("j") && states.contains_key("k"),
@@ -277,7 +294,7 @@ mod tests {
             "history stays"
         );
         let back = utc("2026-05-01T10:02:30Z");
-        let points = resume_points(&mut store, &jobs(MINUTELY)).unwrap();
+        let points = resume_points(&mut store, &jobs(MINUTELY), back).unwrap();
         assert!(points.is_empty(), "{points:?}");
         let mut planner = Planner::new(jobs(MINUTELY), &[], back, 1);
         for (name, last) in points {
@@ -295,10 +312,10 @@ mod tests {
         {
             let mut store = ran_minutely_until(&path, t);
             // Paused, and jobrun restarted once while it was.
-            record_schedules(&mut store, &jobs(&paused)).unwrap();
+            record_schedules(&mut store, &jobs(&paused), t).unwrap();
         }
         let mut store = Store::open_exclusive(&path, t).unwrap();
-        record_schedules(&mut store, &jobs(MINUTELY)).unwrap();
+        record_schedules(&mut store, &jobs(MINUTELY), t).unwrap();
         let states = store.job_states().unwrap();
         assert_eq!(states["j"].last_fire, None);
     }

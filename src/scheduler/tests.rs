@@ -42,6 +42,7 @@ impl Fixture {
                 retention: Retention::default(),
                 trust: crate::trust::Trust::of_process(false),
                 metrics: None,
+                boot_id: None,
             },
             clock: ManualClock::new(now),
             dir,
@@ -230,6 +231,7 @@ fn start_sleeper(scheduler: &mut Loop<'_>, now: DateTime<Utc>) -> nix::unistd::P
         run_id: "t-1",
         jobfile: Path::new("/nonexistent/jobrun.toml"),
         base_dir: Path::new("/"),
+        after_run_id: None,
     };
     let child = executor::spawn(&launch).unwrap();
     let pid = child.pid;

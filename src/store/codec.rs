@@ -20,20 +20,24 @@ macro_rules! base_columns {
 }
 
 /// The columns of a run in a store of the current version.
-pub(super) const RUN_COLUMNS: &str = concat!(base_columns!(), ", failed_by, attempt, attempts");
+pub(super) const RUN_COLUMNS: &str = concat!(
+    base_columns!(),
+    ", failed_by, attempt, attempts, replaced_by"
+);
 
 /// The columns of a run in a store of `version`: a version 1 store has no `failed_by` (it is
-/// worked out as that version judged runs), and stores before version 3 had one attempt per
-/// fire.
+/// worked out as that version judged runs), stores before version 3 had one attempt per fire,
+/// and before version 4 no run was replaced.
 pub(super) fn run_columns(version: i64) -> &'static str {
     match version {
-        3.. => RUN_COLUMNS,
-        2 => concat!(base_columns!(), ", failed_by, 1, 1"),
+        4.. => RUN_COLUMNS,
+        3 => concat!(base_columns!(), ", failed_by, attempt, attempts, NULL"),
+        2 => concat!(base_columns!(), ", failed_by, 1, 1, NULL"),
         _ => concat!(
             base_columns!(),
             ", ",
             super::schema::failed_by_v1!(),
-            ", 1, 1"
+            ", 1, 1, NULL"
         ),
     }
 }
@@ -178,6 +182,7 @@ pub(super) struct RawRun {
     failed_by: Option<String>,
     attempt: i64,
     attempts: i64,
+    replaced_by: Option<i64>,
 }
 
 impl RawRun {
@@ -205,6 +210,7 @@ impl RawRun {
             failed_by: row.get(18)?,
             attempt: row.get(19)?,
             attempts: row.get(20)?,
+            replaced_by: row.get(21)?,
         })
     }
 
@@ -321,6 +327,9 @@ impl RawRun {
         if decision && self.manual {
             return Err(format!("run {id} ({state}) is a manual run"));
         }
+        if self.replaced_by.is_some() && !ended_by_process {
+            return Err(format!("run {id} ({state}) is marked as replaced"));
+        }
         if let Outcome::Missed { fires, first, .. } = &outcome
             && let Some(problem) = missed_problem(scheduled, *fires, *first)
         {
@@ -351,6 +360,7 @@ impl RawRun {
             attempt,
             attempts,
             output_tail: self.output_tail,
+            replaced_by: self.replaced_by,
         })
     }
 }

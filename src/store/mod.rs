@@ -25,7 +25,8 @@
 //! creates or migrates.
 //!
 //! Layout: `schema` (tables, recognition, migrations), `lock`, `checkpoint`, `codec`
-//! (rows ⇄ records), `writes`, `reads`, `upkeep` (prune and check), `path`.
+//! (rows ⇄ records), `writes`, `reads`, `policies` (boots, chains, replaced runs), `upkeep`
+//! (prune and check), `path`.
 
 mod checkpoint;
 mod codec;
@@ -33,6 +34,7 @@ mod error;
 mod holder;
 mod lock;
 mod path;
+mod policies;
 mod reads;
 mod schema;
 mod upkeep;
@@ -55,6 +57,7 @@ pub(crate) use codec::decode_run_row;
 pub use error::{Cause, StoreError};
 pub use holder::scheduler_pid;
 pub use path::{STATE_DIR_ENV, default_path, path_for};
+pub use policies::Boot;
 
 use checkpoint::Checkpointer;
 use lock::HolderLock;
@@ -168,6 +171,20 @@ pub struct RunRecord {
     pub attempts: u32,
     /// The end of stdout+stderr, at most [`MAX_TAIL`] bytes.
     pub output_tail: String,
+    /// The run that replaced this one (`overlap = "replace"` ended it for a newer fire).
+    pub replaced_by: Option<i64>,
+}
+
+impl RunRecord {
+    /// Whether the run succeeded by its job's rules: it ended on its own (exited or was
+    /// signaled) and was judged no failure (`failed_by`, see `crate::outcomes`). A run that
+    /// could not start, was interrupted, or never ran did not.
+    pub fn succeeded(&self) -> bool {
+        matches!(
+            self.outcome,
+            Outcome::Exited { .. } | Outcome::Signaled { .. }
+        ) && self.failed_by.is_none()
+    }
 }
 
 /// Per-job scheduler state.

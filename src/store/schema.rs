@@ -109,14 +109,31 @@ CREATE TABLE retries (
 ) WITHOUT ROWID;
 ";
 
+/// Version 4 (issue 11): the boot whose `@reboot` fires were handled, and which run replaced
+/// a run that `overlap = "replace"` ended.
+///
+/// - `boot` holds one row: the kernel's boot id jobrun last started under, and when it first
+///   saw that boot (the instant of the boot's `@reboot` fires, so that a restart within the
+///   boot finds them already handled in `runs`).
+/// - `runs.replaced_by` is set only on a run that ended (exited or signaled); a column added
+///   to the table rather than a table of its own, since every history row may want it.
+const V4: &str = "
+CREATE TABLE boot (
+    id      INTEGER PRIMARY KEY CHECK (id = 1),
+    boot_id TEXT NOT NULL,
+    since   INTEGER NOT NULL
+);
+ALTER TABLE runs ADD COLUMN replaced_by INTEGER;
+";
+
 /// Every step, oldest first; the store's current version is their number.
-pub(super) const MIGRATIONS: &[&str] = &[V1, V2, V3];
+pub(super) const MIGRATIONS: &[&str] = &[V1, V2, V3, V4];
 
 /// The schema version this jobrun writes.
 pub(super) const CURRENT: i64 = MIGRATIONS.len() as i64;
 
 /// The tables a current store must have; a store lacking one was damaged or hand-edited.
-const TABLES: &[&str] = &["holder", "jobs", "runs", "retries"];
+const TABLES: &[&str] = &["holder", "jobs", "runs", "retries", "boot"];
 
 /// The indexes of a current store; `check()` reports a missing one (the store still works,
 /// but without `runs_one_per_fire` a fire could be recorded twice).

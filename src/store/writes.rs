@@ -434,7 +434,12 @@ fn once_per_fire(error: rusqlite::Error, job: &str, scheduled: DateTime<Utc>) ->
 }
 
 /// Refuses an update that matched no row, saying why: no such run, or a run in another state.
-fn expect_one(conn: &Connection, changed: usize, id: i64, wanted: &str) -> Result<(), Failure> {
+pub(super) fn expect_one(
+    conn: &Connection,
+    changed: usize,
+    id: i64,
+    wanted: &str,
+) -> Result<(), Failure> {
     if changed == 1 {
         return Ok(());
     }

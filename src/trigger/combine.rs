@@ -49,9 +49,11 @@ pub(super) fn search(trigger: &Trigger, t: DateTime<Utc>, steps: &mut u32) -> Se
                 Trigger::Cron(cron) => basic(cron.next_after(t)),
                 Trigger::Every(every) => basic(every.next_after(t)),
                 Trigger::At(at) => basic(at.next_after(t)),
-                Trigger::All(_) | Trigger::Any(_) => Search::Ended,
+                _ => Search::Ended,
             }
         }
+        // No times: they fire on events (the planner's business).
+        Trigger::Reboot | Trigger::After(_) => Search::Ended,
         Trigger::Any(parts) => any(parts, t, steps),
         Trigger::All(parts) => all(parts, t, steps),
     }

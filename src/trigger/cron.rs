@@ -14,7 +14,8 @@
 //!   ranges. Day of week 0 and 7 are both Sunday; a range ending in a Sunday written by name
 //!   (`FRI-SUN`) runs up to 7.
 //! - Macros: `@yearly`/`@annually`, `@monthly`, `@weekly`, `@daily`/`@midnight`, `@hourly`.
-//!   `@reboot` is refused: it is not a time.
+//!   `@reboot` is refused: it is not a time (a job's `cron = "@reboot"` is the jobfile's
+//!   event trigger `Trigger::Reboot`, read before any expression is parsed).
 //! - Day of month also takes `L` (the last day), `LW` (the last weekday, Monday to Friday)
 //!   and `15W` (the weekday nearest the 15th, never leaving the month: `1W` on a Saturday is
 //!   Monday the 3rd, `31W` on a Sunday is Friday the 29th; a month without that day has no

@@ -4,7 +4,12 @@
 //!
 //! All fire times are whole seconds in UTC; zones matter only inside the triggers that
 //! read wall-clock time (`cron`, and `at` when written without an offset).
+//!
+//! Two triggers fire on events instead of times, and have no fire times to give: `@reboot`
+//! (once per boot, at the first `jobrun start` after it) and `after` (when other jobs' runs
+//! end). The planner fires them; here they only say what they wait for.
 
+pub mod after;
 pub mod at;
 pub mod combine;
 pub mod cron;
@@ -12,6 +17,7 @@ pub mod every;
 
 use chrono::{DateTime, TimeDelta, Utc};
 
+pub use after::{On, Upstream};
 pub use at::At;
 pub use combine::{SEARCH_STEPS, Search};
 pub use cron::{CronExpr, CronFields, CronTrigger};
@@ -27,13 +33,26 @@ pub enum Trigger {
     All(Vec<Trigger>),
     /// Fires whenever any part fires.
     Any(Vec<Trigger>),
+    /// `cron = "@reboot"`: once per boot, at the first `jobrun start` after it.
+    Reboot,
+    /// `after = ...`: when every one of these jobs has ended its way since the job last fired.
+    After(Vec<Upstream>),
 }
 
 impl Trigger {
-    /// The first fire strictly after `t`, or `None` if the trigger never fires again, or if
-    /// finding its next fire takes more than [`SEARCH_STEPS`] (see [`Trigger::search_after`]).
+    /// The first fire strictly after `t`, or `None` if the trigger never fires again, fires
+    /// on events rather than at times (`@reboot`, `after`), or if finding its next fire takes
+    /// more than [`SEARCH_STEPS`] (see [`Trigger::search_after`]).
     pub fn next_after(&self, t: DateTime<Utc>) -> Option<DateTime<Utc>> {
         self.search_after(t).fire()
+    }
+
+    /// The upstream jobs of an `after` trigger (none for any other).
+    pub fn upstreams(&self) -> &[Upstream] {
+        match self {
+            Trigger::After(upstreams) => upstreams,
+            _ => &[],
+        }
     }
 
     /// The first fire at or after `t`.
@@ -43,15 +62,19 @@ impl Trigger {
 
     /// The first fire strictly after `t`, telling a trigger that has ended apart from a search
     /// that gave up: every answer costs at most [`SEARCH_STEPS`] answers of basic triggers,
-    /// however `all` and `any` nest.
+    /// however `all` and `any` nest. Event triggers (`@reboot`, `after`) have ended: they have
+    /// no times.
     pub fn search_after(&self, t: DateTime<Utc>) -> Search {
         let mut steps = SEARCH_STEPS;
         combine::search(self, t, &mut steps)
     }
 
-    /// A short description for listings: `cron "0 3 * * *"`, `every 90s`, `all(...)`.
+    /// A short description for listings: `cron "0 3 * * *"`, `every 90s`, `all(...)`,
+    /// `at boot`, `after backup`.
     pub fn describe(&self) -> String {
         match self {
+            Trigger::Reboot => "at boot".to_owned(),
+            Trigger::After(upstreams) => after::describe(upstreams),
             Trigger::Cron(cron) => format!("cron {:?}", cron.expr().source()),
             Trigger::Every(every) => format!("every {}", every.interval()),
             Trigger::At(at) => format!("at {}", at.instant().to_rfc3339()),

@@ -39,6 +39,7 @@ fn a_run_that_exits_round_trips_with_every_field() {
             attempt: 1,
             attempts: 1,
             output_tail: "out\nerr\n".into(),
+            replaced_by: None,
         }
     );
 }

@@ -178,7 +178,7 @@ fn expand_macro(word: Token<'_>) -> Result<&'static str, CronError> {
     }
     if name == "@reboot" {
         return Err(word.error(
-            "@reboot is not a time-based schedule (it means \"at startup\"); jobrun fires jobs only at times",
+            "@reboot is not a time: it fires once per boot (a job's cron = \"@reboot\"), so it has no fire times",
         ));
     }
     Err(word.error(format!(

@@ -210,7 +210,7 @@ const CASES: &[(&str, &str, &str, std::ops::Range<usize>)] = &[
     ),
     (
         "@reboot",
-        "@reboot is not a time-based schedule (it means \"at startup\"); jobrun fires jobs only at times",
+        "@reboot is not a time: it fires once per boot (a job's cron = \"@reboot\"), so it has no fire times",
         "@reboot",
         0..7,
     ),
