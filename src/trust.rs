@@ -199,9 +199,12 @@ pub fn check_path(path: &Path, trust: &Trust, last: Last) -> Result<Option<PathB
     let root = fs::metadata(&resolved).map_err(|e| io_refusal(&resolved, e))?;
     check_directory(&resolved, &root, trust)?;
     let mut links = 0;
+    // Whether the step `resolved` names was judged as the last one (not so after a final `..`).
+    let mut judged_last = false;
     while let Some(name) = pending.pop_front() {
         if name == ".." {
             resolved.pop();
+            judged_last = false;
             continue;
         }
         let next = resolved.join(&name);
@@ -244,7 +247,17 @@ pub fn check_path(path: &Path, trust: &Trust, last: Last) -> Result<Option<PathB
             // open or mkdir then fails with the kernel's words (ENOTDIR, EEXIST).
             _ => return Ok(None),
         }
+        judged_last = is_last;
         resolved = next;
+    }
+    if !judged_last {
+        let meta = fs::metadata(&resolved).map_err(|e| io_refusal(&resolved, e))?;
+        match last {
+            Last::File if meta.is_file() => check_file(&resolved, &meta, trust)?,
+            Last::File => {}
+            Last::OwnDirectory if meta.is_dir() => check_own_directory(&resolved, &meta, trust)?,
+            Last::OwnDirectory => return Ok(None),
+        }
     }
     Ok(Some(resolved))
 }
@@ -386,6 +399,16 @@ mod tests {
             check_path(&base.join("file"), &me(), Last::OwnDirectory).unwrap(),
             None
         );
+    }
+
+    #[test]
+    fn a_path_ending_in_dot_dot_has_its_last_step_judged_as_the_last() {
+        let dir = tempfile::tempdir().unwrap();
+        let shared = dir.path().join("shared");
+        fs::create_dir_all(shared.join("sub")).unwrap();
+        chmod(&shared, 0o1777);
+        let refusal = check_path(&shared.join("sub/.."), &me(), Last::OwnDirectory).unwrap_err();
+        assert_eq!(refusal.path, shared);
     }
 
     #[test]
