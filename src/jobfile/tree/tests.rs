@@ -110,6 +110,10 @@ const INVALID: &[&str] = &[
     "a = 1\na = 2\nc = [1\nd = 2\n",
     "a = 0777\nb = 1\nb = 2\n",
     "[t]\n[t]\n[u\n",
+    // Found by the `jobfile` fuzz target (issue 12): unpaired brackets let a chunk end inside an
+    // inline table, and the chunked parse reported another error than toml_edit's.
+    "[,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,e\"],6h\" }]\ncgmmand = [\0\0\0\0\0\0\0\0s]\nany = [{ cron = \"0 9 &* * *\" }, { cron = \"\ncomma]\n[jobs.ticks]\nanyep\"ort].Xsh\n\"ureport.sh\"\"\"\"]\n]\n",
+    "x = ]\ny = { a = 1\nb]\n[t]\n",
 ];
 
 #[test]
@@ -244,6 +248,10 @@ const FRAGMENTS: &[&str] = &[
     "bad = \n",
     "a = { b = 1 }\n",
     "x = [{ y = 1 }]\n",
+    // Brackets that do not pair up move where chunks end (issue 12).
+    "u = ]\n",
+    "v = { w = 1\n",
+    "q = [\n",
 ];
 
 proptest! {
