@@ -5,7 +5,9 @@
 #
 #   bash bench/fuzz.sh [SECONDS] [TARGET...]     targets: cron every_at jobfile store_rows
 #
-# Needs a nightly toolchain and cargo-fuzz (`cargo install cargo-fuzz`). Corpora grow in
+# Needs cargo-fuzz (`cargo install cargo-fuzz`) and a nightly toolchain, or else the stable one
+# with RUSTC_BOOTSTRAP=1 (what cargo-fuzz asks of nightly, sanitizer flags, stable's compiler
+# has too; stable ships the AddressSanitizer runtime for x86_64 Linux). Corpora grow in
 # fuzz/corpus/TARGET and crashes land in fuzz/artifacts/TARGET (both ignored by git); a crash
 # is fixed by turning its input into a regression test beside the code it found.
 set -euo pipefail
@@ -69,7 +71,14 @@ PY
 
 seed_all
 
-cargo +nightly fuzz build
+if rustup toolchain list 2>/dev/null | grep -q '^nightly'; then
+  fuzz=(cargo +nightly fuzz)
+else
+  export RUSTC_BOOTSTRAP=1
+  fuzz=(cargo fuzz)
+fi
+
+"${fuzz[@]}" build
 
 status=0
 for target in "${targets[@]}"; do
@@ -77,7 +86,7 @@ for target in "${targets[@]}"; do
   before=$(find "fuzz/artifacts/$target" -type f | wc -l)
   log=$(mktemp)
   # -timeout: a single input slower than this is a finding too (a search that does not end).
-  if ! cargo +nightly fuzz run "$target" "fuzz/corpus/$target" -- \
+  if ! "${fuzz[@]}" run "$target" "fuzz/corpus/$target" -- \
       -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
       >"$log" 2>&1; then
     status=1
