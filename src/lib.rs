@@ -33,7 +33,6 @@ pub mod manual;
 pub mod metrics;
 pub mod outcomes;
 pub mod output;
-pub mod parallel;
 pub mod ping;
 pub mod plan;
 pub mod scheduler;
