@@ -14,7 +14,7 @@ use crate::executor::{self, BaseEnv, ExitStatus, Launch, RunningChild, SpawnErro
 use crate::log::Field;
 use crate::ping::{self, Kind};
 use crate::plan::{Event, RunId};
-use crate::store::{Claim, Hold, StoreError};
+use crate::store::{Claim, Hold, RunStep, StoreError};
 
 impl Loop<'_> {
     /// Carries out the planner's events: starts its runs and reports the rest, in order.
@@ -66,7 +66,6 @@ impl Loop<'_> {
             .map(|(start, _)| start)
             .collect();
         let claimed = self.claim(&fresh, now);
-        let base = (!fresh.is_empty()).then(BaseEnv::capture);
         let mut records = match &claimed {
             Ok(records) => records.clone().into_iter(),
             Err(_) => Vec::new().into_iter(),
@@ -87,8 +86,9 @@ impl Loop<'_> {
             if ticket.is_some() || claimed.is_err() {
                 continue;
             }
-            if let Some(base) = &base {
+            if !fresh.is_empty() {
                 let record = records.next().flatten();
+                let base = &self.base_env;
                 let mut made = self.prepare(run, job, scheduled, record, base, Output::Log);
                 made.set_attempt(attempt);
                 *ticket = Some(made);
@@ -178,7 +178,9 @@ impl Loop<'_> {
                 attempts: self.attempts_of(job),
             })
             .collect();
-        let held = self.store.as_mut().map(|store| store.hold(&claims, now));
+        let held = self
+            .store_to_write(now)
+            .map(|store| store.hold(&claims, now));
         let holds = match held {
             Some(Ok(holds)) => holds,
             Some(Err(e)) => {
@@ -189,14 +191,13 @@ impl Loop<'_> {
             }
             None => return,
         };
-        let base = BaseEnv::capture();
+        let base = &self.base_env;
         let runs: Vec<_> = forecast
             .into_iter()
             .zip(holds)
             .map(|((job, scheduled), hold)| {
                 // The planner numbers the run at the instant.
-                let mut ticket =
-                    self.prepare(0, &job, scheduled, Some(hold.id), &base, Output::Log);
+                let mut ticket = self.prepare(0, &job, scheduled, Some(hold.id), base, Output::Log);
                 ticket.set_attempt(1);
                 ((job, scheduled), Ready { hold, ticket })
             })
@@ -211,7 +212,7 @@ impl Loop<'_> {
             return;
         };
         let holds: Vec<Hold> = ahead.into_holds();
-        if let Some(store) = self.store.as_mut()
+        if let Some(store) = self.store_to_write(now)
             && let Err(e) = store.release(&holds)
         {
             self.store_error(now, &e);
@@ -241,7 +242,7 @@ impl Loop<'_> {
                 attempts: self.attempts_of(job),
             })
             .collect();
-        let Some(store) = self.store.as_mut() else {
+        let Some(store) = self.store_to_write(now) else {
             return Ok(vec![None; starts.len()]);
         };
         match store.claim(&claims, now) {
@@ -345,10 +346,12 @@ impl Loop<'_> {
         let failure = match spawned {
             Some(Ok(child)) => {
                 let pid = child.pid;
-                if let (Some(store), Some(id)) = (self.store.as_mut(), ticket.record)
-                    && let Err(e) = store.started(id, pid.as_raw(), now)
-                {
-                    self.store_error(now, &e);
+                if let Some(id) = ticket.record {
+                    self.journal(RunStep::Started {
+                        id,
+                        pid: pid.as_raw(),
+                        at: now,
+                    });
                 }
                 let mut fields: Vec<(&str, Field)> = vec![
                     ("job", ticket.job.as_str().into()),
@@ -380,7 +383,8 @@ impl Loop<'_> {
                 ("error", failure.as_str().into()),
             ],
         );
-        if let (Some(store), Some(id)) = (self.store.as_mut(), ticket.record)
+        if let Some(id) = ticket.record
+            && let Some(store) = self.store_to_write(now)
             && let Err(e) = store.spawn_failed(id, now, &failure)
         {
             self.store_error(now, &e);

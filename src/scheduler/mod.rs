@@ -31,6 +31,7 @@ mod descendants;
 mod dispatch;
 mod ending;
 mod hooks;
+mod journal;
 mod leftovers;
 mod pings;
 mod policies;
@@ -58,7 +59,7 @@ use crate::jobfile::{self, Jobfile};
 use crate::log::{Field, Log};
 use crate::metrics::Metrics;
 use crate::plan::{Planner, RunId};
-use crate::store::{Claim, Retention, Store};
+use crate::store::{Claim, Retention, RunStep, Store};
 use ahead::{Ahead, Lead};
 use runs::Runs;
 use signals::Signals;
@@ -196,7 +197,7 @@ pub fn run_once(
         name,
         scheduled,
         record,
-        &BaseEnv::capture(),
+        &scheduler.base_env,
         Output::PassThrough,
     );
     ticket.attempts = 1;
@@ -254,8 +255,13 @@ struct Loop<'a> {
     base_dir: PathBuf,
     /// The jobfile, absolute (`JOBRUN_JOBFILE`).
     jobfile_path: PathBuf,
+    /// What runs' environments are built from: jobrun's own environment does not change
+    /// while it runs, so it is read once rather than for every batch of starts.
+    base_env: BaseEnv,
     /// Where runs are claimed before they start and recorded when they end.
     store: Option<Store>,
+    /// Starts and ends carried out and not yet written to the store (`journal.rs`).
+    journal: Vec<RunStep>,
     /// `--metrics`: what the metrics thread serves.
     metrics: Option<Metrics>,
     /// The health-ping thread, started with the first ping.
@@ -307,7 +313,9 @@ impl<'a> Loop<'a> {
             last_failed: false,
             base_dir: jobfile_dir(&settings.jobfile),
             jobfile_path: absolute_jobfile(&settings.jobfile),
+            base_env: BaseEnv::capture(),
             store: None,
+            journal: Vec::new(),
             metrics: None,
             pinger: None,
             last_hook: 0,
@@ -332,6 +340,7 @@ impl<'a> Loop<'a> {
             self.settle(now);
             self.enforce_deadlines(now);
             if self.finished() {
+                self.commit_journal(now);
                 self.end_lingering_groups();
                 self.flush_pings();
                 if self.planner.is_some() {
@@ -340,6 +349,8 @@ impl<'a> Loop<'a> {
                 return Ok(());
             }
             self.look_ahead(now);
+            // Before sleeping: what this turn started and ended goes to the store now.
+            self.commit_journal(now);
             let wake = self.wake_at(now);
             self.wakeup.arm(wake).map_err(system("arm the timer"))?;
             self.wait()?;
@@ -378,7 +389,7 @@ impl<'a> Loop<'a> {
                 let jobs = jobfile.jobs.len() as u64;
                 // Prepared with the old jobfile's commands: prepared again from the new one.
                 self.release_ahead(now);
-                if let Some(store) = self.store.as_mut()
+                if let Some(store) = self.store_to_write(now)
                     && let Err(e) = state::record_schedules(store, &jobfile.jobs, now)
                 {
                     self.log
