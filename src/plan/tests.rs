@@ -5,10 +5,10 @@ use std::collections::HashMap;
 use std::path::Path;
 
 use chrono::{DateTime, TimeDelta, Timelike, Utc};
-use chrono_tz::Tz;
 
 use super::*;
 use crate::jobfile::{self, Jobfile};
+use crate::zone::Tz;
 
 /// Overlap policies, `@reboot` and chains (issue 11).
 mod policies;

@@ -48,7 +48,6 @@ use std::collections::{HashMap, VecDeque};
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Timelike, Utc};
-use chrono_tz::Tz;
 
 use crate::clock::Clock;
 use crate::duration::Duration;
@@ -60,6 +59,7 @@ use crate::log::{Field, Log};
 use crate::metrics::Metrics;
 use crate::plan::{Planner, RunId};
 use crate::store::{Claim, Retention, RunStep, Store};
+use crate::zone::Tz;
 use ahead::{Ahead, Lead};
 use runs::Runs;
 use signals::Signals;
@@ -104,6 +104,8 @@ pub fn serve(
     let boot = policies::note_boot(&mut store, settings.boot_id.as_deref(), now)?;
     let pruned = store.prune(&settings.retention, now)?;
     let jobs = jobfile.jobs.len() as u64;
+    let zones = jobfile.jobs.iter().map(|j| j.timezone);
+    let tz_rules = crate::zone::rules_in_use(zones.chain([settings.local_tz]));
     let event_jobs = policies::EventJobs::of(&jobfile.jobs);
     // The planner owns the jobs from here on; keeping a second copy would double the memory
     // of a large jobfile.
@@ -129,6 +131,7 @@ pub fn serve(
     let mut fields: Vec<(&str, Field)> = vec![
         ("jobfile", settings.jobfile.display().to_string().into()),
         ("jobs", jobs.into()),
+        ("tz_rules", tz_rules.to_string().into()),
         ("pid", std::process::id().into()),
         ("store", store.path().display().to_string().into()),
         ("resumed", resumed.into()),
