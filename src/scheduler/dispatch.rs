@@ -264,6 +264,17 @@ impl Loop<'_> {
                 attempts: self.attempts_of(job),
             })
             .collect();
+        // The turn's ends so far (runs whose slots these starts take) go in the same
+        // transaction; should it be refused, they are written on their own first, so that
+        // each refusal is reported as it would be alone.
+        let steps = std::mem::take(&mut self.journal);
+        if !steps.is_empty()
+            && let Some(store) = self.store.as_mut()
+            && let Ok(ids) = store.record_runs_and_claim(&steps, &claims, now)
+        {
+            return Ok(ids.into_iter().map(Some).collect());
+        }
+        self.journal = steps;
         let Some(store) = self.store_to_write(now) else {
             return Ok(vec![None; starts.len()]);
         };
