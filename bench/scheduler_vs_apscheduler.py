@@ -84,6 +84,8 @@ def stamps(path):
     try:
         with open(path) as f:
             for line in f:
+                if not line.endswith("\n"):
+                    continue
                 line = line.strip()
                 if line:
                     values.append(float(line.split()[-1]))
@@ -142,7 +144,8 @@ def job_stamps(log):
     values = []
     with open(log) as f:
         for line in f:
-            if "] | " in line:
+            # A line jobrun is still writing has no newline yet: it is read next time.
+            if "] | " in line and line.endswith("\n"):
                 values.append(float(line.rsplit("| ", 1)[1]))
     return values
 
