@@ -236,6 +236,16 @@ impl<'a> Reader<'a> {
     }
 
     fn entry(&mut self, line: usize, entry: &Entry<'_>, comments: Vec<String>) {
+        // No account name holds a ':' (the password database's separator), so the jobfile
+        // refuses one in `user`; cron would find no such user (found by fuzzing).
+        if let Some(user) = entry.user.as_ref().filter(|u| u.text.contains(':')) {
+            self.error(
+                user.span(),
+                format!("invalid user name {:?}", user.text),
+                Some("a user name cannot hold \":\"".into()),
+            );
+            return;
+        }
         if entry.no_log {
             self.note(
                 line,

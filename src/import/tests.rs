@@ -84,6 +84,16 @@ fn a_nul_byte_outside_a_comment_is_an_error_at_it() {
     );
 }
 
+/// Found by the `crontab` fuzz target: a user column holding ':' went into `user`, which the
+/// jobfile refuses.
+#[test]
+fn a_user_name_with_a_colon_is_an_error_at_it() {
+    assert_eq!(
+        errors("0 4 * * * root:x true\n", true),
+        [(1, 11, "invalid user name \"root:x\"".to_owned())]
+    );
+}
+
 #[test]
 fn lines_cron_never_runs_are_left_out_with_a_warning_and_reboot_lines_kept() {
     let c = import(
