@@ -3,7 +3,7 @@
 # other (they would only compete for cores), from corpora seeded with the test fixtures, and
 # prints executions and crashes per target.
 #
-#   bash bench/fuzz.sh [SECONDS] [TARGET...]     targets: cron every_at jobfile store_rows
+#   bash bench/fuzz.sh [SECONDS] [TARGET...]     targets: cron every_at jobfile crontab store_rows
 #
 # Needs cargo-fuzz (`cargo install cargo-fuzz`) and a nightly toolchain, or else the stable one
 # with RUSTC_BOOTSTRAP=1 (what cargo-fuzz asks of nightly, sanitizer flags, stable's compiler
@@ -17,7 +17,7 @@ seconds=${1:-60}
 shift || true
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
-  targets=(cron every_at jobfile store_rows)
+  targets=(cron every_at jobfile crontab store_rows)
 fi
 
 # The seeds, taken from the test fixtures (python3, for the JSON of the cron vectors and for
@@ -51,6 +51,13 @@ for path in glob.glob("examples/*.toml") + glob.glob("tests/data/*.toml") + glob
     base = os.path.basename(path)
     seed("jobfile", base, b"\0" + text)
     seed("jobfile", "chunked-" + base, b"\3" + text)
+
+# crontab: every crontab fixture; byte 0 is 1 for the system format (a user column).
+for path in sorted(glob.glob("tests/data/crontab/**", recursive=True)):
+    if not os.path.isfile(path) or "/expected/" in path or path.endswith(".md"):
+        continue
+    system = 0 if "/user/" in path else 1
+    seed("crontab", path.replace("/", "-"), bytes([system]) + open(path, "rb").read())
 
 # store_rows: rows in the target's encoding (tag % 8: 0 null, 1 integer, 2 small integer,
 # 4 text, 5 a known word (tag / 8 picks it), 7 a time near 2026 (a step of seconds)).
