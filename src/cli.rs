@@ -26,6 +26,12 @@ pub struct Cli {
     #[arg(long, global = true, value_name = "DIR")]
     pub state_dir: Option<PathBuf>,
 
+    /// The state store: postgres://USER@HOST[:PORT]/DB[?sslmode=…] for one shared by several
+    /// schedulers [default: $JOBRUN_STORE, else the jobfile's [store] url, else an SQLite file in
+    /// the state dir]
+    #[arg(long, global = true, value_name = "URL")]
+    pub store: Option<String>,
+
     /// When to use colour [auto: on a terminal, unless NO_COLOR is set]
     #[arg(long, global = true, value_name = "WHEN", value_enum, default_value_t)]
     pub color: crate::output::ColorWhen,

@@ -12,9 +12,10 @@ use crate::context::Context;
 use crate::error::Error;
 use crate::job::{Command, Job};
 use crate::jobfile::ChainPreview;
+use crate::jobfile::Jobfile;
 use crate::output::{self, Cell, Column, Paint, Table, push_rfc3339};
 use crate::plan::store_key;
-use crate::store::{JobState, Outcome, RunRecord, Store};
+use crate::store::{JobState, Location, Outcome, RunRecord, Store};
 
 pub(super) fn run(ctx: &Context, args: &ListArgs) -> Result<(), Error> {
     let jobfile = load_jobfile(ctx)?;
@@ -22,7 +23,7 @@ pub(super) fn run(ctx: &Context, args: &ListArgs) -> Result<(), Error> {
     let state = if format == Format::Plain {
         State::default()
     } else {
-        match State::read(ctx) {
+        match State::read(ctx, &jobfile) {
             Ok(state) => state,
             // The jobs are the jobfile's: they are listed all the same, and the warning says
             // why LAST is empty (`history` and `start` refuse such a store outright).
@@ -60,19 +61,23 @@ pub(super) struct State {
 }
 
 impl State {
-    pub(super) fn read(ctx: &Context) -> Result<State, Error> {
-        let path = ctx.store_path()?;
-        let scheduler = crate::store::scheduler_pid(&path);
-        let Some(store) = Store::open_read(&path)? else {
+    pub(super) fn read(ctx: &Context, jobfile: &Jobfile) -> Result<State, Error> {
+        let location = ctx.store_location(Some(&jobfile.store))?;
+        let scheduler = match &location {
+            Location::File(path) => crate::store::scheduler_pid(path),
+            Location::Postgres { .. } => None,
+        };
+        let Some(store) = Store::open_reader(&location)? else {
             return Ok(State {
                 scheduler,
                 ..State::default()
             });
         };
+        let schedulers = store.schedulers()?;
         Ok(State {
             jobs: store.job_states()?,
             last: store.last_outcomes()?,
-            scheduler,
+            scheduler: scheduler.or(schedulers.first().map(|s| s.pid)),
         })
     }
 

@@ -31,10 +31,12 @@
 mod checkpoint;
 mod codec;
 mod error;
+mod facade;
 mod holder;
 mod lock;
 mod path;
 mod policies;
+pub mod postgres;
 mod reads;
 mod schema;
 mod upkeep;
@@ -55,6 +57,7 @@ use rusqlite::{Connection, OpenFlags, params};
 #[cfg(fuzzing)]
 pub(crate) use codec::decode_run_row;
 pub use error::{Cause, StoreError};
+pub use facade::{LiveScheduler, Location, Store};
 pub use holder::scheduler_pid;
 pub use path::{STATE_DIR_ENV, default_path, path_for};
 pub use policies::Boot;
@@ -263,8 +266,8 @@ impl Default for Retention {
     }
 }
 
-/// An open state store: exclusive (the scheduler's, which writes) or read-only.
-pub struct Store {
+/// An open SQLite state store: exclusive (the scheduler's, which writes) or read-only.
+pub struct Sqlite {
     /// `conn` and `checkpointer` are declared before `lock` so that both connections are
     /// closed first: closing the lock's descriptor while SQLite still had the file open would
     /// drop SQLite's POSIX locks (see `lock.rs`).
@@ -279,7 +282,7 @@ pub struct Store {
     version: i64,
 }
 
-impl fmt::Debug for Store {
+impl fmt::Debug for Sqlite {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Store")
             .field("path", &self.path)
@@ -288,7 +291,7 @@ impl fmt::Debug for Store {
     }
 }
 
-impl Store {
+impl Sqlite {
     /// For `jobrun start` and `jobrun run`: creates parent directories and the file if missing,
     /// migrates, and takes an exclusive, non-blocking `flock` on the database file, held for
     /// the Store's whole life. Another holder (process, or Store in this process) → `Locked`
@@ -297,7 +300,7 @@ impl Store {
     ///
     /// Nothing is written to a file until it is known to be a jobrun store of a version this
     /// jobrun knows (or empty): anything else is left byte for byte as it was.
-    pub fn open_exclusive(path: &Path, now: DateTime<Utc>) -> Result<Store, StoreError> {
+    pub fn open_exclusive(path: &Path, now: DateTime<Utc>) -> Result<Sqlite, StoreError> {
         path::check_store_path(path, true)?;
         let lock = lock::acquire(path)?;
         lock.check_header(path)?;
@@ -348,7 +351,7 @@ impl Store {
             })
             .map_err(fail)?;
         let checkpointer = Checkpointer::start(path)?;
-        Ok(Store {
+        Ok(Sqlite {
             conn,
             checkpointer: Some(checkpointer),
             path: path.to_path_buf(),
@@ -366,7 +369,7 @@ impl Store {
     /// `open_exclusive` migrates: `codec::run_columns` reads each version's runs (a version 1
     /// store's `failed_by` is worked out from the columns it has). A future step that changes
     /// what the queries read must keep this true, or refuse here with a clear error.
-    pub fn open_read(path: &Path) -> Result<Option<Store>, StoreError> {
+    pub fn open_read(path: &Path) -> Result<Option<Sqlite>, StoreError> {
         if !path::check_store_path(path, false)? {
             return Ok(None);
         }
@@ -378,7 +381,7 @@ impl Store {
         let conn = connect(path, OpenFlags::SQLITE_OPEN_READ_ONLY)?;
         match schema::inspect(&conn, path)? {
             Found::Empty => Ok(None),
-            Found::Version(version) => Ok(Some(Store {
+            Found::Version(version) => Ok(Some(Sqlite {
                 conn,
                 checkpointer: None,
                 path: path.to_path_buf(),
@@ -393,7 +396,7 @@ impl Store {
     /// manual run) without the holder's lock. SQLite serialises the two writers; the holder
     /// has already created and migrated the file, so anything but a store of the current
     /// version is refused, untouched.
-    pub fn open_shared(path: &Path) -> Result<Store, StoreError> {
+    pub fn open_shared(path: &Path) -> Result<Sqlite, StoreError> {
         let action = "open the state store beside the scheduler holding it";
         path::check_store_path(path, false)?;
         let found = schema::inspect(&connect(path, OpenFlags::SQLITE_OPEN_READ_ONLY)?, path)?;
@@ -407,7 +410,7 @@ impl Store {
         let conn = connect(path, OpenFlags::SQLITE_OPEN_READ_WRITE)?;
         conn.pragma_update(None, "synchronous", "NORMAL")
             .map_err(|e| StoreError::sql(path, action, e))?;
-        Ok(Store {
+        Ok(Sqlite {
             conn,
             checkpointer: None,
             path: path.to_path_buf(),

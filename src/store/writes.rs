@@ -14,7 +14,7 @@ use rusqlite::{
 
 use super::codec::{OutcomeColumns, micros, missed_problem, tail};
 use super::error::Failure;
-use super::{Claim, Decision, FailedBy, Hold, Outcome, PlannedRetry, Store, StoreError};
+use super::{Claim, Decision, FailedBy, Hold, Outcome, PlannedRetry, Sqlite, StoreError};
 
 /// Moves a job's `last_fire` forward to `?2`, never back. A job that has no row yet gets one
 /// with an empty schedule fingerprint (no schedule recorded).
@@ -29,7 +29,7 @@ const FINISH: &str = "
                     output_tail = ?7, pid = NULL, failed_by = ?8
     WHERE id = ?1 AND state = 'running'";
 
-impl Store {
+impl Sqlite {
     /// Upserts the fingerprint of each job (one transaction); leaves `last_fire` as it is
     /// unless the fingerprint changed, in which case `last_fire` is cleared (the new schedule
     /// starts from now). Jobs not listed are left alone, history included.

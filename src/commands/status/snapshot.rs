@@ -70,8 +70,8 @@ pub(super) struct Problem {
 impl Snapshot {
     /// Reads the jobfile and the state store as they are at `ctx.now`.
     pub(super) fn read(ctx: &Context, jobfile: &Jobfile) -> Result<Snapshot, Error> {
-        let state = State::read(ctx)?;
-        let store = Store::open_read(&ctx.store_path()?)?;
+        let state = State::read(ctx, jobfile)?;
+        let store = Store::open_reader(&ctx.store_location(Some(&jobfile.store))?)?;
         let zone = |job: &str| jobfile.job(job).map_or(ctx.local_tz, |j| j.timezone);
 
         let mut running = Vec::new();

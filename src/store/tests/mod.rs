@@ -4,6 +4,7 @@
 //! latency probe that prints percentiles (`latency`, ignored by default), stores of older
 //! versions (`versions`), and what the scheduling policies keep (`policies`).
 
+mod conformance;
 mod integrity;
 mod latency;
 mod lifecycle;
@@ -74,7 +75,7 @@ fn run(store: &mut Store, job: &str, at: DateTime<Utc>, code: i32) -> i64 {
 
 /// Runs one SQL statement behind the store's back, as another program could.
 fn raw_sql(store: &Store, sql: &str) {
-    store.conn.execute_batch(sql).unwrap();
+    store.sqlite().conn.execute_batch(sql).unwrap();
 }
 
 /// The store's only row.

@@ -1,0 +1,382 @@
+//! What a scheduler records in the PostgreSQL store: the same writes, with the same rules, as
+//! the SQLite store's (`store/writes.rs`, which documents each), and claims that another host
+//! may win.
+
+use chrono::{DateTime, Utc};
+
+use super::super::codec::{OutcomeColumns, micros, missed_problem, tail};
+use super::super::{Claim, Decision, FailedBy, Hold, Outcome, PlannedRetry, StoreError};
+use super::{PgFailure, Postgres, Tx};
+
+/// Moves a job's `last_fire` forward to `$2`, never back (see the SQLite store's).
+const ADVANCE_LAST_FIRE: &str = "
+    INSERT INTO jobrun.jobs (name, schedule, last_fire) VALUES ($1, '', $2)
+    ON CONFLICT (name) DO UPDATE SET last_fire = excluded.last_fire
+    WHERE jobs.last_fire IS NULL OR jobs.last_fire < excluded.last_fire";
+
+/// A scheduled fire's row, or nothing when it exists already (claimed or decided elsewhere).
+const INSERT_FIRE: &str = "
+    INSERT INTO jobrun.runs (job, scheduled, manual, recorded_at, state, attempt, attempts,
+                             scheduler, host)
+    VALUES ($1, $2, false, $3, 'claimed', $4, $5, $6, $7)
+    ON CONFLICT (job, scheduled, attempt) WHERE NOT manual DO NOTHING
+    RETURNING id";
+
+const INSERT_MANUAL: &str = "
+    INSERT INTO jobrun.runs (job, scheduled, manual, recorded_at, state, attempt, attempts,
+                             scheduler, host)
+    VALUES ($1, $2, true, $3, 'claimed', $4, $5, $6, $7)
+    RETURNING id";
+
+const FINISH: &str = "
+    UPDATE jobrun.runs SET state = $2, exit_code = $3, signal = $4, ended = $5, timed_out = $6,
+                           output_tail = $7, pid = NULL, failed_by = $8
+    WHERE id = $1 AND state = 'running'";
+
+/// What to do with a scheduled fire that is already in the store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(in crate::store) enum Lost {
+    /// Refuse the whole batch, as the SQLite store does: on one host, a second claim of a
+    /// fire means the scheduler lost track of it.
+    Refuse,
+    /// Skip it: another scheduler sharing the store claimed it first.
+    Skip,
+}
+
+impl Postgres {
+    pub(in crate::store) fn set_schedules(&self, jobs: &[(&str, &str)]) -> Result<(), StoreError> {
+        self.write("record the jobs' schedules", |tx| {
+            for (job, schedule) in jobs {
+                tx.execute(
+                    "INSERT INTO jobrun.jobs (name, schedule, last_fire) VALUES ($1, $2, NULL)
+                     ON CONFLICT (name) DO UPDATE SET schedule = excluded.schedule,
+                         last_fire = NULL
+                     WHERE jobs.schedule <> excluded.schedule",
+                    &[job, schedule],
+                )?;
+            }
+            Ok(())
+        })
+    }
+
+    pub(in crate::store) fn forget_jobs(&self, names: &[&str]) -> Result<(), StoreError> {
+        if names.is_empty() {
+            return Ok(());
+        }
+        self.write("forget removed jobs", |tx| {
+            for name in names {
+                tx.execute("DELETE FROM jobrun.jobs WHERE name = $1", &[name])?;
+                tx.execute("DELETE FROM jobrun.retries WHERE job = $1", &[name])?;
+            }
+            Ok(())
+        })
+    }
+
+    /// Claims a batch in one transaction; `None` for each fire another scheduler had (with
+    /// [`Lost::Skip`]). Rows go in (job, instant, attempt) order so that concurrent batches
+    /// lock index entries in one order (see the module documentation).
+    pub(in crate::store) fn claim_rows(
+        &self,
+        action: &'static str,
+        claims: &[Claim<'_>],
+        now: DateTime<Utc>,
+        lost: Lost,
+    ) -> Result<Vec<Option<Hold>>, StoreError> {
+        if claims.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut order: Vec<usize> = (0..claims.len()).collect();
+        order.sort_by_key(|&i| (claims[i].job, claims[i].scheduled, claims[i].attempt));
+        let (scheduler, host) = (self.scheduler, self.host.as_str());
+        self.write(action, |tx| {
+            let mut held = vec![None; claims.len()];
+            for i in order {
+                let claim = &claims[i];
+                let scheduled = micros(claim.scheduled);
+                let (attempt, attempts) = (i64::from(claim.attempt), i64::from(claim.attempts));
+                let sql = if claim.manual {
+                    INSERT_MANUAL
+                } else {
+                    INSERT_FIRE
+                };
+                let row = tx.query_opt(
+                    sql,
+                    &[
+                        &claim.job,
+                        &scheduled,
+                        &micros(now),
+                        &attempt,
+                        &attempts,
+                        &scheduler,
+                        &host,
+                    ],
+                )?;
+                let Some(row) = row else {
+                    match lost {
+                        Lost::Refuse => return Err(already_handled(claim.job, claim.scheduled)),
+                        Lost::Skip => continue,
+                    }
+                };
+                let id: i64 = row.get(0);
+                let mut prior = None;
+                if claim.attempt > 1 {
+                    tx.execute(
+                        "DELETE FROM jobrun.retries WHERE job = $1 AND scheduled = $2",
+                        &[&claim.job, &scheduled],
+                    )?;
+                } else if !claim.manual {
+                    prior = tx
+                        .query_opt(
+                            "SELECT last_fire FROM jobrun.jobs WHERE name = $1",
+                            &[&claim.job],
+                        )?
+                        .and_then(|r| r.get::<_, Option<i64>>(0));
+                    tx.execute(ADVANCE_LAST_FIRE, &[&claim.job, &scheduled])?;
+                }
+                held[i] = Some(Hold { id, prior });
+            }
+            Ok(held)
+        })
+    }
+
+    pub(in crate::store) fn release(&self, holds: &[Hold]) -> Result<(), StoreError> {
+        if holds.is_empty() {
+            return Ok(());
+        }
+        self.write("release a run claimed ahead", |tx| {
+            for hold in holds {
+                let row = tx.query_opt(
+                    "DELETE FROM jobrun.runs WHERE id = $1 AND state = 'claimed'
+                     RETURNING job, scheduled",
+                    &[&hold.id],
+                )?;
+                let Some(row) = row else {
+                    expect_one(tx, 0, hold.id, "claimed")?;
+                    continue;
+                };
+                let (job, scheduled): (String, i64) = (row.get(0), row.get(1));
+                tx.execute(
+                    "UPDATE jobrun.jobs SET last_fire = $2 WHERE name = $1 AND last_fire = $3",
+                    &[&job, &hold.prior, &scheduled],
+                )?;
+            }
+            Ok(())
+        })
+    }
+
+    pub(in crate::store) fn decide(
+        &self,
+        decisions: &[Decision<'_>],
+        now: DateTime<Utc>,
+        lost: Lost,
+    ) -> Result<(), StoreError> {
+        if decisions.is_empty() {
+            return Ok(());
+        }
+        self.write("record a decision", |tx| {
+            for decision in decisions {
+                match &decision.outcome {
+                    Outcome::Missed { fires, first, .. } => {
+                        if let Some(problem) = missed_problem(decision.scheduled, *fires, *first) {
+                            return Err(PgFailure::Refused(problem));
+                        }
+                    }
+                    Outcome::Coalesced { .. } | Outcome::Skipped { .. } => {}
+                    other => {
+                        return Err(PgFailure::Refused(format!(
+                            "a decision is missed, coalesced or skipped, not {other:?}"
+                        )));
+                    }
+                }
+                let c = OutcomeColumns::of(&decision.outcome).map_err(PgFailure::Refused)?;
+                let scheduled = micros(decision.scheduled);
+                let inserted = tx.execute(
+                    "INSERT INTO jobrun.runs (job, scheduled, manual, recorded_at, state,
+                         message, late_by_ms, fires, first_fire, into_fire)
+                     VALUES ($1, $2, false, $3, $4, $5, $6, $7, $8, $9)
+                     ON CONFLICT (job, scheduled, attempt) WHERE NOT manual DO NOTHING",
+                    &[
+                        &decision.job,
+                        &scheduled,
+                        &micros(now),
+                        &c.state,
+                        &c.message,
+                        &c.late_by_ms,
+                        &c.fires,
+                        &c.first_fire,
+                        &c.into_fire,
+                    ],
+                )?;
+                if inserted == 0 {
+                    match lost {
+                        Lost::Refuse => {
+                            return Err(already_handled(decision.job, decision.scheduled));
+                        }
+                        Lost::Skip => continue,
+                    }
+                }
+                tx.execute(ADVANCE_LAST_FIRE, &[&decision.job, &scheduled])?;
+            }
+            Ok(())
+        })
+    }
+
+    pub(in crate::store) fn started(
+        &self,
+        id: i64,
+        pid: i32,
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let pid = i64::from(pid);
+        self.move_run(
+            "record a run's start",
+            id,
+            "claimed",
+            "UPDATE jobrun.runs SET state = 'running', pid = $2, started = $3
+             WHERE id = $1 AND state = 'claimed'",
+            &[&id, &pid, &micros(at)],
+        )
+    }
+
+    pub(in crate::store) fn spawn_failed(
+        &self,
+        id: i64,
+        at: DateTime<Utc>,
+        error: &str,
+    ) -> Result<(), StoreError> {
+        self.move_run(
+            "record a failed start",
+            id,
+            "claimed",
+            "UPDATE jobrun.runs SET state = 'spawn_failed', message = $2, ended = $3
+             WHERE id = $1 AND state = 'claimed'",
+            &[&id, &error, &micros(at)],
+        )
+    }
+
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "one run's end; each argument is a different fact of it"
+    )]
+    pub(in crate::store) fn finished_as(
+        &self,
+        id: i64,
+        at: DateTime<Utc>,
+        outcome: &Outcome,
+        timed_out: bool,
+        output_tail: &str,
+        failed_by: Option<FailedBy>,
+        retry: Option<&PlannedRetry>,
+    ) -> Result<(), StoreError> {
+        let action = "record a run's end";
+        if !matches!(outcome, Outcome::Exited { .. } | Outcome::Signaled { .. }) {
+            let why = format!("a run ends exited or signaled, not {outcome:?}");
+            return Err(StoreError::refused(&self.path, action, why));
+        }
+        let c = OutcomeColumns::of(outcome)
+            .map_err(|why| StoreError::refused(&self.path, action, why))?;
+        let failed = failed_by.map(FailedBy::as_str);
+        let text = tail(output_tail);
+        self.write(action, |tx| {
+            let changed = tx.execute(
+                FINISH,
+                &[
+                    &id,
+                    &c.state,
+                    &c.exit_code,
+                    &c.signal,
+                    &micros(at),
+                    &timed_out,
+                    &text,
+                    &failed,
+                ],
+            )?;
+            expect_one(tx, changed, id, "running")?;
+            if let Some(retry) = retry {
+                tx.execute(
+                    "INSERT INTO jobrun.retries (job, scheduled, attempt, attempts, due)
+                     VALUES ($1, $2, $3, $4, $5)
+                     ON CONFLICT (job, scheduled) DO UPDATE SET attempt = excluded.attempt,
+                         attempts = excluded.attempts, due = excluded.due",
+                    &[
+                        &retry.job,
+                        &micros(retry.scheduled),
+                        &i64::from(retry.attempt),
+                        &i64::from(retry.attempts),
+                        &micros(retry.due),
+                    ],
+                )?;
+            }
+            Ok(())
+        })
+    }
+
+    pub(in crate::store) fn mark_interrupted(
+        &self,
+        id: i64,
+        at: DateTime<Utc>,
+        note: &str,
+    ) -> Result<(), StoreError> {
+        self.move_run(
+            "mark a run as interrupted",
+            id,
+            "claimed or running",
+            "UPDATE jobrun.runs SET state = 'interrupted', message = $2, ended = $3, pid = NULL
+             WHERE id = $1 AND state IN ('claimed', 'running')",
+            &[&id, &note, &micros(at)],
+        )
+    }
+
+    pub(in crate::store) fn mark_replaced(&self, id: i64, by: i64) -> Result<(), StoreError> {
+        self.move_run(
+            "record a replaced run",
+            id,
+            "exited or signaled",
+            "UPDATE jobrun.runs SET replaced_by = $2
+             WHERE id = $1 AND state IN ('exited', 'signaled')",
+            &[&id, &by],
+        )
+    }
+
+    /// One step of a run's life, refused when run `id` is not in the state(s) `from`.
+    fn move_run(
+        &self,
+        action: &'static str,
+        id: i64,
+        from: &str,
+        update: &'static str,
+        params: &[&(dyn postgres::types::ToSql + Sync)],
+    ) -> Result<(), StoreError> {
+        self.write(action, |tx| {
+            let changed = tx.execute(update, params)?;
+            expect_one(tx, changed, id, from)
+        })
+    }
+}
+
+fn already_handled(job: &str, scheduled: DateTime<Utc>) -> PgFailure {
+    PgFailure::Refused(format!(
+        "the fire of job {job:?} at {} was already handled: a scheduled fire is claimed or \
+         decided once",
+        scheduled.to_rfc3339()
+    ))
+}
+
+/// Refuses an update that matched no row, saying why.
+pub(super) fn expect_one(
+    tx: &mut Tx<'_>,
+    changed: u64,
+    id: i64,
+    wanted: &str,
+) -> Result<(), PgFailure> {
+    if changed == 1 {
+        return Ok(());
+    }
+    let state: Option<String> = tx
+        .query_opt("SELECT state FROM jobrun.runs WHERE id = $1", &[&id])?
+        .map(|r| r.get(0));
+    Err(PgFailure::Refused(match state {
+        None => format!("there is no run {id}"),
+        Some(state) => format!("run {id} is {state}, not {wanted}"),
+    }))
+}
