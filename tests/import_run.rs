@@ -190,6 +190,55 @@ fn a_job_run_as_nobody_has_nobodys_uid_gid_groups_and_home() {
 }
 
 #[test]
+fn a_job_run_as_nobody_does_not_start_in_a_directory_nobody_may_not_enter() {
+    use std::os::unix::fs::PermissionsExt;
+    if !nix::unistd::geteuid().is_root() {
+        return;
+    }
+    let test = Test::new().jobfile(
+        r#"
+        [jobs.peek]
+        every = "1h"
+        command = ["pwd"]
+        user = "nobody"
+        workdir = "private"
+
+        [jobs.open]
+        every = "1h"
+        command = ["pwd"]
+        user = "nobody"
+        workdir = "private/open"
+        "#,
+    );
+    // The test's directory is root's and 0700: open it to others so that only `private`
+    // (root's, 0700) is what nobody cannot pass.
+    std::fs::set_permissions(test.dir.path(), std::fs::Permissions::from_mode(0o711)).unwrap();
+    std::fs::create_dir_all(test.path("private/open")).unwrap();
+    std::fs::set_permissions(test.path("private"), std::fs::Permissions::from_mode(0o700)).unwrap();
+    std::fs::set_permissions(
+        test.path("private/open"),
+        std::fs::Permissions::from_mode(0o777),
+    )
+    .unwrap();
+    for job in ["peek", "open"] {
+        let output = test.command_with(&["run", job]).output().unwrap();
+        let (out, err) = crate::harness::texts(&output);
+        assert_ne!(output.status.code(), Some(0), "{job}: {out}");
+        assert!(out.is_empty(), "{job} started: {out}");
+        assert!(
+            err.contains("private") && err.contains("may not enter"),
+            "{job}: {err}"
+        );
+    }
+    // Once nobody may pass, the run starts there as nobody.
+    std::fs::set_permissions(test.path("private"), std::fs::Permissions::from_mode(0o711)).unwrap();
+    let output = test.command_with(&["run", "open"]).output().unwrap();
+    let (out, err) = crate::harness::texts(&output);
+    assert_eq!(output.status.code(), Some(0), "{err}");
+    assert_eq!(out, format!("{}\n", test.path("private/open").display()));
+}
+
+#[test]
 fn check_refuses_another_user_when_jobrun_is_not_root() {
     use nix::unistd::{User, geteuid};
     let test = Test::new().jobfile(

@@ -138,3 +138,32 @@ fn a_bad_inherit_env_is_refused_at_its_place() {
             "#,
         );
 }
+
+#[test]
+fn a_relative_workdir_is_the_jobfiles_directory_whatever_path_names_the_jobfile() {
+    let test = Test::new().file(
+        "etc/jobrun.toml",
+        "[jobs.here]\ncron = \"@daily\"\ncommand = [\"pwd\"]\n\n\
+         [jobs.sub]\ncron = \"@daily\"\ncommand = [\"pwd\"]\nworkdir = \"reports\"\n",
+    );
+    std::fs::create_dir_all(test.path("etc/reports")).unwrap();
+    let etc = test.path("etc").canonicalize().unwrap();
+    // The jobfile named relative to jobrun's directory, absolutely, and through `..`.
+    let absolute = test.path("etc/jobrun.toml").display().to_string();
+    for jobfile in [
+        "etc/jobrun.toml",
+        absolute.as_str(),
+        "etc/../etc/jobrun.toml",
+    ] {
+        for (job, expected) in [("here", etc.clone()), ("sub", etc.join("reports"))] {
+            let output = test
+                .command_with(&["--jobfile", jobfile, "run", job])
+                .output()
+                .unwrap();
+            let (out, err) = crate::harness::texts(&output);
+            assert_eq!(output.status.code(), Some(0), "{jobfile} {job}: {err}");
+            let got = std::path::Path::new(out.trim()).canonicalize().unwrap();
+            assert_eq!(got, expected, "{jobfile} {job}");
+        }
+    }
+}

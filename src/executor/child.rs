@@ -252,6 +252,17 @@ pub fn prepare(launch: &Launch<'_>, base: &BaseEnv) -> Result<Prepared, SpawnErr
     }
     let env = environment(launch, &workdir, base, identity.as_ref())?;
     check_workdir(&workdir)?;
+    if let Some(identity) = &identity
+        && !identity.may_enter(&workdir)
+    {
+        return Err(SpawnError::Workdir {
+            path: workdir,
+            source: io::Error::new(
+                io::ErrorKind::PermissionDenied,
+                "the job's user may not enter it",
+            ),
+        });
+    }
     let path =
         find_program(program, env.get(OsStr::new("PATH")), &workdir).map_err(program_error)?;
 
@@ -260,7 +271,6 @@ pub fn prepare(launch: &Launch<'_>, base: &BaseEnv) -> Result<Prepared, SpawnErr
         .arg0(program)
         .env_clear()
         .envs(&env)
-        .current_dir(&workdir)
         .process_group(0)
         .stdin(super::stdin::stdin_for(job.stdin.as_deref()).map_err(setup_error)?)
         .stdout(std::process::Stdio::piped())
@@ -269,8 +279,15 @@ pub fn prepare(launch: &Launch<'_>, base: &BaseEnv) -> Result<Prepared, SpawnErr
         command.arg("-c");
     }
     command.args(args);
-    if let Some(identity) = &identity {
-        identity.apply(&mut command);
+    match &identity {
+        Some(identity) => identity.apply(&mut command, &workdir).map_err(|_| {
+            program_error(io::Error::other(
+                "the working directory contains a NUL byte",
+            ))
+        })?,
+        None => {
+            command.current_dir(&workdir);
+        }
     }
     Ok(Prepared {
         command,

@@ -12,8 +12,9 @@
 //! nothing but `setgroups`, `setgid` and `setuid`.
 
 use std::ffi::{CString, OsString};
+use std::os::unix::ffi::OsStrExt;
 use std::os::unix::process::CommandExt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use nix::unistd::{
     Gid, Group, Uid, User, getegid, geteuid, getgrouplist, setgid, setgroups, setuid,
@@ -211,32 +212,83 @@ pub(super) fn resolve(
 }
 
 impl Identity {
-    /// Makes the child take this identity just before `exec`.
-    pub(super) fn apply(&self, command: &mut std::process::Command) {
-        if let Some(switch) = &self.switch {
-            switch_before_exec(command, switch.clone());
+    /// Makes the child take this identity just before `exec`, and enter `workdir` as that
+    /// identity, as cron does (`chdir` after `setuid`): a job never starts in a directory its
+    /// user could not enter. Without a switch the directory is std's `current_dir`.
+    pub(super) fn apply(
+        &self,
+        command: &mut std::process::Command,
+        workdir: &Path,
+    ) -> Result<(), std::ffi::NulError> {
+        match &self.switch {
+            Some(switch) => {
+                let workdir = CString::new(workdir.as_os_str().as_bytes())?;
+                switch_before_exec(command, switch.clone(), workdir);
+            }
+            None => {
+                command.current_dir(workdir);
+            }
         }
+        Ok(())
+    }
+}
+
+impl Identity {
+    /// Whether the switched-to user may enter every directory on the way to `workdir`, read
+    /// from the mode bits (owner, then group, then others, as the kernel decides; ACLs are
+    /// left to the `chdir` in the child, which is what enforces it). Checked in the parent so
+    /// that the error names the directory rather than the program.
+    pub(super) fn may_enter(&self, workdir: &Path) -> bool {
+        use std::os::unix::fs::MetadataExt;
+        let Some(switch) = &self.switch else {
+            return true;
+        };
+        if switch.uid.is_root() {
+            return true;
+        }
+        workdir.ancestors().all(|dir| {
+            let Ok(meta) = std::fs::metadata(dir) else {
+                // Missing or unreadable: the parent's own workdir check reports it.
+                return true;
+            };
+            let mode = meta.mode();
+            if meta.uid() == switch.uid.as_raw() {
+                mode & 0o100 != 0
+            } else if switch.gid.as_raw() == meta.gid()
+                || switch.groups.iter().any(|g| g.as_raw() == meta.gid())
+            {
+                mode & 0o010 != 0
+            } else {
+                mode & 0o001 != 0
+            }
+        })
     }
 }
 
 /// Sets the supplementary groups, then the group, then the user of the child, in that order
-/// (each later step gives up the right to the earlier ones).
+/// (each later step gives up the right to the earlier ones), then enters `workdir` as that
+/// user.
 ///
 /// This is jobrun's only `unsafe`: std's `CommandExt::uid`/`gid` drop every supplementary
 /// group instead of setting the user's (and `CommandExt::groups` is unstable), and cron gives
 /// a job its user's groups, so the switch needs a `pre_exec` hook. The hook runs in the forked
 /// child of a multi-threaded process, where only async-signal-safe calls are allowed: it only
 /// calls `setgroups`, `setgid` and `setuid` on values computed before the fork (the group list
-/// is already in memory, nothing allocates), and turns an errno into an `io::Error`, which
-/// does not allocate either. std then fails the spawn with that error.
+/// is already in memory, nothing allocates), then `chdir` on a C string made before the fork,
+/// and turns an errno into an `io::Error`, which does not allocate either. std then fails the
+/// spawn with that error.
 #[allow(unsafe_code)]
-fn switch_before_exec(command: &mut std::process::Command, switch: Switch) {
-    // SAFETY: see above; the closure makes no call that is unsafe after fork.
+fn switch_before_exec(command: &mut std::process::Command, switch: Switch, workdir: CString) {
+    // SAFETY: see above; the closure makes no call that is unsafe after fork, and `workdir`
+    // is a valid NUL-terminated string owned by the closure.
     unsafe {
         command.pre_exec(move || {
             setgroups(&switch.groups)?;
             setgid(switch.gid)?;
             setuid(switch.uid)?;
+            if libc::chdir(workdir.as_ptr()) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
             Ok(())
         });
     }
@@ -341,15 +393,15 @@ mod switch_tests {
         let identity = resolve(Some("nobody"), None, running).unwrap();
         let _children = own_children();
         let mut command = std::process::Command::new("/bin/sh");
-        command.args(["-c", "id -u; id -g; id -G"]);
-        identity.apply(&mut command);
+        command.args(["-c", "id -u; id -g; id -G; pwd"]);
+        identity.apply(&mut command, Path::new("/")).unwrap();
         let out = command.output().unwrap();
         assert!(out.status.success(), "{out:?}");
         let groups = getgrouplist(&CString::new("nobody").unwrap(), nobody.gid).unwrap();
         let groups: Vec<String> = groups.iter().map(ToString::to_string).collect();
         assert_eq!(
             String::from_utf8(out.stdout).unwrap(),
-            format!("{}\n{}\n{}\n", nobody.uid, nobody.gid, groups.join(" "))
+            format!("{}\n{}\n{}\n/\n", nobody.uid, nobody.gid, groups.join(" "))
         );
     }
 }

@@ -133,10 +133,13 @@ pub(super) fn validate(
     path: &Path,
     local_tz: Tz,
 ) -> Result<(Vec<Executor>, Vec<Job>, StoreSettings), Diagnostics> {
-    let base_dir = path.parent().unwrap_or(Path::new(""));
+    // Absolute, so a relative `workdir` means the same directory wherever it is used from
+    // (the scheduler joins it to the jobfile's absolute directory once more).
+    let dir = crate::atomic_file::parent_dir(path);
+    let base_dir = std::path::absolute(dir).unwrap_or_else(|_| dir.to_path_buf());
     let mut v = Validator {
         c: Checker::new(source),
-        base_dir,
+        base_dir: &base_dir,
         local_tz,
     };
     let (mut defaults_entry, mut executors_entry, mut jobs_entry) = (None, None, None);
