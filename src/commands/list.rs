@@ -15,7 +15,7 @@ use crate::jobfile::ChainPreview;
 use crate::jobfile::Jobfile;
 use crate::output::{self, Cell, Column, Paint, Table, push_rfc3339};
 use crate::plan::store_key;
-use crate::store::{JobState, Location, Outcome, RunRecord, Store};
+use crate::store::{JobState, LiveScheduler, Location, Outcome, RunRecord, Store};
 
 pub(super) fn run(ctx: &Context, args: &ListArgs) -> Result<(), Error> {
     let jobfile = load_jobfile(ctx)?;
@@ -58,6 +58,9 @@ pub(super) struct State {
     last: HashMap<String, RunRecord>,
     /// The pid of the `jobrun start` holding the store, if one runs.
     pub(super) scheduler: Option<u32>,
+    /// On a shared (PostgreSQL) store: the line saying who shares it and who runs another
+    /// jobfile.
+    pub(super) sharing: Option<String>,
 }
 
 impl State {
@@ -74,10 +77,14 @@ impl State {
             });
         };
         let schedulers = store.schedulers()?;
+        let sharing = store
+            .is_shared()
+            .then(|| sharing(&schedulers, &crate::scheduler::jobfile_hash(&ctx.jobfile)));
         Ok(State {
             jobs: store.job_states()?,
             last: store.last_outcomes()?,
             scheduler: scheduler.or(schedulers.first().map(|s| s.pid)),
+            sharing,
         })
     }
 
@@ -216,6 +223,32 @@ pub(super) fn whereabouts(ctx: &Context, scheduler: Option<u32>) -> String {
     )
 }
 
+/// `schedulers: 3 share the store (a pid 1, b pid 2, c pid 3)`, and which of them run a
+/// jobfile other than this one (`mine`, its hash): hosts that disagree run different jobs.
+fn sharing(schedulers: &[LiveScheduler], mine: &str) -> String {
+    let all: Vec<String> = schedulers
+        .iter()
+        .map(|s| format!("{} pid {}", s.host, s.pid))
+        .collect();
+    let mut line = format!(
+        "schedulers: {} share the store ({})",
+        schedulers.len(),
+        all.join(", ")
+    );
+    let other: Vec<String> = schedulers
+        .iter()
+        .filter(|s| !s.jobfile_hash.is_empty() && s.jobfile_hash != mine)
+        .map(|s| format!("{} pid {}", s.host, s.pid))
+        .collect();
+    if !other.is_empty() {
+        line.push_str(&format!(
+            "; jobfiles differ: {} run another jobfile than this one",
+            other.join(", ")
+        ));
+    }
+    line
+}
+
 /// The jobfile's path as the user can find it from anywhere.
 pub(super) fn absolute(path: &std::path::Path) -> String {
     std::path::absolute(path)
@@ -226,6 +259,10 @@ pub(super) fn absolute(path: &std::path::Path) -> String {
 
 fn human(ctx: &Context, jobs: &[Job], state: &State, verbose: bool) -> String {
     let mut out = whereabouts(ctx, state.scheduler);
+    if let Some(line) = &state.sharing {
+        out.push_str(line);
+        out.push('\n');
+    }
     if jobs.is_empty() {
         out.push_str(&format!(
             "no jobs in {} (add one with `jobrun add`)\n",

@@ -16,6 +16,15 @@ use crate::ping::{self, Kind};
 use crate::plan::{Event, RunId};
 use crate::store::{Claim, Hold, StoreError};
 
+/// What claiming a fire gave.
+#[derive(Debug, Clone, Copy)]
+enum Claimed {
+    /// Ours to run: its row in the store (none without a store).
+    Record(Option<i64>),
+    /// Another scheduler sharing the store had it first.
+    Lost,
+}
+
 impl Loop<'_> {
     /// Carries out the planner's events: starts its runs and reports the rest, in order.
     pub(super) fn carry_out(&mut self, events: Vec<Event>, now: DateTime<Utc>) {
@@ -71,6 +80,8 @@ impl Loop<'_> {
             Ok(records) => records.clone().into_iter(),
             Err(_) => Vec::new().into_iter(),
         };
+        // Runs whose fire another scheduler sharing the store claimed first.
+        let mut lost = Vec::new();
         let mut starts = events.iter().filter_map(|event| match event {
             Event::Start {
                 run,
@@ -88,7 +99,14 @@ impl Loop<'_> {
                 continue;
             }
             if let Some(base) = &base {
-                let record = records.next().flatten();
+                let record = match records.next() {
+                    Some(Claimed::Lost) => {
+                        lost.push(run);
+                        continue;
+                    }
+                    Some(Claimed::Record(record)) => record,
+                    None => None,
+                };
                 let mut made = self.prepare(run, job, scheduled, record, base, Output::Log);
                 made.set_attempt(attempt);
                 *ticket = Some(made);
@@ -98,13 +116,24 @@ impl Loop<'_> {
         let mut tickets = tickets.into_iter();
         for event in events {
             match event {
-                Event::Start { run, job, .. } => {
+                Event::Start {
+                    run,
+                    job,
+                    scheduled,
+                    attempt,
+                } => {
                     let ticket = tickets.next().flatten();
                     let result = spawned.next().flatten();
                     match (ticket, &claimed) {
                         (Some(ticket), _) => self.start(ticket, result, now),
+                        // The database is away: not started, kept to catch up when it is
+                        // back (`shared.rs`), its slot freed; the outage is logged once.
+                        (None, Err(None)) => {
+                            self.unclaimed(job, scheduled, attempt);
+                            self.freed.push_back(run);
+                        }
                         // The claim failed: reported, not started, and its slot freed.
-                        (None, Err(error)) => {
+                        (None, Err(Some(error))) => {
                             self.log.event(
                                 now,
                                 "failed",
@@ -112,6 +141,8 @@ impl Loop<'_> {
                             );
                             self.freed.push_back(run);
                         }
+                        // Another scheduler runs it: nothing to log or record here.
+                        (None, Ok(_)) if lost.contains(&run) => self.freed.push_back(run),
                         (None, Ok(_)) => {}
                     }
                 }
@@ -178,7 +209,10 @@ impl Loop<'_> {
                 attempts: self.attempts_of(job),
             })
             .collect();
-        let held = self.store.as_mut().map(|store| store.hold(&claims, now));
+        let held = self
+            .store
+            .as_mut()
+            .map(|store| store.hold_won(&claims, now));
         let holds = match held {
             Some(Ok(holds)) => holds,
             Some(Err(e)) => {
@@ -190,9 +224,11 @@ impl Loop<'_> {
             None => return,
         };
         let base = BaseEnv::capture();
+        // A fire another scheduler holds is not prepared; at its instant its claim is lost.
         let runs: Vec<_> = forecast
             .into_iter()
             .zip(holds)
+            .filter_map(|(fire, hold)| Some((fire, hold?)))
             .map(|((job, scheduled), hold)| {
                 // The planner numbers the run at the instant.
                 let mut ticket =
@@ -219,14 +255,15 @@ impl Loop<'_> {
     }
 
     /// Claims the fires of a batch of starts in the store (one transaction): their store ids,
-    /// or none at all without a store; the error as the log reports it.
+    /// none at all without a store, or lost to another scheduler sharing the store; the error
+    /// as the log reports it, none when the store is unreachable (an outage, logged once).
     fn claim(
         &mut self,
         starts: &[(&str, DateTime<Utc>, u32)],
         now: DateTime<Utc>,
-    ) -> Result<Vec<Option<i64>>, String> {
+    ) -> Result<Vec<Claimed>, Option<String>> {
         if self.store.is_none() {
-            return Ok(vec![None; starts.len()]);
+            return Ok(vec![Claimed::Record(None); starts.len()]);
         }
         if starts.is_empty() {
             return Ok(Vec::new());
@@ -242,11 +279,15 @@ impl Loop<'_> {
             })
             .collect();
         let Some(store) = self.store.as_mut() else {
-            return Ok(vec![None; starts.len()]);
+            return Ok(vec![Claimed::Record(None); starts.len()]);
         };
-        match store.claim(&claims, now) {
-            Ok(ids) => Ok(ids.into_iter().map(Some).collect()),
-            Err(e) => Err(claim_failed(&e)),
+        match store.claim_won(&claims, now) {
+            Ok(ids) => Ok(ids
+                .into_iter()
+                .map(|id| id.map_or(Claimed::Lost, |id| Claimed::Record(Some(id))))
+                .collect()),
+            Err(e) if e.is_unreachable() => Err(None),
+            Err(e) => Err(Some(claim_failed(&e))),
         }
     }
 

@@ -20,6 +20,8 @@
 //! - `hooks.rs`: `on_failure` and `on_success`, run after a run's end;
 //! - `pings.rs`: health pings at a run's start and end, handed to the ping thread;
 //! - `report.rs`: the log and store records of decisions that start no run;
+//! - `shared.rs`: what schedulers sharing a PostgreSQL store tell each other (jobfiles, dead
+//!   schedulers' runs and fires);
 //! - this file: the loop itself, its state, and reloading the jobfile.
 //!
 //! Work that follows from other work (a run that could not start frees its slot, which may let
@@ -36,6 +38,7 @@ mod pings;
 mod policies;
 mod report;
 mod runs;
+mod shared;
 mod signals;
 mod state;
 mod ticket;
@@ -61,6 +64,7 @@ use crate::plan::{Planner, RunId};
 use crate::store::{Claim, Retention, Store};
 use ahead::{Ahead, Lead};
 use runs::Runs;
+pub use shared::jobfile_hash;
 use signals::Signals;
 use ticket::Output;
 use wakeup::Wakeup;
@@ -151,6 +155,7 @@ pub fn serve(
         Some(planner),
     )?;
     scheduler.store = Some(store);
+    scheduler.announce_jobfile(now);
     scheduler.sweep_descendants = descendants::adopt_orphans();
     scheduler.metrics = metrics.map(|(metrics, _)| metrics);
     scheduler.all_next_fires();
@@ -275,6 +280,8 @@ struct Loop<'a> {
     /// The next instant whose runs are to be prepared, and when to prepare them.
     prepare_at: Option<(DateTime<Utc>, DateTime<Utc>)>,
     lead: Lead,
+    /// What sharing a store with other schedulers needs kept (`shared.rs`).
+    shared: shared::Shared,
 }
 
 impl<'a> Loop<'a> {
@@ -317,6 +324,7 @@ impl<'a> Loop<'a> {
             ahead: None,
             prepare_at: None,
             lead: Lead::new(),
+            shared: shared::Shared::default(),
         })
     }
 
@@ -330,6 +338,7 @@ impl<'a> Loop<'a> {
                 self.carry_out(events, now);
             }
             self.settle(now);
+            self.shared_notices(now);
             self.enforce_deadlines(now);
             if self.finished() {
                 self.end_lingering_groups();
@@ -389,6 +398,7 @@ impl<'a> Loop<'a> {
                 };
                 planner.reload(jobfile.jobs, &jobfile.executors, now);
                 self.all_next_fires();
+                self.announce_jobfile(now);
                 self.log.event(
                     now,
                     "reloaded",

@@ -8,12 +8,13 @@
 //! keeps its concrete `Store` (constructors included) instead of a `Box<dyn …>` and generics.
 
 use std::collections::HashMap;
+use std::os::fd::BorrowedFd;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
-use super::postgres::{self, Postgres, Target};
+use super::postgres::{self, Notice, Postgres, Target};
 use super::{
     Boot, Claim, Decision, FailedBy, Hold, JobState, Outcome, PlannedRetry, Retention, RunRecord,
     Sqlite, StoreError,
@@ -140,9 +141,43 @@ impl Store {
         }
     }
 
+    /// Records the hash of the jobfile this scheduler runs (PostgreSQL: for the schedulers
+    /// sharing the store to compare; SQLite: nothing to compare with).
+    pub fn set_jobfile_hash(&mut self, hash: &str) -> Result<(), StoreError> {
+        match &self.0 {
+            Backend::Sqlite(_) => Ok(()),
+            Backend::Postgres(p) => p.set_jobfile_hash(hash),
+        }
+    }
+
+    /// What was learnt about the other schedulers sharing the store since the last call
+    /// (always nothing on SQLite).
+    pub fn take_notices(&mut self) -> Vec<Notice> {
+        match &self.0 {
+            Backend::Sqlite(_) => Vec::new(),
+            Backend::Postgres(p) => p.take_notices(),
+        }
+    }
+
+    /// A descriptor that is readable when [`Store::take_notices`] has something.
+    pub fn notice_fd(&self) -> Option<BorrowedFd<'_>> {
+        match &self.0 {
+            Backend::Sqlite(_) => None,
+            Backend::Postgres(p) => p.notice_fd(),
+        }
+    }
+
     /// Whether several schedulers may share this store (PostgreSQL).
     pub fn is_shared(&self) -> bool {
         matches!(self.0, Backend::Postgres(_))
+    }
+
+    /// A PostgreSQL scheduler's store as if its process were killed (tests of the lease).
+    #[cfg(test)]
+    pub(super) fn die(self) {
+        if let Backend::Postgres(p) = self.0 {
+            p.die();
+        }
     }
 
     /// The SQLite store underneath (for tests that reach behind the interface).

@@ -23,6 +23,9 @@ pub(super) struct Snapshot {
     pub(super) jobfile: String,
     /// The pid of the `jobrun start` holding the store, or null.
     pub(super) scheduler_pid: Option<u32>,
+    /// On a shared store only: who shares it, and who runs another jobfile.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(super) sharing: Option<String>,
     /// When the snapshot was taken, RFC 3339 in UTC.
     pub(super) now: String,
     pub(super) running: Vec<Running>,
@@ -129,6 +132,7 @@ impl Snapshot {
         Ok(Snapshot {
             jobfile: absolute(&ctx.jobfile),
             scheduler_pid: state.scheduler,
+            sharing: state.sharing.clone(),
             now: output::rfc3339(ctx.now, chrono_tz::Tz::UTC),
             running,
             next,
@@ -169,8 +173,9 @@ impl Snapshot {
                     style.paint(Paint::Warn, "not running")
                 ),
             },
-            String::new(),
         ];
+        top.extend(self.sharing.clone());
+        top.push(String::new());
 
         let mut running = vec![section("RUNNING", style)];
         if self.running.is_empty() {

@@ -21,6 +21,7 @@
 //! `lease` (registration, heartbeats, settling the runs of the dead).
 
 mod lease;
+mod outage;
 mod pgpass;
 mod reads;
 mod schema;
@@ -30,14 +31,17 @@ mod tls;
 mod writes;
 
 use std::collections::HashMap;
+use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
+use std::time::Instant;
 
 use chrono::{DateTime, Utc};
 use postgres::types::ToSql;
 use postgres::{Client, NoTls, Row, Statement};
 
-pub use lease::{DEFAULT_LEASE, HEARTBEAT_EVERY};
+pub use lease::{DEFAULT_LEASE, HEARTBEAT_EVERY, Handover, Notice};
+pub use outage::Unreachable;
 pub use target::{PgEnvironment, Target, is_postgres_url};
 pub(super) use writes::Lost;
 
@@ -60,10 +64,36 @@ pub struct Postgres {
     lease: std::time::Duration,
 }
 
-/// A connection and the statements prepared on it.
+/// A connection and the statements prepared on it, or the outage that took it.
 pub(super) struct Conn {
-    client: Client,
+    client: Option<Client>,
     statements: HashMap<&'static str, Statement>,
+    outage: Option<outage::Outage>,
+    /// Starts and ends of runs kept during an outage, oldest first.
+    kept: Vec<outage::Kept>,
+    /// Outages begun and ended, for the scheduler.
+    notices: Vec<Notice>,
+}
+
+impl Conn {
+    fn new(client: Client) -> Conn {
+        Conn {
+            client: Some(client),
+            statements: HashMap::new(),
+            outage: None,
+            kept: Vec::new(),
+            notices: Vec::new(),
+        }
+    }
+
+    /// The connection broke: an outage begins (told once).
+    fn lose(&mut self, error: &str) {
+        self.client = None;
+        if self.outage.is_none() {
+            self.outage = Some(outage::Outage::begin(Instant::now()));
+            self.notices.push(outage::began(error));
+        }
+    }
 }
 
 impl std::fmt::Debug for Postgres {
@@ -94,11 +124,32 @@ impl From<postgres::Error> for PgFailure {
 impl PgFailure {
     fn into_store_error(self, path: &Path, action: &'static str) -> StoreError {
         match self {
-            PgFailure::Pg(e) => StoreError::io(path, action, e),
+            PgFailure::Pg(e) => StoreError::io(path, action, describe(&e)),
             PgFailure::Refused(why) => StoreError::refused(path, action, why),
             PgFailure::Corrupt(detail) => StoreError::corrupt(path, detail),
         }
     }
+}
+
+/// The driver's error in full: its `Display` says only "db error" for what the server
+/// answered, and the server's message (and SQLSTATE) is what the user needs.
+pub(super) fn describe(error: &postgres::Error) -> String {
+    if let Some(db) = error.as_db_error() {
+        return format!(
+            "{}: {} (SQLSTATE {})",
+            db.severity(),
+            db.message(),
+            db.code().code()
+        );
+    }
+    let mut text = error.to_string();
+    let mut source = std::error::Error::source(error);
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
 }
 
 /// Opens a connection to `target`, TLS as its mode asks.
@@ -109,7 +160,7 @@ pub(super) fn connect(target: &Target, path: &Path) -> Result<Client, StoreError
         Some(tls) => target.config.connect(tls),
         None => target.config.connect(NoTls),
     };
-    client.map_err(|e| StoreError::io(path, action, e))
+    client.map_err(|e| StoreError::io(path, action, describe(&e)))
 }
 
 impl Postgres {
@@ -130,10 +181,7 @@ impl Postgres {
         let scheduler = lease::register(&mut client, &path, &host)?;
         let heartbeat = Heartbeat::start(target, &path, scheduler, lease)?;
         Ok(Postgres {
-            conn: Mutex::new(Conn {
-                client,
-                statements: HashMap::new(),
-            }),
+            conn: Mutex::new(Conn::new(client)),
             target: target.clone(),
             path,
             scheduler: Some(scheduler),
@@ -158,10 +206,7 @@ impl Postgres {
                 ),
             )),
             Found::Version(_) => Ok(Some(Postgres {
-                conn: Mutex::new(Conn {
-                    client,
-                    statements: HashMap::new(),
-                }),
+                conn: Mutex::new(Conn::new(client)),
                 target: target.clone(),
                 path,
                 scheduler: None,
@@ -177,6 +222,60 @@ impl Postgres {
         &self.path
     }
 
+    /// Records the hash of the jobfile this scheduler runs, for the others to compare with.
+    pub fn set_jobfile_hash(&self, hash: &str) -> Result<(), StoreError> {
+        let Some(heartbeat) = &self.heartbeat else {
+            return Ok(());
+        };
+        heartbeat
+            .shared
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .jobfile_hash = hash.to_owned();
+        let id = self.scheduler;
+        self.write("record the jobfile's hash", |tx| {
+            tx.execute(
+                "UPDATE jobrun.schedulers SET jobfile_hash = $2 WHERE id = $1",
+                &[&id, &hash],
+            )?;
+            Ok(())
+        })
+    }
+
+    /// What the heartbeat thread found since the last call (dead schedulers settled, jobfiles
+    /// that differ).
+    pub fn take_notices(&self) -> Vec<Notice> {
+        let Some(heartbeat) = &self.heartbeat else {
+            return std::mem::take(&mut self.conn().notices);
+        };
+        let mut buf = [0u8; 64];
+        while matches!((&heartbeat.bell).read(&mut buf), Ok(n) if n > 0) {}
+        let mut notices = std::mem::take(&mut self.conn().notices);
+        notices.extend(std::mem::take(
+            &mut heartbeat
+                .shared
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .notices,
+        ));
+        notices
+    }
+
+    /// Readable when notices wait, for the scheduler's `poll(2)`.
+    pub fn notice_fd(&self) -> Option<std::os::fd::BorrowedFd<'_>> {
+        use std::os::fd::AsFd;
+        self.heartbeat.as_ref().map(|h| h.bell.as_fd())
+    }
+
+    /// As if killed: heartbeats stop and the row stays, for the others to find past its lease.
+    #[cfg(test)]
+    pub(super) fn die(mut self) {
+        if let Some(heartbeat) = self.heartbeat.take() {
+            heartbeat.stop();
+        }
+        self.scheduler = None;
+    }
+
     /// This process's id among the schedulers sharing the store, if it registered.
     pub fn scheduler_id(&self) -> Option<i64> {
         self.scheduler
@@ -187,22 +286,95 @@ impl Postgres {
         self.conn.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Runs `body` in one transaction and commits it; any failure rolls back.
+    /// Runs `body` in one transaction and commits it; any failure rolls back. A broken
+    /// connection begins an outage (`outage.rs`): the request fails as [`Unreachable`], and
+    /// so do the next ones until a try at reconnecting succeeds.
     pub(super) fn write<T>(
         &self,
         action: &'static str,
         body: impl FnOnce(&mut Tx<'_>) -> Result<T, PgFailure>,
     ) -> Result<T, StoreError> {
         let mut conn = self.conn();
-        let Conn { client, statements } = &mut *conn;
-        let result = (|| {
-            let tx = client.transaction()?;
-            let mut tx = Tx { tx, statements };
-            let value = body(&mut tx)?;
-            tx.tx.commit()?;
-            Ok(value)
-        })();
-        result.map_err(|f: PgFailure| f.into_store_error(&self.path, action))
+        self.connected(&mut conn)
+            .map_err(|u| StoreError::io(&self.path, action, u))?;
+        let result = transaction(&mut conn, body);
+        match result {
+            Err(PgFailure::Pg(e))
+                if outage::is_lost(&e, conn.client.as_ref().is_none_or(Client::is_closed)) =>
+            {
+                conn.lose(&describe(&e));
+                Err(StoreError::io(
+                    &self.path,
+                    action,
+                    Unreachable(describe(&e)),
+                ))
+            }
+            other => other.map_err(|f| f.into_store_error(&self.path, action)),
+        }
+    }
+
+    /// Makes sure there is a connection: the one there is, or (during an outage, when the
+    /// backoff allows) a new one, on which the writes kept meanwhile are written first.
+    fn connected(&self, conn: &mut Conn) -> Result<(), Unreachable> {
+        if conn.client.as_ref().is_some_and(|c| !c.is_closed()) {
+            return Ok(());
+        }
+        if conn.client.take().is_some() {
+            // Found closed (the server ended it while idle): reconnect at once.
+            conn.lose("the server closed the connection");
+            conn.outage = Some(outage::Outage::begin(
+                Instant::now() - outage::FIRST_BACKOFF,
+            ));
+        }
+        let now = Instant::now();
+        let Some(current) = conn.outage.as_mut() else {
+            return Err(Unreachable("no connection".to_owned()));
+        };
+        if !current.due(now) {
+            return Err(Unreachable("waiting to try again".to_owned()));
+        }
+        match connect(&self.target, &self.path) {
+            Ok(client) => {
+                conn.client = Some(client);
+                conn.statements.clear();
+                let kept = std::mem::take(&mut conn.kept);
+                let count = kept.len();
+                for (i, write) in kept.iter().enumerate() {
+                    match transaction(conn, |tx| writes::apply(tx, write)) {
+                        // Refused: the run was settled meanwhile (its scheduler taken for
+                        // dead); the store's word stands.
+                        Ok(()) | Err(PgFailure::Refused(_) | PgFailure::Corrupt(_)) => {}
+                        Err(PgFailure::Pg(e)) => {
+                            conn.kept = kept[i..].to_vec();
+                            conn.client = None;
+                            if let Some(o) = conn.outage.as_mut() {
+                                o.failed(now);
+                            }
+                            return Err(Unreachable(describe(&e)));
+                        }
+                    }
+                }
+                if let Some(ended) = conn.outage.take() {
+                    conn.notices.push(outage::ended(&ended, now, count));
+                }
+                Ok(())
+            }
+            Err(e) => {
+                current.failed(now);
+                Err(Unreachable(e.to_string()))
+            }
+        }
+    }
+
+    /// Keeps a start or end of a run for when the database is back; false when too many are
+    /// kept already (the write then fails like any other).
+    fn keep(&self, write: outage::Kept) -> bool {
+        let mut conn = self.conn();
+        if conn.kept.len() >= outage::MAX_KEPT {
+            return false;
+        }
+        conn.kept.push(write);
+        true
     }
 
     /// Runs `body` on the connection, outside a transaction of jobrun's (a single statement
@@ -218,6 +390,24 @@ impl Postgres {
     }
 }
 
+/// Runs `body` in one transaction on the connection and commits it.
+fn transaction<T>(
+    conn: &mut Conn,
+    body: impl FnOnce(&mut Tx<'_>) -> Result<T, PgFailure>,
+) -> Result<T, PgFailure> {
+    let Conn {
+        client, statements, ..
+    } = conn;
+    let Some(client) = client.as_mut() else {
+        return Err(PgFailure::Refused("no connection".to_owned()));
+    };
+    let tx = client.transaction()?;
+    let mut tx = Tx { tx, statements };
+    let value = body(&mut tx)?;
+    tx.tx.commit()?;
+    Ok(value)
+}
+
 impl Drop for Postgres {
     fn drop(&mut self) {
         // Stop heartbeating first, then leave: a clean stop frees the lease at once, so that
@@ -227,9 +417,9 @@ impl Drop for Postgres {
         }
         if let Some(id) = self.scheduler {
             let mut conn = self.conn();
-            let _ = conn
-                .client
-                .execute("DELETE FROM jobrun.schedulers WHERE id = $1", &[&id]);
+            if let Some(client) = conn.client.as_mut() {
+                let _ = client.execute("DELETE FROM jobrun.schedulers WHERE id = $1", &[&id]);
+            }
         }
     }
 }

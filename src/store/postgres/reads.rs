@@ -17,13 +17,13 @@ fn runs_sql(rest: &str) -> String {
 }
 
 static UNFINISHED: LazyLock<String> = LazyLock::new(|| {
-    // Runs in flight that no live scheduler (other than this one, $1) owns; with $1 NULL
-    // (read-only), every run in flight.
+    // For a scheduler ($1): runs in flight whose scheduler is gone without settling them (a
+    // live one's are its own; a dead one's are settled with its row, by `lease.rs`). Read-only
+    // ($1 NULL): every run in flight.
     runs_sql(
         "WHERE state IN ('claimed', 'running') AND ($1::bigint IS NULL OR (
-             scheduler IS DISTINCT FROM $1 AND (scheduler IS NULL OR scheduler NOT IN (
-                 SELECT id FROM jobrun.schedulers
-                 WHERE heartbeat >= clock_timestamp() - $2::bigint * interval '1 microsecond'))))
+             scheduler IS DISTINCT FROM $1 AND NOT EXISTS (
+                 SELECT 1 FROM jobrun.schedulers WHERE schedulers.id = runs.scheduler)))
          ORDER BY id",
     )
 });
@@ -91,10 +91,9 @@ impl Postgres {
     /// Runs in flight that no live scheduler owns (for a scheduler: those a dead one left);
     /// read-only, every run in flight.
     pub(in crate::store) fn unfinished(&self) -> Result<Vec<RunRecord>, StoreError> {
-        let lease = i64::try_from(self.lease.as_micros()).unwrap_or(i64::MAX);
         let me = self.scheduler;
         self.read("find unfinished runs", |tx| {
-            decode(tx.query(UNFINISHED.as_str(), &[&me, &lease])?)
+            decode(tx.query(UNFINISHED.as_str(), &[&me])?)
         })
     }
 

@@ -121,7 +121,7 @@ pub(super) enum Found {
 /// Recognises the database's `jobrun` schema without writing: a schema of that name that is
 /// not jobrun's is `Corrupt`, a newer one `TooNew`.
 pub(super) fn inspect(client: &mut Client, path: &std::path::Path) -> Result<Found, StoreError> {
-    let read = |e| StoreError::io(path, "read the state store", e);
+    let read = |e| StoreError::io(path, "read the state store", super::describe(&e));
     let row = client
         .query_one(
             "SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = $1),
@@ -171,13 +171,25 @@ pub(super) fn inspect(client: &mut Client, path: &std::path::Path) -> Result<Fou
 
 /// Creates or upgrades the schema to `CURRENT`, in one transaction under the migration lock.
 pub(super) fn migrate(client: &mut Client, path: &std::path::Path) -> Result<(), StoreError> {
-    let fail = |e| StoreError::io(path, "create or upgrade the state store's tables", e);
+    let fail = |e| {
+        StoreError::io(
+            path,
+            "create or upgrade the state store's tables",
+            super::describe(&e),
+        )
+    };
     let mut tx = client.transaction().map_err(fail)?;
     tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])
         .map_err(fail)?;
-    // Read again under the lock: another scheduler may have just migrated.
+    // Read again under the lock: another scheduler may have just migrated. From pg_tables,
+    // which this statement's snapshot reads, not to_regclass, whose catalog cache may not
+    // have seen that commit yet.
     let exists: bool = tx
-        .query_one("SELECT to_regclass('jobrun.meta') IS NOT NULL", &[])
+        .query_one(
+            "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_tables
+                            WHERE schemaname = 'jobrun' AND tablename = 'meta')",
+            &[],
+        )
         .map_err(fail)?
         .get(0);
     let from = if exists {

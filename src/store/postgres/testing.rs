@@ -59,6 +59,23 @@ impl TestDatabase {
     }
 }
 
+impl TestDatabase {
+    /// Ends every connection to the test's database, as a server restart or a network cut
+    /// does, and returns how many there were; the server itself stays up for the other tests.
+    pub fn cut_connections(&self) -> u64 {
+        let mut client = super::connect(&self.admin, std::path::Path::new(self.admin.redacted()))
+            .unwrap_or_else(|e| panic!("{URL_ENV}: {e}"));
+        client
+            .query(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+                 WHERE datname = $1 AND pid <> pg_backend_pid()",
+                &[&self.name],
+            )
+            .map(|rows| rows.len() as u64)
+            .unwrap_or_else(|e| panic!("cannot cut the connections to {}: {e}", self.name))
+    }
+}
+
 impl Drop for TestDatabase {
     fn drop(&mut self) {
         if let Ok(mut client) =

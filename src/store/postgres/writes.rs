@@ -6,6 +6,7 @@ use chrono::{DateTime, Utc};
 
 use super::super::codec::{OutcomeColumns, micros, missed_problem, tail};
 use super::super::{Claim, Decision, FailedBy, Hold, Outcome, PlannedRetry, StoreError};
+use super::outage::Kept;
 use super::{PgFailure, Postgres, Tx};
 
 /// Moves a job's `last_fire` forward to `$2`, never back (see the SQLite store's).
@@ -63,7 +64,23 @@ impl Postgres {
         if names.is_empty() {
             return Ok(());
         }
+        // Another live scheduler may run a jobfile that still has the job (hosts that
+        // disagree): then its place in its schedule is kept, and forgotten by whoever removes
+        // it last.
+        let me = self.scheduler;
+        let lease = i64::try_from(self.lease.as_micros()).unwrap_or(i64::MAX);
         self.write("forget removed jobs", |tx| {
+            let others = tx
+                .query(
+                    "SELECT 1 FROM jobrun.schedulers WHERE id IS DISTINCT FROM $1
+                     AND heartbeat >= clock_timestamp() - $2::bigint * interval '1 microsecond'
+                     LIMIT 1",
+                    &[&me, &lease],
+                )?
+                .len();
+            if others > 0 {
+                return Ok(());
+            }
             for name in names {
                 tx.execute("DELETE FROM jobrun.jobs WHERE name = $1", &[name])?;
                 tx.execute("DELETE FROM jobrun.retries WHERE job = $1", &[name])?;
@@ -221,21 +238,16 @@ impl Postgres {
         })
     }
 
+    /// The claimed run `id` has started; during an outage, kept for when the database is
+    /// back (`outage.rs`).
     pub(in crate::store) fn started(
         &self,
         id: i64,
         pid: i32,
         at: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        let pid = i64::from(pid);
-        self.move_run(
-            "record a run's start",
-            id,
-            "claimed",
-            "UPDATE jobrun.runs SET state = 'running', pid = $2, started = $3
-             WHERE id = $1 AND state = 'claimed'",
-            &[&id, &pid, &micros(at)],
-        )
+        let write = Kept::Started { id, pid, at };
+        self.write_or_keep("record a run's start", write)
     }
 
     pub(in crate::store) fn spawn_failed(
@@ -244,14 +256,12 @@ impl Postgres {
         at: DateTime<Utc>,
         error: &str,
     ) -> Result<(), StoreError> {
-        self.move_run(
-            "record a failed start",
+        let write = Kept::SpawnFailed {
             id,
-            "claimed",
-            "UPDATE jobrun.runs SET state = 'spawn_failed', message = $2, ended = $3
-             WHERE id = $1 AND state = 'claimed'",
-            &[&id, &error, &micros(at)],
-        )
+            at,
+            error: error.to_owned(),
+        };
+        self.write_or_keep("record a failed start", write)
     }
 
     #[allow(
@@ -273,42 +283,24 @@ impl Postgres {
             let why = format!("a run ends exited or signaled, not {outcome:?}");
             return Err(StoreError::refused(&self.path, action, why));
         }
-        let c = OutcomeColumns::of(outcome)
-            .map_err(|why| StoreError::refused(&self.path, action, why))?;
-        let failed = failed_by.map(FailedBy::as_str);
-        let text = tail(output_tail);
-        self.write(action, |tx| {
-            let changed = tx.execute(
-                FINISH,
-                &[
-                    &id,
-                    &c.state,
-                    &c.exit_code,
-                    &c.signal,
-                    &micros(at),
-                    &timed_out,
-                    &text,
-                    &failed,
-                ],
-            )?;
-            expect_one(tx, changed, id, "running")?;
-            if let Some(retry) = retry {
-                tx.execute(
-                    "INSERT INTO jobrun.retries (job, scheduled, attempt, attempts, due)
-                     VALUES ($1, $2, $3, $4, $5)
-                     ON CONFLICT (job, scheduled) DO UPDATE SET attempt = excluded.attempt,
-                         attempts = excluded.attempts, due = excluded.due",
-                    &[
-                        &retry.job,
-                        &micros(retry.scheduled),
-                        &i64::from(retry.attempt),
-                        &i64::from(retry.attempts),
-                        &micros(retry.due),
-                    ],
-                )?;
-            }
-            Ok(())
-        })
+        let write = Kept::Finished {
+            id,
+            at,
+            outcome: outcome.clone(),
+            timed_out,
+            output_tail: tail(output_tail).to_owned(),
+            failed_by,
+            retry: retry.cloned(),
+        };
+        self.write_or_keep(action, write)
+    }
+
+    /// Writes a start or an end of a run; when the database is unreachable, keeps it instead.
+    fn write_or_keep(&self, action: &'static str, write: Kept) -> Result<(), StoreError> {
+        match self.write(action, |tx| apply(tx, &write)) {
+            Err(e) if e.is_unreachable() && self.keep(write) => Ok(()),
+            other => other,
+        }
     }
 
     pub(in crate::store) fn mark_interrupted(
@@ -351,6 +343,70 @@ impl Postgres {
             let changed = tx.execute(update, params)?;
             expect_one(tx, changed, id, from)
         })
+    }
+}
+
+/// Writes a start or an end of a run, now or after an outage.
+pub(super) fn apply(tx: &mut Tx<'_>, write: &Kept) -> Result<(), PgFailure> {
+    match write {
+        Kept::Started { id, pid, at } => {
+            let changed = tx.execute(
+                "UPDATE jobrun.runs SET state = 'running', pid = $2, started = $3
+                 WHERE id = $1 AND state = 'claimed'",
+                &[id, &i64::from(*pid), &micros(*at)],
+            )?;
+            expect_one(tx, changed, *id, "claimed")
+        }
+        Kept::SpawnFailed { id, at, error } => {
+            let changed = tx.execute(
+                "UPDATE jobrun.runs SET state = 'spawn_failed', message = $2, ended = $3
+                 WHERE id = $1 AND state = 'claimed'",
+                &[id, error, &micros(*at)],
+            )?;
+            expect_one(tx, changed, *id, "claimed")
+        }
+        Kept::Finished {
+            id,
+            at,
+            outcome,
+            timed_out,
+            output_tail,
+            failed_by,
+            retry,
+        } => {
+            let c = OutcomeColumns::of(outcome).map_err(PgFailure::Refused)?;
+            let failed = failed_by.map(FailedBy::as_str);
+            let changed = tx.execute(
+                FINISH,
+                &[
+                    id,
+                    &c.state,
+                    &c.exit_code,
+                    &c.signal,
+                    &micros(*at),
+                    timed_out,
+                    output_tail,
+                    &failed,
+                ],
+            )?;
+            expect_one(tx, changed, *id, "running")?;
+            if let Some(retry) = retry {
+                tx.execute(
+                    "INSERT INTO jobrun.retries (job, scheduled, attempt, attempts, due)
+                     VALUES ($1, $2, $3, $4, $5)
+                     ON CONFLICT (job, scheduled) DO UPDATE SET attempt = excluded.attempt,
+                         attempts = excluded.attempts, due = excluded.due",
+                    &[
+                        &retry.job,
+                        &micros(retry.scheduled),
+                        &i64::from(retry.attempt),
+                        &i64::from(retry.attempts),
+                        &micros(retry.due),
+                    ],
+                )?;
+            }
+            Ok(())
+        }
     }
 }
 

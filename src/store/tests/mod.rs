@@ -15,6 +15,7 @@ mod process;
 mod reads;
 mod retries;
 mod runs;
+mod shared;
 mod upkeep;
 mod versions;
 mod wal;
@@ -25,6 +26,20 @@ use chrono::{DateTime, Utc};
 use tempfile::TempDir;
 
 use super::{Claim, Outcome, RunRecord, Store, StoreError};
+
+/// Polls `condition` every 50 ms until it holds or `bound` passes; whether it held.
+fn wait(bound: std::time::Duration, mut condition: impl FnMut() -> bool) -> bool {
+    let start = std::time::Instant::now();
+    loop {
+        if condition() {
+            return true;
+        }
+        if start.elapsed() > bound {
+            return false;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
 
 /// 2026-01-01T00:00:00Z plus `secs` seconds.
 fn t(secs: i64) -> DateTime<Utc> {
