@@ -270,6 +270,11 @@ pub struct StartArgs {
     /// Serve Prometheus metrics at /metrics on PORT or ADDR:PORT (a port alone: loopback only)
     #[arg(long, value_name = "[ADDR:]PORT", value_parser = crate::metrics::parse_address)]
     pub metrics: Option<std::net::SocketAddr>,
+
+    /// Benchmarks only: claim each fire and record it as a success without starting a process
+    /// (see bench/store_throughput.sh)
+    #[arg(long, hide = true)]
+    pub no_spawn: bool,
 }
 
 #[derive(Debug, Args)]

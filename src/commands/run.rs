@@ -21,6 +21,7 @@ pub(super) fn run(ctx: &Context, args: &RunArgs) -> Result<(), Error> {
         trust: ctx.trust,
         metrics: None,
         boot_id: None,
+        no_spawn: false,
     };
     // The run goes into the history as a manual one, also while a scheduler holds the store.
     let location = ctx.store_location(Some(&jobfile.store))?;

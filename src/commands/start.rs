@@ -30,6 +30,7 @@ pub(super) fn run(ctx: &Context, args: &StartArgs) -> Result<(), Error> {
         trust: ctx.trust,
         metrics: args.metrics,
         boot_id: boot_id(),
+        no_spawn: args.no_spawn,
     };
     // The jobfile first: a typo must not create state files.
     let jobfile = crate::jobfile::load(&ctx.jobfile, ctx.local_tz, &ctx.trust)?;

@@ -360,6 +360,9 @@ impl Loop<'_> {
         &self,
         tickets: &mut [Option<Ticket>],
     ) -> Vec<Option<Result<RunningChild, SpawnError>>> {
+        if self.settings.no_spawn {
+            return tickets.iter().map(|_| None).collect();
+        }
         let commands: Vec<_> = tickets
             .iter_mut()
             .map(|t| t.as_mut().and_then(|t| t.command.take()))
@@ -378,6 +381,9 @@ impl Loop<'_> {
         spawned: Option<Result<RunningChild, SpawnError>>,
         now: DateTime<Utc>,
     ) {
+        if self.settings.no_spawn {
+            return self.record_without_process(ticket, now);
+        }
         let shown = ticket.shown();
         self.note_replacement(&ticket, now);
         if ticket.outcomes.ping_url.is_some() {

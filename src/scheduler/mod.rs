@@ -34,6 +34,7 @@ mod dispatch;
 mod ending;
 mod hooks;
 mod leftovers;
+mod nospawn;
 mod pings;
 mod policies;
 mod report;
@@ -86,6 +87,9 @@ pub struct Settings {
     pub metrics: Option<std::net::SocketAddr>,
     /// The kernel's boot id (`@reboot` fires once per boot); `None` when it cannot be read.
     pub boot_id: Option<String>,
+    /// `jobrun start --no-spawn` (benchmarks): each fire is claimed and recorded as a success
+    /// without a process (`nospawn.rs`).
+    pub no_spawn: bool,
 }
 
 /// Runs the scheduler in the foreground until SIGTERM or SIGINT on `jobfile` (loaded from

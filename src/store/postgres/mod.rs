@@ -9,10 +9,16 @@
 //! - **The claim is `INSERT … ON CONFLICT (job, scheduled, attempt) WHERE NOT manual DO
 //!   NOTHING RETURNING id`** on a unique index: the database decides, atomically, which host
 //!   gets a fire; the others get no row back and skip it, without an error, a retry or a lock
-//!   held across the network. A batch is inserted in (job, instant) order, so two hosts
-//!   claiming the same batch take the index's locks in the same order and cannot deadlock.
-//! - **Statements are prepared once per connection** and kept: a claim is then one round trip
-//!   per row plus the transaction's begin and commit.
+//!   held across the network. The fires due together are one statement (arrays unnested),
+//!   sorted by (job, instant), so two hosts claiming the same batch take the index's locks in
+//!   the same order and cannot deadlock; a batch costs a handful of round trips, not some per
+//!   fire.
+//! - **Only claims wait for the disk** (`synchronous_commit` on for them, off for the rest): a
+//!   claim lost in a crash of PostgreSQL could be claimed again by another host and run twice;
+//!   a run's start or end lost that way is what SQLite's `synchronous=NORMAL` also risks, and
+//!   an fsync per write would cost milliseconds per run.
+//! - **Statements are prepared once per connection** and kept; a run's start and end are one
+//!   statement each, outside a transaction (one round trip instead of three).
 //! - **Times are the schedulers' clocks for fires, the database's for leases**: a fire's
 //!   instant is what the jobfile says, whoever computes it; a lease must be judged by one
 //!   clock, or a host whose clock runs ahead would bury the living.
@@ -160,7 +166,15 @@ pub(super) fn connect(target: &Target, path: &Path) -> Result<Client, StoreError
         Some(tls) => target.config.connect(tls),
         None => target.config.connect(NoTls),
     };
-    client.map_err(|e| StoreError::io(path, action, describe(&e)))
+    let mut client = client.map_err(|e| StoreError::io(path, action, describe(&e)))?;
+    // Commits wait for the WAL to reach the disk only where it matters: claims (see
+    // `writes.rs`). A start or an end of a run lost with the last moments before a crash of
+    // PostgreSQL itself is what SQLite's synchronous=NORMAL also risks; waiting for an fsync
+    // on each would cost milliseconds per run.
+    client
+        .batch_execute("SET synchronous_commit = off")
+        .map_err(|e| StoreError::io(path, action, describe(&e)))?;
+    Ok(client)
 }
 
 impl Postgres {
@@ -294,10 +308,31 @@ impl Postgres {
         action: &'static str,
         body: impl FnOnce(&mut Tx<'_>) -> Result<T, PgFailure>,
     ) -> Result<T, StoreError> {
+        self.on_connection(action, |conn| transaction(conn, body))
+    }
+
+    /// One statement on its own (atomic without a transaction of jobrun's: one round trip
+    /// instead of three), on the hot path of every run; returns the rows it changed.
+    pub(super) fn single(
+        &self,
+        action: &'static str,
+        sql: &'static str,
+        params: &[&(dyn ToSql + Sync)],
+    ) -> Result<u64, StoreError> {
+        self.on_connection(action, |conn| single(conn, sql, params))
+    }
+
+    /// Runs `body` on the connection (made again first during an outage, when the backoff
+    /// allows); a broken connection begins an outage.
+    fn on_connection<T>(
+        &self,
+        action: &'static str,
+        body: impl FnOnce(&mut Conn) -> Result<T, PgFailure>,
+    ) -> Result<T, StoreError> {
         let mut conn = self.conn();
         self.connected(&mut conn)
             .map_err(|u| StoreError::io(&self.path, action, u))?;
-        let result = transaction(&mut conn, body);
+        let result = body(&mut conn);
         match result {
             Err(PgFailure::Pg(e))
                 if outage::is_lost(&e, conn.client.as_ref().is_none_or(Client::is_closed)) =>
@@ -388,6 +423,29 @@ impl Postgres {
         // trips as autocommit statements for the one-statement reads.
         self.write(action, body)
     }
+}
+
+/// One statement, prepared once per connection, outside a transaction.
+fn single(
+    conn: &mut Conn,
+    sql: &'static str,
+    params: &[&(dyn ToSql + Sync)],
+) -> Result<u64, PgFailure> {
+    let Conn {
+        client, statements, ..
+    } = conn;
+    let Some(client) = client.as_mut() else {
+        return Err(PgFailure::Refused("no connection".to_owned()));
+    };
+    let statement = match statements.get(sql) {
+        Some(statement) => statement.clone(),
+        None => {
+            let statement = client.prepare(sql)?;
+            statements.insert(sql, statement.clone());
+            statement
+        }
+    };
+    Ok(client.execute(&statement, params)?)
 }
 
 /// Runs `body` in one transaction on the connection and commits it.
