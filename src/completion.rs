@@ -148,9 +148,9 @@ fn job_names(jobfile_flag: Option<PathBuf>) -> Vec<CompletionCandidate> {
 }
 
 fn zone_names() -> Vec<CompletionCandidate> {
-    chrono_tz::TZ_VARIANTS
-        .iter()
-        .map(|tz| CompletionCandidate::new(tz.name()))
+    crate::zone::names()
+        .into_iter()
+        .map(CompletionCandidate::new)
         .collect()
 }
 

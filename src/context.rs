@@ -6,12 +6,12 @@ use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
-use chrono_tz::Tz;
 
 use crate::output::{ColorWhen, Style};
 use crate::store::Location;
 use crate::store::postgres::{PgEnvironment, Target};
 use crate::trust::{TRUST_JOBFILE_ENV, Trust};
+use crate::zone::Tz;
 
 /// The environment variable naming the jobfile when `--jobfile` is not given.
 pub const JOBFILE_ENV: &str = "JOBRUN_JOBFILE";
@@ -293,9 +293,9 @@ mod tests {
             system_zone: Some("Europe/Paris".into()),
             ..Environment::default()
         };
-        assert_eq!(local_zone(&env), chrono_tz::Asia::Kathmandu);
+        assert_eq!(local_zone(&env).name(), "Asia/Kathmandu");
         env.tz_env = Some("EST5EDT,M3.2.0,M11.1.0".into());
-        assert_eq!(local_zone(&env), chrono_tz::Europe::Paris);
+        assert_eq!(local_zone(&env).name(), "Europe/Paris");
         env.system_zone = None;
         assert_eq!(local_zone(&env), Tz::UTC);
     }

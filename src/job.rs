@@ -6,11 +6,11 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use chrono::{DateTime, TimeDelta, Utc};
-use chrono_tz::Tz;
 
 use crate::duration::Duration;
 use crate::outcomes::Outcomes;
 use crate::trigger::Trigger;
+use crate::zone::Tz;
 
 /// What a run executes.
 #[derive(Debug, Clone, PartialEq, Eq)]

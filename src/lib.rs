@@ -39,6 +39,7 @@ pub mod scheduler;
 pub mod store;
 pub mod trigger;
 pub mod trust;
+pub mod zone;
 
 use std::ffi::OsString;
 

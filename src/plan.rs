@@ -53,6 +53,11 @@
 //!   longest), then everything due, in time order across jobs, ties in jobfile order.
 //! - **Termination.** A job whose trigger has no next fire stops. Each call's work is bounded by
 //!   the jobs, pools, waiting runs and the catch-up limit, never by the length of a gap.
+//! - **Cost per wakeup.** The loop calls in once per ended run, which with a small pool and
+//!   many queued runs is often: a call before any job's next fire walks no job (the earliest
+//!   fire is remembered, `horizon.rs`), admitting a run counts its job's queued runs from an
+//!   index kept with each queue (`queue.rs`), and queued runs are checked for expiry only
+//!   when some job has a `queue_grace`.
 //! - **Reload.** Running runs keep counting against their job (by name) and keep the slot they
 //!   took. A job whose schedule (trigger, `start`, `end`) did not change keeps its pending fire
 //!   (even one already due and not yet advanced: reloading never loses a fire); the others,
@@ -69,15 +74,17 @@ mod admission;
 mod ahead;
 mod chain;
 mod due;
+mod horizon;
 mod keys;
 mod overlap;
+mod queue;
 mod reload;
 mod retry;
 
 #[cfg(test)]
 mod tests;
 
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, TimeDelta, Utc};
 
@@ -85,6 +92,8 @@ use crate::duration::Duration;
 use crate::job::{Executor, Job};
 use admission::pools_for;
 use chain::Chain;
+use horizon::Horizon;
+use queue::Queue;
 
 pub use keys::{schedule_key, store_key};
 
@@ -163,6 +172,12 @@ pub struct Planner {
     downstream: HashMap<String, Vec<usize>>,
     /// Jobs with a waiter: most have none, so `advance` skips looking.
     waiters: usize,
+    /// Whether some job has a `queue_grace`: without one, no queued run ever expires and
+    /// `advance` skips looking for those that did.
+    queue_graces: bool,
+    /// The earliest fires as of the last walk over the jobs; `None` when a change since has
+    /// made it unknown (see `horizon.rs`).
+    horizon: Option<Horizon>,
 }
 
 #[derive(Debug)]
@@ -179,7 +194,7 @@ struct Scheduled {
 #[derive(Debug)]
 struct Pool {
     workers: u32,
-    queue: VecDeque<Pending>,
+    queue: Queue,
 }
 
 #[derive(Debug)]
@@ -239,6 +254,8 @@ impl Planner {
             })
             .collect();
         Planner {
+            queue_graces: any_queue_grace(&jobs),
+            horizon: None,
             index: index_of(&jobs),
             downstream: chain::downstream_of(&jobs),
             jobs,
@@ -269,6 +286,7 @@ impl Planner {
             if let Some(chain) = scheduled.chain.as_mut() {
                 chain.resume(last_fire);
             }
+            self.horizon = None;
         }
     }
 
@@ -282,6 +300,7 @@ impl Planner {
                 && scheduled.job.in_window(at)
             {
                 scheduled.next = Some(at);
+                self.horizon = None;
             }
         }
     }
@@ -308,8 +327,14 @@ impl Planner {
                 what: StepKind::Proceed(pending),
             });
         }
-        for order in 0..self.jobs.len() {
-            self.collect_due(order, now, &mut steps);
+        // Walking the jobs is skipped while none can be due (see `horizon.rs`).
+        if self.must_walk(now) {
+            let mut horizon = Horizon::default();
+            for order in 0..self.jobs.len() {
+                self.collect_due(order, now, &mut steps);
+                horizon.note(&self.jobs[order]);
+            }
+            self.horizon = Some(horizon);
         }
         // Stable: one job's steps at one instant keep their order.
         steps.sort_by_key(|step| (step.at, step.order));
@@ -346,11 +371,6 @@ impl Planner {
     /// due time of a queued run that now fits, which is already past. `None`: nothing will
     /// happen until a run finishes or the jobfile changes.
     pub fn next_wake(&self) -> Option<DateTime<Utc>> {
-        let fires = self
-            .jobs
-            .iter()
-            .filter(|s| !s.job.paused)
-            .filter_map(|s| s.next);
         let jitter_ends = self
             .delayed
             .iter()
@@ -361,11 +381,11 @@ impl Planner {
             .iter()
             .filter(|(name, pool)| self.has_free_slot(name, pool))
             .filter_map(|(_, pool)| pool.queue.front().map(|p| p.due));
-        fires
+        self.earliest_fire()
+            .into_iter()
             .chain(jitter_ends)
             .chain(startable)
             .chain(self.releasable_waiters())
-            .chain(self.chained_fires())
             .min()
     }
 
@@ -496,6 +516,10 @@ impl Planner {
     fn position(&self, name: &str) -> usize {
         self.index.get(name).copied().unwrap_or(usize::MAX)
     }
+}
+
+fn any_queue_grace(jobs: &[Scheduled]) -> bool {
+    jobs.iter().any(|s| s.job.queue_grace.is_some())
 }
 
 fn index_of(jobs: &[Scheduled]) -> HashMap<String, usize> {

@@ -120,6 +120,11 @@ impl Test {
             .env("XDG_STATE_HOME", self.dir.path().join("home/.local/state"))
             .env("TZ", "UTC")
             .args(args);
+        // The zone database the tests' caller chose: `TZDIR=/an/empty/dir cargo test` runs
+        // every test on the compiled-in rules.
+        if let Some(tzdir) = std::env::var_os("TZDIR") {
+            cmd.env("TZDIR", tzdir);
+        }
         for (k, v) in &self.env {
             cmd.env(k, v);
         }

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use chrono::{DateTime, Utc};
-use chrono_tz::Tz;
+use jobrun::zone::Tz;
 
 use crate::harness::Test;
 use crate::import_reading::{Cron, entries};

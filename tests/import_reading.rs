@@ -13,7 +13,7 @@
 
 use chrono::Datelike;
 use chrono::{DateTime, Duration, LocalResult, NaiveDate, NaiveDateTime, TimeZone, Timelike, Utc};
-use chrono_tz::Tz;
+use jobrun::zone::Tz;
 
 /// An entry line: its schedule as written and the zone it is read in.
 #[derive(Debug, Clone)]

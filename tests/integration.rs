@@ -62,3 +62,5 @@ mod terminal;
 mod trust;
 /// Exit codes and command-line errors.
 mod usage;
+/// Issue 12: zone rules from the system's tz database (`TZDIR`), the compiled-in fallback.
+mod zone;

@@ -59,9 +59,12 @@ fn check_warns_about_commands_that_cannot_run_as_written() {
         )
         .args(["check"]);
     let dir = test.dir.path().display().to_string();
+    // Every job is in the local zone, UTC here.
+    let utc = "UTC".parse::<jobrun::zone::Tz>().unwrap();
+    let rules = jobrun::zone::rules_in_use([utc]);
     test.expect(
         0,
-        "jobrun.toml: ok (4 jobs, 0 paused, 1 executor)\n",
+        &format!("jobrun.toml: ok (4 jobs, 0 paused, 1 executor)\ntime zone rules: {rules}\n"),
         &format!(
             r#"
             jobrun: warning: jobs.tar.command: the command is one word holding shell syntax ('&', '>', '~'), run as a program of that whole name, not by a shell; write it as a string with shell = true, or as separate words

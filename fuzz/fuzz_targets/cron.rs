@@ -10,18 +10,25 @@
 
 use chrono::{DateTime, TimeDelta, Timelike, Utc};
 use jobrun::trigger::{CronExpr, CronTrigger, Search, Trigger};
+use jobrun::zone::Tz;
 use libfuzzer_sys::fuzz_target;
+use std::sync::LazyLock;
 
-const ZONES: [chrono_tz::Tz; 8] = [
-    chrono_tz::UTC,
-    chrono_tz::America::New_York,
-    chrono_tz::Europe::London,
-    chrono_tz::Australia::Lord_Howe,
-    chrono_tz::Asia::Kathmandu,
-    chrono_tz::America::Sao_Paulo,
-    chrono_tz::Pacific::Chatham,
-    chrono_tz::America::Santiago,
-];
+static ZONES: LazyLock<Vec<Tz>> = LazyLock::new(|| {
+    [
+        "UTC",
+        "America/New_York",
+        "Europe/London",
+        "Australia/Lord_Howe",
+        "Asia/Kathmandu",
+        "America/Sao_Paulo",
+        "Pacific/Chatham",
+        "America/Santiago",
+    ]
+    .iter()
+    .map(|name| name.parse().expect("a zone"))
+    .collect()
+});
 
 fuzz_target!(|data: &[u8]| {
     let Some((head, text)) = data.split_first_chunk::<5>() else {

@@ -9,15 +9,22 @@
 use chrono::{DateTime, Utc};
 use jobrun::duration::Duration;
 use jobrun::trigger::{At, Every};
+use jobrun::zone::Tz;
 use libfuzzer_sys::fuzz_target;
+use std::sync::LazyLock;
 
-const ZONES: [chrono_tz::Tz; 5] = [
-    chrono_tz::UTC,
-    chrono_tz::America::New_York,
-    chrono_tz::Australia::Lord_Howe,
-    chrono_tz::Asia::Kathmandu,
-    chrono_tz::America::Sao_Paulo,
-];
+static ZONES: LazyLock<Vec<Tz>> = LazyLock::new(|| {
+    [
+        "UTC",
+        "America/New_York",
+        "Australia/Lord_Howe",
+        "Asia/Kathmandu",
+        "America/Sao_Paulo",
+    ]
+    .iter()
+    .map(|name| name.parse().expect("a zone"))
+    .collect()
+});
 
 fuzz_target!(|data: &[u8]| {
     let Some((head, text)) = data.split_first_chunk::<5>() else {

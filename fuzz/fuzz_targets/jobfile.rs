@@ -9,9 +9,13 @@
 #![no_main]
 
 use std::path::Path;
+use std::sync::LazyLock;
 
 use chrono::DateTime;
+use jobrun::zone::Tz;
 use libfuzzer_sys::fuzz_target;
+
+static PARIS: LazyLock<Tz> = LazyLock::new(|| "Europe/Paris".parse().expect("a zone"));
 
 fuzz_target!(|data: &[u8]| {
     let Some((&chunk, text)) = data.split_first() else {
@@ -27,7 +31,7 @@ fuzz_target!(|data: &[u8]| {
     if let Err(difference) = jobrun::fuzzing::tree_against_toml_edit(text, chunk) {
         panic!("{difference}");
     }
-    match jobrun::jobfile::parse(Path::new("jobrun.toml"), text, chrono_tz::Europe::Paris) {
+    match jobrun::jobfile::parse(Path::new("jobrun.toml"), text, *PARIS) {
         Ok(jobfile) => {
             let from = DateTime::from_timestamp(1_767_225_600, 0).unwrap_or_default();
             for job in &jobfile.jobs {

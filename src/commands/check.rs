@@ -1,6 +1,7 @@
 //! `jobrun check`: validate the jobfile; every error at once, each with file:line:column.
 //! Beyond loading, it asks the system whether each `user` and `group` exists and whether
-//! jobrun, as the user running `check`, may run jobs as them.
+//! jobrun, as the user running `check`, may run jobs as them. It ends by saying which time
+//! zone rules the jobs' zones were read from.
 
 use super::load_jobfile;
 use crate::context::Context;
@@ -36,8 +37,10 @@ pub(super) fn run(ctx: &Context) -> Result<(), Error> {
     let jobs = jobfile.jobs.len();
     let paused = jobfile.jobs.iter().filter(|j| j.paused).count();
     let executors = jobfile.executors.len();
+    let zones = jobfile.jobs.iter().map(|j| j.timezone);
+    let rules = crate::zone::rules_in_use(zones.chain([ctx.local_tz]));
     let text = format!(
-        "{}: ok ({jobs} {}, {paused} paused, {executors} {})\n",
+        "{}: ok ({jobs} {}, {paused} paused, {executors} {})\ntime zone rules: {rules}\n",
         ctx.jobfile.display(),
         if jobs == 1 { "job" } else { "jobs" },
         if executors == 1 {

@@ -1,8 +1,6 @@
 //! `jobrun explain EXPR [--tz Z]`: a trigger in plain English, its next fires, and what the
 //! zone's clock changes in the coming year do to it.
 
-use chrono_tz::Tz;
-
 use super::{load_jobfile, parse_instant, parse_zone};
 use crate::cli::ExplainArgs;
 use crate::context::Context;
@@ -12,6 +10,7 @@ use crate::job::Job;
 use crate::jobfile::ChainPreview;
 use crate::output::{self, Cell, Column, Paint, Table};
 use crate::trigger::{At, CronExpr, CronTrigger, Every, Trigger};
+use crate::zone::Tz;
 
 pub(super) fn run(ctx: &Context, args: &ExplainArgs) -> Result<(), Error> {
     let zone = match &args.tz {

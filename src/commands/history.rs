@@ -2,7 +2,6 @@
 //! bottom, next to the prompt), with the tail of each run's output.
 
 use chrono::{DateTime, Utc};
-use chrono_tz::Tz;
 use serde::Serialize;
 
 use crate::cli::{Format, HistoryArgs};
@@ -12,6 +11,7 @@ use crate::executor::ExitStatus;
 use crate::jobfile::Jobfile;
 use crate::output::{self, Cell, Column, Table};
 use crate::store::{FailedBy, Outcome, RunRecord, Store};
+use crate::zone::Tz;
 
 pub(super) fn run(ctx: &Context, args: &HistoryArgs) -> Result<(), Error> {
     // The jobfile gives each job's zone; a missing or broken one does not hide the history.

@@ -39,12 +39,12 @@ pub fn dispatch(ctx: &Context, command: Command) -> Result<(), Error> {
 }
 
 use chrono::{DateTime, Utc};
-use chrono_tz::Tz;
 
 use crate::context::display_path;
 use crate::error::did_you_mean;
 use crate::jobfile::{self, Jobfile};
 use crate::trigger::At;
+use crate::zone::Tz;
 
 /// Loads the context's jobfile.
 fn load_jobfile(ctx: &Context) -> Result<Jobfile, Error> {
@@ -74,8 +74,14 @@ fn check_names(jobfile: &Jobfile, names: &[String]) -> Result<(), Error> {
 
 /// An IANA zone given on the command line.
 fn parse_zone(flag: &'static str, name: &str) -> Result<Tz, Error> {
-    name.parse::<Tz>().map_err(|_| {
-        let suggestion = did_you_mean(name, chrono_tz::TZ_VARIANTS.iter().map(|tz| tz.name()));
+    name.parse::<Tz>().map_err(|e| {
+        if !matches!(e, crate::zone::ZoneError::Unknown(_)) {
+            return Error::Argument {
+                flag,
+                message: e.to_string(),
+            };
+        }
+        let suggestion = did_you_mean(name, crate::zone::names().iter().map(String::as_str));
         let help = suggestion
             .map(|s| format!(" (did you mean {s:?}?)"))
             .unwrap_or_default();

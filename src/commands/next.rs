@@ -5,7 +5,6 @@ use std::collections::BinaryHeap;
 use std::io::Write;
 
 use chrono::{DateTime, TimeZone, Utc};
-use chrono_tz::Tz;
 
 use super::{check_names, load_jobfile, parse_instant, parse_zone};
 use crate::cli::{Format, NextArgs};
@@ -14,6 +13,7 @@ use crate::error::Error;
 use crate::jobfile::ChainPreview;
 use crate::output::{self, Cell, Column, Layout, Paint, Style, push_rfc3339, push_rfc3339_offset};
 use crate::trigger::{At, CronExpr, CronTrigger, Every, Trigger};
+use crate::zone::Tz;
 
 /// One fire time of the preview: when, and which source (job or ad-hoc trigger) it is of.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]

@@ -467,7 +467,6 @@ pub(crate) mod tests {
     use std::sync::{PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
     use std::time::{Duration, Instant};
 
-    use chrono_tz::Tz;
     use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
     use nix::sys::signal::{SigSet, SigmaskHow, kill, pthread_sigmask};
     use nix::unistd::getpgid;
@@ -477,6 +476,7 @@ pub(crate) mod tests {
     use super::*;
     use crate::executor::{ExitStatus, LineSplitter, reap_any};
     use crate::trigger::{CronExpr, CronTrigger, Trigger};
+    use crate::zone::Tz;
 
     /// Tests run as threads of one process, and `reap_any` collects any child of it: a test
     /// that calls it holds this lock for writing; every other test that spawns a child holds it
@@ -654,7 +654,7 @@ pub(crate) mod tests {
             "echo $JOBRUN_JOB $JOBRUN_SCHEDULED_AT $JOBRUN_RUN_ID $JOBRUN_JOBFILE; \
              echo \"$REPORT_DIR|$SPACED|${PATH:+inherited}\"",
         ]));
-        job.timezone = Tz::America__New_York;
+        job.timezone = "America/New_York".parse().unwrap();
         job.env = BTreeMap::from([
             ("REPORT_DIR".into(), "/srv/out".into()),
             ("SPACED".into(), "a  b".into()),

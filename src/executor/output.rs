@@ -54,16 +54,27 @@ impl LineSplitter {
     /// A line longer than 64 KiB comes out as several calls of `line`, each piece
     /// at most 64 KiB and cut between UTF-8 characters where the text allows. The
     /// pieces are the same however the bytes arrived.
-    pub fn read_from(
+    pub fn read_from(&mut self, fd: BorrowedFd<'_>, line: impl FnMut(&str)) -> io::Result<bool> {
+        self.read_with(fd, &mut LineSplitter::buffer(), line)
+    }
+
+    /// A buffer for [`LineSplitter::read_with`]: one read's worth.
+    pub fn buffer() -> Box<[u8]> {
+        vec![0; READ_CHUNK].into_boxed_slice()
+    }
+
+    /// [`LineSplitter::read_from`] through the caller's `chunk` (from
+    /// [`LineSplitter::buffer`]), which a loop reading many pipes keeps: a fresh 64 KiB
+    /// buffer per read is 64 KiB zeroed per read, several times in each run's life.
+    pub fn read_with(
         &mut self,
         fd: BorrowedFd<'_>,
+        chunk: &mut [u8],
         mut line: impl FnMut(&str),
     ) -> io::Result<bool> {
-        // On the stack: a buffer kept per splitter would cost 64 KiB for every open pipe.
-        let mut chunk = [0; READ_CHUNK];
         let mut read = 0;
         while read < READ_BUDGET {
-            match nix::unistd::read(fd, &mut chunk) {
+            match nix::unistd::read(fd, chunk) {
                 Ok(0) => {
                     self.finish(&mut line);
                     return Ok(true);

@@ -3,9 +3,9 @@
 //! itself (the times it matches, the instants it fires at), so the words say what jobrun does.
 
 use chrono::{DateTime, NaiveDateTime, Offset, TimeDelta, TimeZone, Utc};
-use chrono_tz::Tz;
 
 use crate::trigger::CronTrigger;
+use crate::zone::Tz;
 
 /// A change of a zone's offset: the first instant of the new offset, and both offsets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -6,10 +6,10 @@ mod cron;
 mod dst;
 
 use chrono::{DateTime, TimeDelta, Utc};
-use chrono_tz::Tz;
 
 use crate::output;
 use crate::trigger::{On, Trigger, Upstream};
+use crate::zone::Tz;
 
 /// One sentence saying when `trigger` fires; wall-clock times are read in `tz`.
 pub fn describe(trigger: &Trigger, tz: Tz) -> String {

@@ -24,9 +24,8 @@ use std::fmt;
 use std::ops::Range;
 use std::path::PathBuf;
 
-use chrono_tz::Tz;
-
 use crate::jobfile::{Diagnostic, Diagnostics};
+use crate::zone::Tz;
 
 /// One crontab to import.
 #[derive(Debug, Clone)]

@@ -9,12 +9,11 @@ use std::ops::Range;
 /// The one macro that is no time; a job keeps it as its trigger.
 const REBOOT: &str = "@reboot";
 
-use chrono_tz::Tz;
-
 use super::lexer::{self, Entry, Kind, Piece, Schedule};
 use super::{Crontab, Job, Note, Options, Problem, Run, command, schedule};
 use crate::jobfile::is_env_name;
 use crate::trigger::CronExpr;
+use crate::zone::Tz;
 
 /// Variables that configure cron's mail, not the job.
 const MAIL_SETTINGS: [&str; 4] = [
@@ -143,7 +142,7 @@ impl<'a> Reader<'a> {
                 } else {
                     let help = crate::error::did_you_mean(
                         zone,
-                        chrono_tz::TZ_VARIANTS.iter().map(|tz| tz.name()),
+                        crate::zone::names().iter().map(String::as_str),
                     )
                     .map_or("expected an IANA name like \"Europe/Paris\"".to_owned(), |close| {
                         format!("did you mean {close:?}?")

@@ -99,7 +99,7 @@ fn shared_settings_go_to_defaults_alone_and_to_each_job_when_appended() {
     let text =
         "CRON_TZ=Asia/Tokyo\nA=1\n0 1 * * * root /bin/true\nB=2\n0 2 * * * root /bin/false x\n";
     let options = Options {
-        timezone: Some(chrono_tz::Europe::Paris),
+        timezone: Some("Europe/Paris".parse().unwrap()),
         home: None,
     };
     let c = import(&[crontab(text, true)], &options).unwrap();

@@ -328,10 +328,9 @@ impl<'j> ChainPreview<'j> {
 mod tests {
     use std::path::Path;
 
-    use chrono_tz::Tz;
-
     use crate::jobfile::parse;
     use crate::trigger::{On, Trigger, Upstream};
+    use crate::zone::Tz;
 
     fn upstreams(text: &str) -> Vec<Upstream> {
         let file = parse(Path::new("jobrun.toml"), text, Tz::UTC).unwrap_or_else(|d| panic!("{d}"));

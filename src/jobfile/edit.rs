@@ -11,13 +11,13 @@ use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
 
-use chrono_tz::Tz;
 use toml_edit::Document;
 
 use super::new_job::{NewJob, attribute};
 use super::{Jobfile, JobfileError, parse, parse_document, read_text, removal};
 use crate::atomic_file::{DirLock, lock_dir, parent_dir, write_atomic};
 use crate::error::did_you_mean;
+use crate::zone::Tz;
 
 /// Why an edit of the jobfile did not happen. Messages are whole sentences without the
 /// `jobrun: error:` prefix, except `Jobfile(Invalid)`, which renders its own diagnostics.

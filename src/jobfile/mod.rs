@@ -35,7 +35,6 @@ mod tests;
 use std::io;
 use std::path::{Path, PathBuf};
 
-use chrono_tz::Tz;
 use toml_edit::Document;
 
 use tree::Tree;
@@ -61,6 +60,7 @@ use read::read_text;
 
 use crate::job::{Executor, Job};
 use crate::trust::{Refusal, Trust};
+use crate::zone::Tz;
 
 /// A valid jobfile.
 #[derive(Debug, Clone)]
@@ -137,6 +137,9 @@ pub fn load(path: &Path, local_tz: Tz, trust: &Trust) -> Result<Jobfile, Jobfile
     let trust = trust.checks_jobfile().then_some(trust);
     let text =
         read_text(path, trust)?.ok_or_else(|| JobfileError::Missing { path: path.into() })?;
+    // The local zone is read again too, so that a reload picks up updated tz data for jobs
+    // that name no zone; if its file became unusable, the rules read before still serve.
+    let local_tz = local_tz.name().parse().unwrap_or(local_tz);
     parse(path, &text, local_tz).map_err(JobfileError::Invalid)
 }
 

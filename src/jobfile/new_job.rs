@@ -2,7 +2,6 @@
 //! them, its name derived from the command when none is given, and its `[jobs.NAME]` table
 //! rendered by toml_edit (so quoting and escaping are TOML's own).
 
-use chrono_tz::Tz;
 use toml_edit::{Array, DocumentMut, InlineTable, Item, Table, value};
 
 use super::diagnostic::Diagnostic;
@@ -11,6 +10,7 @@ use super::{EditError, is_job_name, suggested_job_name};
 use crate::duration::Duration;
 use crate::error::did_you_mean;
 use crate::trigger::{At, CronExpr};
+use crate::zone::Tz;
 
 /// The trigger of a new job, as written on the command line.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -73,12 +73,15 @@ impl NewJob {
             ));
         }
         let tz = match &self.timezone {
-            Some(name) => Some(name.parse::<Tz>().map_err(|_| {
-                let hint =
-                    match did_you_mean(name, chrono_tz::TZ_VARIANTS.iter().map(|tz| tz.name())) {
-                        Some(close) => format!("did you mean {close:?}?"),
-                        None => "expected an IANA name like \"Europe/Paris\"".to_owned(),
-                    };
+            Some(name) => Some(name.parse::<Tz>().map_err(|e| {
+                if !matches!(e, crate::zone::ZoneError::Unknown(_)) {
+                    return argument("--tz", e.to_string());
+                }
+                let hint = match did_you_mean(name, crate::zone::names().iter().map(String::as_str))
+                {
+                    Some(close) => format!("did you mean {close:?}?"),
+                    None => "expected an IANA name like \"Europe/Paris\"".to_owned(),
+                };
                 argument("--tz", format!("unknown time zone {name:?} ({hint})"))
             })?),
             None => None,

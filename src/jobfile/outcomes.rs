@@ -275,9 +275,8 @@ impl Checker<'_> {
 mod tests {
     use std::path::Path;
 
-    use chrono_tz::Tz;
-
     use crate::outcomes::Outcomes;
+    use crate::zone::Tz;
 
     fn parse(text: &str) -> Result<Vec<crate::job::Job>, String> {
         crate::jobfile::parse(Path::new("jobrun.toml"), text, Tz::UTC)

@@ -20,7 +20,7 @@
 use std::ops::Range;
 use std::path::Path;
 
-use chrono_tz::Tz;
+use crate::zone::Tz;
 use toml_edit::{Document, InlineTable, Item, Table, Value};
 
 use super::edit::{EditError, Existing};

@@ -8,10 +8,10 @@ use std::fmt;
 use std::ops::Range;
 
 use chrono::{DateTime, TimeDelta, Utc};
-use chrono_tz::Tz;
 
 use super::value::{Checker, Entry, Field, entries};
 use crate::trigger::{At, CronTrigger, Every, SEARCH_STEPS, Search, Trigger};
+use crate::zone::Tz;
 
 pub(super) const TRIGGER_KEYS: [&str; 6] = ["cron", "every", "at", "all", "any", "after"];
 

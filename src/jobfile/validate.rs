@@ -11,8 +11,6 @@ use std::collections::BTreeMap;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
-use chrono_tz::Tz;
-
 use super::chain;
 use super::diagnostic::{Diagnostic, Diagnostics, SourceFile};
 use super::outcomes::{self, OutcomeOptions};
@@ -24,6 +22,7 @@ use super::{MAX_JOB_NAME, is_job_name, suggested_job_name};
 use crate::duration::Duration;
 use crate::error::did_you_mean;
 use crate::job::{Executor, InheritEnv, Job, Overlap, defaults};
+use crate::zone::Tz;
 
 const TOP_KEYS: [&str; 4] = ["defaults", "executors", "jobs", "store"];
 pub(crate) const OPTION_KEYS: [&str; 25] = [

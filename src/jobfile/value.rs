@@ -7,13 +7,13 @@ use std::ops::Range;
 use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, TimeDelta, Utc};
-use chrono_tz::Tz;
 
 use super::diagnostic::{Diagnostic, MAX_DIAGNOSTICS, SourceFile};
 use super::tree::Item;
 use crate::duration::Duration;
 use crate::error::did_you_mean;
 use crate::trigger::{At, CronExpr};
+use crate::zone::Tz;
 
 /// Where a value is, as messages name it: `jobs.report.all[1].every`. Only a diagnostic spells
 /// it out, so the 10,000 keys of a valid jobfile cost no string each.
@@ -214,11 +214,19 @@ impl<'a> Checker<'a> {
         let name = self.string(entry, "an IANA time zone name like \"Europe/Paris\"")?;
         match name.parse::<Tz>() {
             Ok(tz) => Some(tz),
-            Err(_) => {
-                let help = match did_you_mean(
-                    name,
-                    chrono_tz::TZ_VARIANTS.iter().map(|tz| tz.name()),
-                ) {
+            Err(e @ crate::zone::ZoneError::Unusable { .. }) => {
+                let help = "reinstall the system's tzdata, or point TZDIR at a good copy";
+                self.error(
+                    entry.span.clone(),
+                    &entry.field,
+                    e.to_string(),
+                    Some(help.to_owned()),
+                );
+                None
+            }
+            Err(crate::zone::ZoneError::Unknown(_)) => {
+                let help = match did_you_mean(name, crate::zone::names().iter().map(String::as_str))
+                {
                     Some(close) => format!("did you mean {close:?}?"),
                     None => {
                         "use an IANA name like \"Europe/Paris\", \"America/New_York\" or \"UTC\""

@@ -12,8 +12,8 @@ mod table;
 pub use style::{ColorWhen, Paint, Style};
 pub use table::{Cell, Column, Layout, Table, clip, width};
 
+use crate::zone::Tz;
 use chrono::{DateTime, Offset, TimeZone, Utc};
-use chrono_tz::Tz;
 
 /// `instant` as RFC 3339 in `tz`, as a `String` (see [`push_rfc3339`]).
 pub fn rfc3339(instant: DateTime<Utc>, tz: Tz) -> String {

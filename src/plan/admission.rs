@@ -2,11 +2,11 @@
 //! pool's queue (first come, first served across the pool), within its job's lateness bounds
 //! and `max_instances`; a run that ends frees its slot for the longest-waiting run.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 
-use super::{Event, Pending, Planner, Pool, Running};
+use super::{Event, Pending, Planner, Pool, Queue, Running};
 use crate::job::{Executor, Job, defaults};
 
 /// What a run about to start or queue may do.
@@ -49,18 +49,13 @@ impl Planner {
     /// not collect a run per fire (an every-second job: 86,400 a day) to report all at once.
     pub(super) fn expire_queued(&mut self, now: DateTime<Utc>, events: &mut Vec<Event>) {
         let mut expired = Vec::new();
-        self.pools = std::mem::take(&mut self.pools)
-            .into_iter()
-            .map(|(name, mut pool)| {
-                let (late, kept): (VecDeque<Pending>, VecDeque<Pending>) = pool
-                    .queue
-                    .into_iter()
-                    .partition(|p| self.past_grace(p, now));
-                expired.extend(late);
-                pool.queue = kept;
-                (name, pool)
-            })
-            .collect();
+        if self.queue_graces {
+            let mut pools = std::mem::take(&mut self.pools);
+            for pool in pools.values_mut() {
+                expired.extend(pool.queue.take_where(|p| self.past_grace(p, now)));
+            }
+            self.pools = pools;
+        }
         self.expire_waiters(now, &mut expired);
         expired.sort_by_key(|p| p.queued);
         events.extend(expired.into_iter().map(|p| Event::Missed {
@@ -173,13 +168,11 @@ impl Planner {
         self.per_job.get(job).copied().unwrap_or(0)
     }
 
-    /// Runs of the job waiting in its pool's queue. The queue holds at most the sum of the
-    /// jobs' `max_instances`, so a scan is cheap.
+    /// Runs of the job waiting in its pool's queue (counted by the queue: see `queue.rs`).
     pub(super) fn waiting_runs_of(&self, job: &Job) -> u32 {
-        self.pools.get(&job.executor).map_or(0, |pool| {
-            let waiting = pool.queue.iter().filter(|p| p.job == job.name).count();
-            u32::try_from(waiting).unwrap_or(u32::MAX)
-        })
+        self.pools
+            .get(&job.executor)
+            .map_or(0, |pool| pool.queue.waiting_of(&job.name))
     }
 }
 
@@ -193,7 +186,7 @@ pub(super) fn pools_for<'j>(
         .map(|e| {
             let pool = Pool {
                 workers: e.workers,
-                queue: VecDeque::new(),
+                queue: Queue::default(),
             };
             (e.name.clone(), pool)
         })
@@ -201,7 +194,7 @@ pub(super) fn pools_for<'j>(
     for job in jobs {
         pools.entry(job.executor.clone()).or_insert_with(|| Pool {
             workers: defaults::UNDECLARED_POOL_WORKERS,
-            queue: VecDeque::new(),
+            queue: Queue::default(),
         });
     }
     pools

@@ -61,10 +61,10 @@ mod tests {
     use std::path::Path;
 
     use chrono::TimeDelta;
-    use chrono_tz::Tz;
 
     use super::*;
     use crate::plan::{Event, RunId};
+    use crate::zone::Tz;
 
     fn at(hms: &str) -> DateTime<Utc> {
         DateTime::parse_from_rfc3339(&format!("2026-05-01T{hms}Z"))

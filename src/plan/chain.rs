@@ -54,6 +54,11 @@ impl Chain {
         !self.fires.is_empty()
     }
 
+    /// The oldest fire not yet advanced.
+    pub(super) fn first_fire(&self) -> Option<DateTime<Utc>> {
+        self.fires.iter().map(|&(at, _)| at).min()
+    }
+
     /// A paused job's fires do not exist.
     pub(super) fn drop_fires(&mut self) {
         self.fires.clear();
@@ -129,6 +134,9 @@ impl Planner {
                 chain.since = at;
                 if scheduled.job.in_window(at) {
                     chain.fires.push((at, run));
+                    if let Some(horizon) = self.horizon.as_mut() {
+                        horizon.add(at);
+                    }
                 }
             }
         }
@@ -140,7 +148,6 @@ impl Planner {
             .values()
             .flatten()
             .filter_map(|&order| self.jobs[order].chain.as_ref())
-            .filter(|chain| chain.has_fires())
-            .filter_map(|chain| chain.fires.iter().map(|&(at, _)| at).min())
+            .filter_map(Chain::first_fire)
     }
 }

@@ -131,7 +131,7 @@ fn newest_before(job: &Job, oldest: DateTime<Utc>, bound: DateTime<Utc>) -> Date
 mod tests {
     use std::path::Path;
 
-    use chrono_tz::Tz;
+    use crate::zone::Tz;
 
     use super::*;
 

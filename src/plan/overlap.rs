@@ -63,8 +63,7 @@ impl Planner {
             self.waiters -= 1;
             let executor = &self.jobs[order].job.executor;
             if let Some(pool) = self.pools.get_mut(executor) {
-                let at = pool.queue.partition_point(|p| p.queued < waiter.queued);
-                pool.queue.insert(at, waiter);
+                pool.queue.insert_in_order(waiter);
             }
         }
     }
@@ -103,7 +102,7 @@ impl Planner {
     /// The runs that fires waiting to start are to replace (`overlap = "replace"`).
     pub fn replacing(&self) -> impl Iterator<Item = RunId> + '_ {
         let waiters = self.jobs.iter().filter_map(|s| s.waiter.as_ref());
-        let queued = self.pools.values().flat_map(|pool| &pool.queue);
+        let queued = self.pools.values().flat_map(|pool| pool.queue.iter());
         waiters.chain(queued).filter_map(|p| p.replaces)
     }
 

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 
 use super::chain::{Chain, downstream_of};
-use super::{Pending, Planner, Scheduled, index_of, pools_for};
+use super::{Pending, Planner, Scheduled, any_queue_grace, index_of, pools_for};
 use crate::job::{Executor, Job};
 use crate::trigger::Trigger;
 
@@ -51,10 +51,12 @@ impl Planner {
         self.index = index_of(&self.jobs);
         self.downstream = downstream_of(&self.jobs);
         self.waiters = self.jobs.iter().filter(|s| s.waiter.is_some()).count();
+        self.queue_graces = any_queue_grace(&self.jobs);
+        self.horizon = None;
 
         let mut queued: Vec<Pending> = std::mem::take(&mut self.pools)
             .into_values()
-            .flat_map(|pool| pool.queue)
+            .flat_map(|mut pool| pool.queue.drain())
             .collect();
         queued.sort_by_key(|p| p.queued);
         self.pools = pools_for(self.jobs.iter().map(|s| &s.job), executors);

@@ -103,10 +103,9 @@ fn wait_bounds(delay: Duration, max: Duration, failed: u32) -> (TimeDelta, TimeD
 mod tests {
     use std::path::Path;
 
-    use chrono_tz::Tz;
-
     use super::*;
     use crate::plan::{Event, RunId};
+    use crate::zone::Tz;
 
     fn at(hms: &str) -> DateTime<Utc> {
         DateTime::parse_from_rfc3339(&format!("2026-05-01T{hms}Z"))

@@ -5,13 +5,15 @@ use std::collections::HashMap;
 use std::path::Path;
 
 use chrono::{DateTime, TimeDelta, Timelike, Utc};
-use chrono_tz::Tz;
 
 use super::*;
 use crate::jobfile::{self, Jobfile};
+use crate::zone::Tz;
 
 /// Overlap policies, `@reboot` and chains (issue 11).
 mod policies;
+/// Many runs through small pools, and what the planner remembers between wakeups (issue 11).
+mod turnover;
 
 const SEED: u64 = 7;
 
@@ -130,6 +132,13 @@ impl Sim {
 
     fn run_until(&mut self, end: DateTime<Utc>) {
         for _ in 0..1_000_000 {
+            // What the planner remembers of the jobs' fires is what a walk over them finds.
+            assert_eq!(
+                self.planner.earliest_fire(),
+                self.planner.walked_fire(),
+                "at {}",
+                self.now
+            );
             let wake = self.planner.next_wake();
             let first_end = self.ending.iter().copied().min();
             let (t, ended) = match (wake, first_end) {

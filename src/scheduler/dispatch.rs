@@ -14,7 +14,7 @@ use crate::executor::{self, BaseEnv, ExitStatus, Launch, RunningChild, SpawnErro
 use crate::log::Field;
 use crate::ping::{self, Kind};
 use crate::plan::{Event, RunId};
-use crate::store::{Claim, Hold, StoreError};
+use crate::store::{Claim, Hold, RunStep, StoreError};
 
 /// What claiming a fire gave.
 #[derive(Debug, Clone, Copy)]
@@ -75,7 +75,6 @@ impl Loop<'_> {
             .map(|(start, _)| start)
             .collect();
         let claimed = self.claim(&fresh, now);
-        let base = (!fresh.is_empty()).then(BaseEnv::capture);
         let mut records = match &claimed {
             Ok(records) => records.clone().into_iter(),
             Err(_) => Vec::new().into_iter(),
@@ -98,7 +97,7 @@ impl Loop<'_> {
             if ticket.is_some() || claimed.is_err() {
                 continue;
             }
-            if let Some(base) = &base {
+            if !fresh.is_empty() {
                 let record = match records.next() {
                     Some(Claimed::Lost) => {
                         lost.push(run);
@@ -107,6 +106,7 @@ impl Loop<'_> {
                     Some(Claimed::Record(record)) => record,
                     None => None,
                 };
+                let base = &self.base_env;
                 let mut made = self.prepare(run, job, scheduled, record, base, Output::Log);
                 made.set_attempt(attempt);
                 *ticket = Some(made);
@@ -210,8 +210,7 @@ impl Loop<'_> {
             })
             .collect();
         let held = self
-            .store
-            .as_mut()
+            .store_to_write(now)
             .map(|store| store.hold_won(&claims, now));
         let holds = match held {
             Some(Ok(holds)) => holds,
@@ -223,7 +222,7 @@ impl Loop<'_> {
             }
             None => return,
         };
-        let base = BaseEnv::capture();
+        let base = &self.base_env;
         // A fire another scheduler holds is not prepared; at its instant its claim is lost.
         let runs: Vec<_> = forecast
             .into_iter()
@@ -231,8 +230,7 @@ impl Loop<'_> {
             .filter_map(|(fire, hold)| Some((fire, hold?)))
             .map(|((job, scheduled), hold)| {
                 // The planner numbers the run at the instant.
-                let mut ticket =
-                    self.prepare(0, &job, scheduled, Some(hold.id), &base, Output::Log);
+                let mut ticket = self.prepare(0, &job, scheduled, Some(hold.id), base, Output::Log);
                 ticket.set_attempt(1);
                 ((job, scheduled), Ready { hold, ticket })
             })
@@ -247,7 +245,7 @@ impl Loop<'_> {
             return;
         };
         let holds: Vec<Hold> = ahead.into_holds();
-        if let Some(store) = self.store.as_mut()
+        if let Some(store) = self.store_to_write(now)
             && let Err(e) = store.release(&holds)
         {
             self.store_error(now, &e);
@@ -278,7 +276,7 @@ impl Loop<'_> {
                 attempts: self.attempts_of(job),
             })
             .collect();
-        let Some(store) = self.store.as_mut() else {
+        let Some(store) = self.store_to_write(now) else {
             return Ok(vec![Claimed::Record(None); starts.len()]);
         };
         match store.claim_won(&claims, now) {
@@ -392,10 +390,12 @@ impl Loop<'_> {
         let failure = match spawned {
             Some(Ok(child)) => {
                 let pid = child.pid;
-                if let (Some(store), Some(id)) = (self.store.as_mut(), ticket.record)
-                    && let Err(e) = store.started(id, pid.as_raw(), now)
-                {
-                    self.store_error(now, &e);
+                if let Some(id) = ticket.record {
+                    self.journal(RunStep::Started {
+                        id,
+                        pid: pid.as_raw(),
+                        at: now,
+                    });
                 }
                 let mut fields: Vec<(&str, Field)> = vec![
                     ("job", ticket.job.as_str().into()),
@@ -427,7 +427,8 @@ impl Loop<'_> {
                 ("error", failure.as_str().into()),
             ],
         );
-        if let (Some(store), Some(id)) = (self.store.as_mut(), ticket.record)
+        if let Some(id) = ticket.record
+            && let Some(store) = self.store_to_write(now)
             && let Err(e) = store.spawn_failed(id, now, &failure)
         {
             self.store_error(now, &e);

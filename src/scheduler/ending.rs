@@ -13,7 +13,7 @@ use super::{Loop, descendants, state};
 use crate::executor::{self, Stream};
 use crate::log::Field;
 use crate::ping::Kind;
-use crate::store::{FailedBy, PlannedRetry};
+use crate::store::{FailedBy, PlannedRetry, RunStep};
 
 /// After this many ended runs, old history is pruned again (besides at every start).
 const PRUNE_EVERY: u32 = 1000;
@@ -74,22 +74,20 @@ impl Loop<'_> {
                     }),
                 _ => None,
             };
-            // The store first: it is the record of what happened, and the log must not report
-            // an end that a crash in between would leave the store without.
+            // Written with the rest of this turn's starts and ends (`journal.rs`).
             let tail = run.tail.text();
-            if let (Some(store), Some(record)) = (self.store.as_mut(), ticket.record) {
-                let outcome = state::outcome(status);
-                if let Err(e) = store.finished_as(
-                    record,
-                    now,
-                    &outcome,
-                    run.timed_out,
-                    &tail,
+            if let Some(record) = ticket.record
+                && self.store.is_some()
+            {
+                self.journal(RunStep::Finished {
+                    id: record,
+                    at: now,
+                    outcome: state::outcome(status),
+                    timed_out: run.timed_out,
+                    output_tail: tail.clone(),
                     failed_by,
-                    retry.as_ref(),
-                ) {
-                    self.store_error(now, &e);
-                }
+                    retry: retry.clone(),
+                });
                 self.ended_since_prune += 1;
             }
             self.log.event(now, "finished", &fields);
@@ -221,7 +219,7 @@ impl Loop<'_> {
     fn prune(&mut self, now: DateTime<Utc>) {
         self.ended_since_prune = 0;
         let retention = self.settings.retention;
-        if let Some(store) = self.store.as_mut()
+        if let Some(store) = self.store_to_write(now)
             && let Err(e) = store.prune(&retention, now)
         {
             self.store_error(now, &e);

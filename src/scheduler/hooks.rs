@@ -14,7 +14,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 use super::Loop;
 use super::runs::Run;
 use super::ticket::{Limits, Output, Role, Ticket};
-use crate::executor::{self, BaseEnv, ExitStatus, Launch, signal_name};
+use crate::executor::{self, ExitStatus, Launch, signal_name};
 use crate::log::Field;
 use crate::plan::RunId;
 use crate::store::FailedBy;
@@ -74,7 +74,7 @@ impl Loop<'_> {
             // The run's own facts: its upstream too, for a chained run.
             after_run_id: after.as_deref(),
         };
-        let spawned = executor::prepare(&launch, &BaseEnv::capture()).and_then(|p| p.spawn());
+        let spawned = executor::prepare(&launch, &self.base_env).and_then(|p| p.spawn());
         let child = match spawned {
             Ok(child) => child,
             Err(e) => {

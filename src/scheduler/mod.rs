@@ -33,6 +33,7 @@ mod descendants;
 mod dispatch;
 mod ending;
 mod hooks;
+mod journal;
 mod leftovers;
 mod nospawn;
 mod pings;
@@ -51,7 +52,6 @@ use std::collections::{HashMap, VecDeque};
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Timelike, Utc};
-use chrono_tz::Tz;
 
 use crate::clock::Clock;
 use crate::duration::Duration;
@@ -62,7 +62,8 @@ use crate::jobfile::{self, Jobfile};
 use crate::log::{Field, Log};
 use crate::metrics::Metrics;
 use crate::plan::{Planner, RunId};
-use crate::store::{Claim, Retention, Store};
+use crate::store::{Claim, Retention, RunStep, Store};
+use crate::zone::Tz;
 use ahead::{Ahead, Lead};
 use runs::Runs;
 pub use shared::jobfile_hash;
@@ -111,6 +112,8 @@ pub fn serve(
     let boot = policies::note_boot(&mut store, settings.boot_id.as_deref(), now)?;
     let pruned = store.prune(&settings.retention, now)?;
     let jobs = jobfile.jobs.len() as u64;
+    let zones = jobfile.jobs.iter().map(|j| j.timezone);
+    let tz_rules = crate::zone::rules_in_use(zones.chain([settings.local_tz]));
     let event_jobs = policies::EventJobs::of(&jobfile.jobs);
     // The planner owns the jobs from here on; keeping a second copy would double the memory
     // of a large jobfile.
@@ -136,6 +139,7 @@ pub fn serve(
     let mut fields: Vec<(&str, Field)> = vec![
         ("jobfile", settings.jobfile.display().to_string().into()),
         ("jobs", jobs.into()),
+        ("tz_rules", tz_rules.to_string().into()),
         ("pid", std::process::id().into()),
         ("store", store.path().display().to_string().into()),
         ("resumed", resumed.into()),
@@ -205,7 +209,7 @@ pub fn run_once(
         name,
         scheduled,
         record,
-        &BaseEnv::capture(),
+        &scheduler.base_env,
         Output::PassThrough,
     );
     ticket.attempts = 1;
@@ -263,8 +267,13 @@ struct Loop<'a> {
     base_dir: PathBuf,
     /// The jobfile, absolute (`JOBRUN_JOBFILE`).
     jobfile_path: PathBuf,
+    /// What runs' environments are built from: jobrun's own environment does not change
+    /// while it runs, so it is read once rather than for every batch of starts.
+    base_env: BaseEnv,
     /// Where runs are claimed before they start and recorded when they end.
     store: Option<Store>,
+    /// Starts and ends carried out and not yet written to the store (`journal.rs`).
+    journal: Vec<RunStep>,
     /// `--metrics`: what the metrics thread serves.
     metrics: Option<Metrics>,
     /// The health-ping thread, started with the first ping.
@@ -318,7 +327,9 @@ impl<'a> Loop<'a> {
             last_failed: false,
             base_dir: jobfile_dir(&settings.jobfile),
             jobfile_path: absolute_jobfile(&settings.jobfile),
+            base_env: BaseEnv::capture(),
             store: None,
+            journal: Vec::new(),
             metrics: None,
             pinger: None,
             last_hook: 0,
@@ -345,6 +356,7 @@ impl<'a> Loop<'a> {
             self.shared_notices(now);
             self.enforce_deadlines(now);
             if self.finished() {
+                self.commit_journal(now);
                 self.end_lingering_groups();
                 self.flush_pings();
                 if self.planner.is_some() {
@@ -353,6 +365,8 @@ impl<'a> Loop<'a> {
                 return Ok(());
             }
             self.look_ahead(now);
+            // Before sleeping: what this turn started and ended goes to the store now.
+            self.commit_journal(now);
             let wake = self.wake_at(now);
             self.wakeup.arm(wake).map_err(system("arm the timer"))?;
             self.wait()?;
@@ -391,7 +405,7 @@ impl<'a> Loop<'a> {
                 let jobs = jobfile.jobs.len() as u64;
                 // Prepared with the old jobfile's commands: prepared again from the new one.
                 self.release_ahead(now);
-                if let Some(store) = self.store.as_mut()
+                if let Some(store) = self.store_to_write(now)
                     && let Err(e) = state::record_schedules(store, &jobfile.jobs, now)
                 {
                     self.log

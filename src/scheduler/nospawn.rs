@@ -8,19 +8,24 @@ use chrono::{DateTime, Utc};
 
 use super::Loop;
 use super::ticket::Ticket;
-use crate::store::Outcome;
+use crate::store::{Outcome, RunStep};
 
 impl Loop<'_> {
     /// A run claimed and recorded, its process left out; it is over at once.
     pub(super) fn record_without_process(&mut self, ticket: Ticket, now: DateTime<Utc>) {
-        if let (Some(store), Some(id)) = (self.store.as_mut(), ticket.record) {
+        if let Some(id) = ticket.record {
             let pid = i32::try_from(std::process::id()).unwrap_or(i32::MAX);
-            let recorded = store
-                .started(id, pid, now)
-                .and_then(|()| store.finished(id, now, &Outcome::Exited { code: 0 }, false, ""));
-            if let Err(e) = recorded {
-                self.store_error(now, &e);
-            }
+            // Through the journal, as a real run's start and end go (group commit).
+            self.journal(RunStep::Started { id, pid, at: now });
+            self.journal(RunStep::Finished {
+                id,
+                at: now,
+                outcome: Outcome::Exited { code: 0 },
+                timed_out: false,
+                output_tail: String::new(),
+                failed_by: None,
+                retry: None,
+            });
         }
         self.freed.push_back(ticket.run);
     }

@@ -71,7 +71,8 @@ impl Loop<'_> {
                 ("by", ticket.shown().into()),
             ],
         );
-        if let (Some(store), Some(new)) = (self.store.as_mut(), ticket.record)
+        if let Some(new) = ticket.record
+            && let Some(store) = self.store_to_write(now)
             && let Err(e) = store.mark_replaced(old_record, new)
         {
             self.store_error(now, &e);

@@ -72,9 +72,9 @@ impl Loop<'_> {
 
     /// Records the fires that get no process (missed, coalesced, skipped), in one transaction.
     pub(super) fn record_decisions(&mut self, events: &[Event], now: DateTime<Utc>) {
-        let Some(store) = self.store.as_mut() else {
+        if self.store.is_none() {
             return;
-        };
+        }
         let decisions: Vec<Decision<'_>> = events
             .iter()
             .filter_map(|event| match event {
@@ -116,6 +116,9 @@ impl Loop<'_> {
         if decisions.is_empty() {
             return;
         }
+        let Some(store) = self.store_to_write(now) else {
+            return;
+        };
         if let Err(e) = store.decide(&decisions, now) {
             self.store_error(now, &e);
         }

@@ -84,6 +84,8 @@ pub(super) struct Runs {
     lingering: Vec<Pid>,
     /// Ended runs whose pipes something they started still holds open: read to their end.
     draining: BTreeMap<RunId, Run>,
+    /// What every pipe is read through (allocated at the first read).
+    chunk: Box<[u8]>,
 }
 
 impl Runs {
@@ -142,6 +144,9 @@ impl Runs {
         stream: Stream,
         mut line: impl FnMut(&str, u64, bool, Output, &str),
     ) {
+        if self.chunk.is_empty() {
+            self.chunk = LineSplitter::buffer();
+        }
         let Some(run) = self
             .runs
             .get_mut(&id)
@@ -157,11 +162,13 @@ impl Runs {
             Stream::Stderr => &mut run.stderr,
         };
         let Some(open) = pipe.as_mut() else { return };
-        let result = open.lines.read_from(open.fd.as_fd(), |text| {
-            tail.push(stream, text);
-            *wrote_stderr |= stream == Stream::Stderr;
-            line(&job, shown, stream == Stream::Stderr, output, text)
-        });
+        let result = open
+            .lines
+            .read_with(open.fd.as_fd(), &mut self.chunk, |text| {
+                tail.push(stream, text);
+                *wrote_stderr |= stream == Stream::Stderr;
+                line(&job, shown, stream == Stream::Stderr, output, text)
+            });
         if !matches!(result, Ok(false)) {
             *pipe = None;
             if run.stdout.is_none() && run.stderr.is_none() {

@@ -87,7 +87,7 @@ impl Loop<'_> {
     /// Tells the schedulers sharing the store which jobfile this one runs now.
     pub(super) fn announce_jobfile(&mut self, now: DateTime<Utc>) {
         let hash = jobfile_hash(&self.settings.jobfile);
-        if let Some(store) = self.store.as_mut()
+        if let Some(store) = self.store_to_write(now)
             && let Err(e) = store.set_jobfile_hash(&hash)
         {
             self.store_error(now, &e);
@@ -206,7 +206,7 @@ impl Loop<'_> {
                 first: fire.scheduled,
             },
         };
-        if let Some(store) = self.store.as_mut()
+        if let Some(store) = self.store_to_write(now)
             && let Err(e) = store.decide(&[decision], now)
         {
             self.store_error(now, &e);

@@ -180,11 +180,10 @@ pub(super) fn outcome(status: ExitStatus) -> Outcome {
 mod tests {
     use std::path::Path;
 
-    use chrono_tz::Tz;
-
     use super::*;
     use crate::plan::Planner;
     use crate::store::Claim;
+    use crate::zone::Tz;
 
     fn utc(s: &str) -> DateTime<Utc> {
         DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)

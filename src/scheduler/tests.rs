@@ -132,6 +132,9 @@ fn at_its_instant_a_prepared_run_starts_under_the_claim_made_ahead() {
     let events = scheduler.planner.as_mut().unwrap().advance(at("10:00:10"));
     scheduler.carry_out(events, at("10:00:10"));
     assert!(scheduler.ahead.is_none());
+    // The start is written with the rest of the turn's, before the loop sleeps.
+    assert_eq!(rows(&scheduler)[0].outcome, Outcome::Claimed);
+    scheduler.commit_journal(at("10:00:10"));
     let started = rows(&scheduler);
     assert_eq!(started.len(), 1, "{started:#?}");
     assert_eq!(started[0].id, held);

@@ -17,7 +17,7 @@ use chrono::{DateTime, Utc};
 use super::postgres::{self, Notice, Postgres, Target};
 use super::{
     Boot, Claim, Decision, FailedBy, Hold, JobState, Outcome, PlannedRetry, Retention, RunRecord,
-    Sqlite, StoreError,
+    RunStep, Sqlite, StoreError,
 };
 
 /// Where a store is.
@@ -330,6 +330,13 @@ impl Store {
         retry: Option<&PlannedRetry>,
     ) -> Result<(), StoreError> {
         each!(&mut self.0, b => b.finished_as(id, at, outcome, timed_out, output_tail, failed_by, retry))
+    }
+
+    /// Several starts and ends of runs in one transaction (the scheduler's group commit; see
+    /// [`Sqlite::record_runs`]); on PostgreSQL, kept for later when the database is
+    /// unreachable, as [`Store::started`] and [`Store::finished_as`] are.
+    pub fn record_runs(&mut self, steps: &[RunStep]) -> Result<(), StoreError> {
+        each!(&mut self.0, b => b.record_runs(steps))
     }
 
     /// See [`Sqlite::mark_interrupted`].

@@ -14,6 +14,19 @@
 //!   included. A power cut or kernel crash may lose the last transactions (never corrupt the
 //!   file): the next start may then see a fire as not yet handled and treat it as missed.
 //!
+//! # Starts and ends
+//! A fire is claimed ([`Store::claim`], or [`Store::hold`] shortly before its instant) in a
+//! transaction committed before its process starts; the claim moves the job's `last_fire`, so
+//! no later scheduler claims that fire again. The run's start and end are then written
+//! in batches ([`Store::record_runs`]): the scheduler gathers those of one turn of its loop and
+//! commits them before it sleeps, or before any other write (group commit). A crash can
+//! therefore leave a run whose process started still `claimed`, or one that ended still
+//! `running`. The rule at the next start is the same for both: its processes, if any are left,
+//! are found by their environment (`JOBRUN_RUN_ID`, not a recorded pid) and ended, and the run
+//! is recorded as interrupted. It never runs again: a fire is run at most once, and a crash in
+//! that window (milliseconds) costs the record of how the run went, never a second run. The
+//! log may then show a start or an end the store does not have.
+//!
 //! Checkpoints (copying the WAL into the database, with fsyncs) run on a thread of their own,
 //! so that they do not land in the middle of a run (`checkpoint.rs`).
 //!
@@ -61,6 +74,7 @@ pub use facade::{LiveScheduler, Location, Store};
 pub use holder::scheduler_pid;
 pub use path::{STATE_DIR_ENV, default_path, path_for};
 pub use policies::Boot;
+pub use writes::RunStep;
 
 use checkpoint::Checkpointer;
 use lock::HolderLock;

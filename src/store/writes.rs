@@ -1,5 +1,6 @@
 //! Everything the scheduler records: schedules, claims and decisions (which advance a job's
-//! `last_fire`), and a run's life from claimed to ended.
+//! `last_fire`), and a run's life from claimed to ended, one step at a time or in batches
+//! (`record_runs`, the scheduler's group commit).
 //!
 //! A run moves claimed → running → exited/signaled, or claimed → spawn_failed, or (found by the
 //! next scheduler) claimed/running → interrupted. A write that does not fit, such as finishing a
@@ -28,6 +29,32 @@ const FINISH: &str = "
     UPDATE runs SET state = ?2, exit_code = ?3, signal = ?4, ended = ?5, timed_out = ?6,
                     output_tail = ?7, pid = NULL, failed_by = ?8
     WHERE id = ?1 AND state = 'running'";
+
+/// Starts a claimed run: `?1` id, `?2` pid, `?3` start.
+const START: &str = "UPDATE runs SET state = 'running', pid = ?2, started = ?3
+                     WHERE id = ?1 AND state = 'claimed'";
+
+/// One step of a run's life, for [`Store::record_runs`]: what [`Store::started`] and
+/// [`Store::finished_as`] write, as data.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RunStep {
+    /// The claimed run `id` started as process `pid` at `at`.
+    Started {
+        id: i64,
+        pid: i32,
+        at: DateTime<Utc>,
+    },
+    /// The running run `id` ended at `at` (see [`Store::finished_as`] for the rest).
+    Finished {
+        id: i64,
+        at: DateTime<Utc>,
+        outcome: Outcome,
+        timed_out: bool,
+        output_tail: String,
+        failed_by: Option<FailedBy>,
+        retry: Option<PlannedRetry>,
+    },
+}
 
 impl Sqlite {
     /// Upserts the fingerprint of each job (one transaction); leaves `last_fire` as it is
@@ -229,8 +256,7 @@ impl Sqlite {
             "record a run's start",
             id,
             "claimed",
-            "UPDATE runs SET state = 'running', pid = ?2, started = ?3
-             WHERE id = ?1 AND state = 'claimed'",
+            START,
             params![id, pid, micros(at)],
         )
     }
@@ -289,57 +315,47 @@ impl Sqlite {
         retry: Option<&PlannedRetry>,
     ) -> Result<(), StoreError> {
         let action = "record a run's end";
-        if !matches!(outcome, Outcome::Exited { .. } | Outcome::Signaled { .. }) {
-            let why = format!("a run ends exited or signaled, not {outcome:?}");
-            return Err(StoreError::refused(&self.path, action, why));
+        let c = end_columns(outcome).map_err(|why| StoreError::refused(&self.path, action, why))?;
+        self.write(action, 1 + usize::from(retry.is_some()), |tx| {
+            finish(tx, id, &c, at, timed_out, output_tail, failed_by, retry)
+        })
+    }
+
+    /// Several steps of runs' lives, in order, in one transaction: the starts and ends the
+    /// scheduler gathers in one turn of its loop and commits before it sleeps again (group
+    /// commit: see "Starts and ends" in the module documentation of `store`). Each step is
+    /// checked as [`Store::started`] and [`Store::finished_as`] check theirs, and one refused
+    /// step refuses the batch: nothing of it is written.
+    pub fn record_runs(&mut self, steps: &[RunStep]) -> Result<(), StoreError> {
+        if steps.is_empty() {
+            return Ok(());
         }
-        let c = OutcomeColumns::of(outcome)
-            .map_err(|why| StoreError::refused(&self.path, action, why))?;
-        if let Some(retry) = retry {
-            return self.write(action, 2, |tx| {
-                let changed = tx.prepare_cached(FINISH)?.execute(params![
-                    id,
-                    c.state,
-                    c.exit_code,
-                    c.signal,
-                    micros(at),
-                    timed_out,
-                    tail(output_tail),
-                    failed_by.map(FailedBy::as_str)
-                ])?;
-                expect_one(tx, changed, id, "running")?;
-                tx.prepare_cached(
-                    "INSERT INTO retries (job, scheduled, attempt, attempts, due)
-                     VALUES (?1, ?2, ?3, ?4, ?5)
-                     ON CONFLICT (job, scheduled) DO UPDATE SET attempt = excluded.attempt,
-                         attempts = excluded.attempts, due = excluded.due",
-                )?
-                .execute(params![
-                    retry.job,
-                    micros(retry.scheduled),
-                    retry.attempt,
-                    retry.attempts,
-                    micros(retry.due)
-                ])?;
-                Ok(())
-            });
-        }
-        self.move_run(
-            action,
-            id,
-            "running",
-            FINISH,
-            params![
-                id,
-                c.state,
-                c.exit_code,
-                c.signal,
-                micros(at),
-                timed_out,
-                tail(output_tail),
-                failed_by.map(FailedBy::as_str)
-            ],
-        )
+        self.write("record runs' starts and ends", steps.len(), |tx| {
+            for step in steps {
+                match step {
+                    RunStep::Started { id, pid, at } => {
+                        let changed =
+                            tx.prepare_cached(START)?
+                                .execute(params![id, pid, micros(*at)])?;
+                        expect_one(tx, changed, *id, "claimed")?;
+                    }
+                    RunStep::Finished {
+                        id,
+                        at,
+                        outcome,
+                        timed_out,
+                        output_tail,
+                        failed_by,
+                        retry,
+                    } => {
+                        let c = end_columns(outcome).map_err(Failure::Refused)?;
+                        let retry = retry.as_ref();
+                        finish(tx, *id, &c, *at, *timed_out, output_tail, *failed_by, retry)?;
+                    }
+                }
+            }
+            Ok(())
+        })
     }
 
     /// Marks a run that an earlier scheduler left claimed or running (see
@@ -415,6 +431,58 @@ impl Sqlite {
         }
         result.map_err(|f| f.into_store_error(&self.path, action))
     }
+}
+
+/// The columns of a run's end, which is exited or signaled, nothing else.
+fn end_columns(outcome: &Outcome) -> Result<OutcomeColumns<'_>, String> {
+    if !matches!(outcome, Outcome::Exited { .. } | Outcome::Signaled { .. }) {
+        return Err(format!("a run ends exited or signaled, not {outcome:?}"));
+    }
+    OutcomeColumns::of(outcome)
+}
+
+/// Ends the running run `id`, and keeps the retry that follows it, if any, with it.
+#[allow(
+    clippy::too_many_arguments,
+    reason = "one run's end; each argument is a different fact of it"
+)]
+fn finish(
+    tx: &Connection,
+    id: i64,
+    c: &OutcomeColumns<'_>,
+    at: DateTime<Utc>,
+    timed_out: bool,
+    output_tail: &str,
+    failed_by: Option<FailedBy>,
+    retry: Option<&PlannedRetry>,
+) -> Result<(), Failure> {
+    let changed = tx.prepare_cached(FINISH)?.execute(params![
+        id,
+        c.state,
+        c.exit_code,
+        c.signal,
+        micros(at),
+        timed_out,
+        tail(output_tail),
+        failed_by.map(FailedBy::as_str)
+    ])?;
+    expect_one(tx, changed, id, "running")?;
+    if let Some(retry) = retry {
+        tx.prepare_cached(
+            "INSERT INTO retries (job, scheduled, attempt, attempts, due)
+             VALUES (?1, ?2, ?3, ?4, ?5)
+             ON CONFLICT (job, scheduled) DO UPDATE SET attempt = excluded.attempt,
+                 attempts = excluded.attempts, due = excluded.due",
+        )?
+        .execute(params![
+            retry.job,
+            micros(retry.scheduled),
+            retry.attempt,
+            retry.attempts,
+            micros(retry.due)
+        ])?;
+    }
+    Ok(())
 }
 
 /// Names the fire when the one-row-per-fire index refuses an insert.

@@ -5,8 +5,8 @@
 //! the zone skips (a DST gap) is an error, because there is no honest instant to pick; a time
 //! that occurs twice (a DST overlap) means the first occurrence, as for fixed-time cron jobs.
 
+use crate::zone::Tz;
 use chrono::{DateTime, FixedOffset, LocalResult, NaiveDateTime, TimeZone, Utc};
-use chrono_tz::Tz;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct At {

@@ -48,8 +48,8 @@ use std::fmt;
 use std::ops::Range;
 use std::sync::Arc;
 
+use crate::zone::Tz;
 use chrono::{DateTime, NaiveDateTime, Timelike, Utc};
-use chrono_tz::Tz;
 
 use calendar::Calendar;
 use zone::Zone;
@@ -162,12 +162,9 @@ impl fmt::Debug for CronExpr {
 
 /// A cron expression read in a time zone.
 ///
-/// Offsets come from chrono-tz's compiled tz database (0.10), whose tables list transitions
-/// only up to 2099. After a zone's last listed transition it keeps that offset for good:
-/// America/New_York's last is 2099-11-01 (to EST), so it reads -05:00 all year from then on
-/// (July 2100, 2200 and 2300 alike), and a job at 12:00 New York time fires at 17:00 UTC
-/// in those summers, not 16:00; Europe/London stays on +00:00, while southern zones whose
-/// last transition starts summer time stay on it (Australia/Sydney on +11:00).
+/// Offsets come from the zone's rules (`crate::zone`): the system's tz database, else the
+/// compiled-in one, each zone with the footer rule that carries daylight saving time past the
+/// last transition its file lists.
 ///
 /// Sixteen bytes: the expression is shared (the jobfile loader gives every job with the same
 /// text the same one), the zone is the zone itself.

@@ -133,7 +133,7 @@ impl Snapshot {
             jobfile: absolute(&ctx.jobfile),
             scheduler_pid: state.scheduler,
             sharing: state.sharing.clone(),
-            now: output::rfc3339(ctx.now, chrono_tz::Tz::UTC),
+            now: output::rfc3339(ctx.now, crate::zone::Tz::UTC),
             running,
             next,
             recent_problems,
@@ -160,7 +160,10 @@ impl Snapshot {
             format!(
                 "{} {}",
                 style.paint(Paint::Header, "jobrun status"),
-                style.paint(Paint::Dim, &output::human_time(self.at, chrono_tz::Tz::UTC))
+                style.paint(
+                    Paint::Dim,
+                    &output::human_time(self.at, crate::zone::Tz::UTC)
+                )
             ),
             format!("jobfile: {}", self.jobfile),
             match self.scheduler_pid {
@@ -261,7 +264,7 @@ impl Snapshot {
             ]);
             for n in self.next.iter().take(room) {
                 let at = DateTime::from_timestamp(n.unix, 0).unwrap_or_default();
-                let tz = n.timezone.parse().unwrap_or(chrono_tz::Tz::UTC);
+                let tz = n.timezone.parse().unwrap_or(crate::zone::Tz::UTC);
                 table.row(vec![
                     Cell::from(n.job.as_str()),
                     Cell::from(output::human_time(at, tz)),

@@ -404,11 +404,16 @@ impl Postgres {
     /// Keeps a start or end of a run for when the database is back; false when too many are
     /// kept already (the write then fails like any other).
     fn keep(&self, write: outage::Kept) -> bool {
+        self.keep_all(vec![write])
+    }
+
+    /// [`Postgres::keep`] for several, all or none.
+    fn keep_all(&self, writes: Vec<outage::Kept>) -> bool {
         let mut conn = self.conn();
-        if conn.kept.len() >= outage::MAX_KEPT {
+        if conn.kept.len() + writes.len() > outage::MAX_KEPT {
             return false;
         }
-        conn.kept.push(write);
+        conn.kept.extend(writes);
         true
     }
 

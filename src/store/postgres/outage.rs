@@ -13,7 +13,7 @@ use chrono::{DateTime, Utc};
 use postgres::error::SqlState;
 
 use super::lease::Notice;
-use crate::store::{FailedBy, Outcome, PlannedRetry};
+use crate::store::{FailedBy, Outcome, PlannedRetry, RunStep};
 
 /// The first wait before trying the database again, doubled at each failure.
 pub(super) const FIRST_BACKOFF: Duration = Duration::from_millis(500);
@@ -101,6 +101,31 @@ pub(super) enum Kept {
         failed_by: Option<FailedBy>,
         retry: Option<PlannedRetry>,
     },
+}
+
+impl From<&RunStep> for Kept {
+    fn from(step: &RunStep) -> Kept {
+        match step.clone() {
+            RunStep::Started { id, pid, at } => Kept::Started { id, pid, at },
+            RunStep::Finished {
+                id,
+                at,
+                outcome,
+                timed_out,
+                output_tail,
+                failed_by,
+                retry,
+            } => Kept::Finished {
+                id,
+                at,
+                outcome,
+                timed_out,
+                output_tail,
+                failed_by,
+                retry,
+            },
+        }
+    }
 }
 
 /// The notice that the outage began.

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 
 use super::super::codec::{OutcomeColumns, micros, missed_problem, tail};
-use super::super::{Claim, Decision, FailedBy, Hold, Outcome, PlannedRetry, StoreError};
+use super::super::{Claim, Decision, FailedBy, Hold, Outcome, PlannedRetry, RunStep, StoreError};
 use super::outage::Kept;
 use super::{PgFailure, Postgres, Tx};
 
@@ -370,6 +370,22 @@ impl Postgres {
             retry: retry.cloned(),
         };
         self.write_or_keep(action, write)
+    }
+
+    /// Starts and ends of runs in one transaction; when the database is unreachable, all are
+    /// kept instead (in order), or none if they do not all fit.
+    pub(in crate::store) fn record_runs(&self, steps: &[RunStep]) -> Result<(), StoreError> {
+        if steps.is_empty() {
+            return Ok(());
+        }
+        let writes: Vec<Kept> = steps.iter().map(Kept::from).collect();
+        let result = self.write("record runs' starts and ends", |tx| {
+            writes.iter().try_for_each(|write| apply(tx, write))
+        });
+        match result {
+            Err(e) if e.is_unreachable() && self.keep_all(writes) => Ok(()),
+            other => other,
+        }
     }
 
     /// Writes a start or an end of a run; when the database is unreachable, keeps it instead.

@@ -1,9 +1,11 @@
 //! The store's behaviour, written as specifications: opening, locking and refusing files
-//! (`open`, `path`), a second process and a crash (`process`), recording runs (`runs`, `lifecycle`),
-//! reading them back (`reads`), pruning and checking (`upkeep`), checkpoints (`wal`), and a
-//! latency probe that prints percentiles (`latency`, ignored by default), stores of older
-//! versions (`versions`), and what the scheduling policies keep (`policies`).
+//! (`open`, `path`), a second process and a crash (`process`), recording runs (`runs`,
+//! `lifecycle`), batches of starts and ends (`batch`), reading them back (`reads`), pruning
+//! and checking (`upkeep`), checkpoints (`wal`), and a latency probe that prints percentiles
+//! (`latency`, ignored by default), stores of older versions (`versions`), and what the
+//! scheduling policies keep (`policies`).
 
+mod batch;
 mod conformance;
 mod integrity;
 mod latency;

@@ -1,6 +1,6 @@
 //! The specification of `cron`, as tests: the language (`language`), its errors (`errors`),
 //! daylight saving time (`dst`), the shared reference vectors (`vectors`), random
-//! expressions against a brute-force oracle (`properties`) and what chrono-tz gives
+//! expressions against a brute-force oracle (`properties`) and what the zone data gives
 //! (`zone_data`).
 
 mod dst;
@@ -10,8 +10,8 @@ mod properties;
 mod vectors;
 mod zone_data;
 
+use crate::zone::Tz;
 use chrono::{DateTime, Offset, SecondsFormat, TimeDelta, TimeZone, Utc};
-use chrono_tz::Tz;
 
 use super::{CronExpr, CronTrigger};
 

@@ -4,49 +4,25 @@
 //! Instants are `DateTime<Utc>` and wall times `NaiveDateTime`, both whole seconds; for an
 //! instant `u` with offset `o`, the wall time is `u + o`.
 
-use chrono::{DateTime, LocalResult, NaiveDateTime, Offset, TimeDelta, TimeZone, Utc};
-use chrono_tz::{GapInfo, Tz};
+use chrono::{DateTime, LocalResult, NaiveDateTime, TimeDelta, Utc};
+
+use crate::zone::Tz;
 
 use super::calendar::{Calendar, HORIZON_YEARS};
 
 /// A zone as the search sees it. Eight bytes, so that a cron trigger stays small in a planner
 /// holding thousands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Zone {
-    /// A zone that never changes its offset (UTC, `Etc/GMT+5`, …): no lookups at all.
-    Fixed { tz: Tz, offset_secs: i32 },
-    /// Any other zone, read through chrono-tz.
-    Tz(Tz),
-}
+pub(super) struct Zone(Tz);
 
 impl Zone {
     pub(super) fn new(tz: Tz) -> Zone {
-        if is_fixed_offset(tz) {
-            let offset = tz.offset_from_utc_datetime(&NaiveDateTime::default()).fix();
-            Zone::Fixed {
-                tz,
-                offset_secs: offset.local_minus_utc(),
-            }
-        } else {
-            Zone::Tz(tz)
-        }
+        Zone(tz)
     }
 
     pub(super) fn tz(self) -> Tz {
-        match self {
-            Zone::Fixed { tz, .. } | Zone::Tz(tz) => tz,
-        }
+        self.0
     }
-}
-
-/// Zones without transitions: UTC and its aliases, and the `Etc/` fixed offsets.
-pub(super) fn is_fixed_offset(tz: Tz) -> bool {
-    let name = tz.name();
-    name.starts_with("Etc/")
-        || matches!(
-            name,
-            "UTC" | "UCT" | "GMT" | "GMT0" | "GMT+0" | "GMT-0" | "Greenwich" | "Universal" | "Zulu"
-        )
 }
 
 /// What a wall time is in a zone, as instants.
@@ -67,8 +43,10 @@ pub(super) fn next_fire(
     fixed_time: bool,
     t: DateTime<Utc>,
 ) -> Option<DateTime<Utc>> {
-    match zone {
-        Zone::Fixed { offset_secs, .. } => {
+    let tz = zone.tz();
+    match tz.fixed_offset() {
+        // A zone that never changes its offset (UTC, `Etc/GMT+5`, …): no lookups at all.
+        Some(offset_secs) => {
             let offset = TimeDelta::seconds(i64::from(offset_secs));
             let wall = t.naive_utc().checked_add_signed(offset)?;
             Some(
@@ -78,7 +56,7 @@ pub(super) fn next_fire(
                     .and_utc(),
             )
         }
-        Zone::Tz(tz) => {
+        None => {
             let search = Search {
                 calendar,
                 tz,
@@ -121,14 +99,16 @@ impl Search<'_> {
                 Local::Twice(_, second) if second > t && !self.fixed_time => return Some(second),
                 Local::Twice(..) => wall = next,
                 Local::Skipped => {
-                    let end = GapInfo::new(&next, &self.tz)?.end?;
-                    let end_instant = end.with_timezone(&Utc);
+                    let (end, offset_after) = self.tz.gap_end(next.and_utc().timestamp())?;
+                    let end_instant = DateTime::from_timestamp(end, 0)?;
                     if self.fixed_time && end_instant > t {
                         // One run for the whole gap, at the first instant after it.
                         return Some(end_instant);
                     }
                     // Other jobs skip the gap; a match at its very end still counts for them.
-                    wall = end.naive_local();
+                    wall = end_instant
+                        .naive_utc()
+                        .checked_add_signed(TimeDelta::seconds(i64::from(offset_after)))?;
                     if !self.fixed_time {
                         wall = wall.checked_sub_signed(TimeDelta::seconds(1))?;
                     }
@@ -184,16 +164,15 @@ impl Search<'_> {
     }
 
     fn offset_at(&self, instant: DateTime<Utc>) -> TimeDelta {
-        let offset = self.tz.offset_from_utc_datetime(&instant.naive_utc()).fix();
-        TimeDelta::seconds(i64::from(offset.local_minus_utc()))
+        TimeDelta::seconds(i64::from(self.tz.utc_offset(instant.timestamp())))
     }
 
     fn local(&self, wall: NaiveDateTime) -> Option<Local> {
-        let instant = |o: <Tz as TimeZone>::Offset| {
-            let offset = TimeDelta::seconds(i64::from(o.fix().local_minus_utc()));
+        let instant = |offset: i32| {
+            let offset = TimeDelta::seconds(i64::from(offset));
             wall.checked_sub_signed(offset).map(|u| u.and_utc())
         };
-        Some(match self.tz.offset_from_local_datetime(&wall) {
+        Some(match self.tz.wall_offsets(wall.and_utc().timestamp()) {
             LocalResult::Single(o) => Local::Single(instant(o)?),
             LocalResult::Ambiguous(a, b) => {
                 let (a, b) = (instant(a)?, instant(b)?);

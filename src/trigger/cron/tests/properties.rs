@@ -4,19 +4,19 @@
 //! the `L`/`W`/`#` extensions), renders it as text, and evaluates the model itself, so the
 //! oracle shares nothing with the code under test: not the parser, not the day tables, not
 //! the search. The oracle walks every minute (every second for six fields) of a window
-//! around a DST transition and decides, instant by instant, from the wall time and chrono-tz,
-//! whether the job fires there by the rules in the module docs.
+//! around a DST transition and decides, instant by instant, from the wall time and the
+//! zone's offsets, whether the job fires there by the rules in the module docs.
 
 use chrono::{
     DateTime, Datelike, LocalResult, NaiveDate, NaiveDateTime, TimeDelta, TimeZone, Timelike, Utc,
     Weekday,
 };
-use chrono_tz::Tz;
 use proptest::prelude::*;
 use proptest::test_runner::Config;
 
 use super::{offset, transitions};
 use crate::trigger::cron::{CronExpr, CronTrigger};
+use crate::zone::Tz;
 
 const MONTH_NAMES: [&str; 12] = [
     "JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC",

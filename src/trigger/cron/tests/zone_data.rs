@@ -1,22 +1,22 @@
-//! What the zone data gives, pinned so that a chrono-tz upgrade that changes it is noticed.
+//! What the zone data gives, pinned so that a change of database that changes it is noticed.
 
+use crate::zone::Tz;
 use chrono::{DateTime, TimeDelta, TimeZone, Utc};
-use chrono_tz::Tz;
 
 use super::{assert_fires, offset, transitions, zone};
-use crate::trigger::cron::zone::is_fixed_offset;
 
 #[test]
-fn chrono_tz_keeps_the_last_listed_offset_after_2099() {
-    // chrono-tz's tables stop at 2099: New York's last transition is 2099-11-01 (to EST), so
-    // it stays on -05:00 all year; Sydney's is 2099-10-04 (to AEDT), so it stays on +11:00.
+fn zones_follow_their_footer_rule_after_the_last_listed_transition() {
+    // TZif files list transitions up to 2037 (or fewer, "slim"); the POSIX TZ string at their
+    // end gives the rest, so New York keeps daylight saving time in 2100 and long after.
     let cases = [
         ("America/New_York", 2099, -4),
-        ("America/New_York", 2100, -5),
-        ("America/New_York", 2200, -5),
-        ("America/New_York", 2300, -5),
-        ("Europe/London", 2100, 0),
-        ("Australia/Sydney", 2100, 11),
+        ("America/New_York", 2100, -4),
+        ("America/New_York", 2200, -4),
+        ("America/New_York", 2300, -4),
+        ("America/New_York", 12_026, -4),
+        ("Europe/London", 2100, 1),
+        ("Australia/Sydney", 2100, 10),
     ];
     for (name, year, hours) in cases {
         let july = Utc.with_ymd_and_hms(year, 7, 15, 12, 0, 0).unwrap();
@@ -31,10 +31,18 @@ fn chrono_tz_keeps_the_last_listed_offset_after_2099() {
         &[(
             "0 12 * * *",
             "2100-07-01T00:00:00Z",
-            &["2100-07-01T12:00:00-05:00"],
+            &["2100-07-01T12:00:00-04:00"],
         )],
     );
-    assert_eq!(transitions_between(zone("America/New_York"), 2100, 2400), 0);
+    // Two a year, for ever.
+    assert_eq!(
+        transitions_between(zone("America/New_York"), 2100, 2400),
+        600
+    );
+    assert_eq!(
+        transitions_between(zone("America/New_York"), 9_990, 10_010),
+        40
+    );
 }
 
 fn transitions_between(tz: Tz, from_year: i32, to_year: i32) -> usize {
@@ -55,10 +63,10 @@ fn zones_taken_for_fixed_offsets_never_change_offset() {
         .step_by(7)
         .map(|y| Utc.with_ymd_and_hms(y, 6, 1, 0, 0, 0).unwrap())
         .collect();
-    let fixed: Vec<Tz> = chrono_tz::TZ_VARIANTS
+    let fixed: Vec<Tz> = crate::zone::names()
         .iter()
-        .copied()
-        .filter(|tz| is_fixed_offset(*tz))
+        .map(|name| zone(name))
+        .filter(|tz| tz.fixed_offset().is_some())
         .collect();
     assert!(fixed.len() > 20, "UTC and the Etc zones: {fixed:?}");
     for tz in fixed {

@@ -1,0 +1,80 @@
+//! Group commit of runs' starts and ends: the loop notes them here as it carries them out, and
+//! writes them to the store in one transaction before it sleeps again, or before any other
+//! write to the store, whichever comes first. A pool of ten working through a thousand queued
+//! runs starts and ends ten runs per turn of the loop: one transaction per turn instead of one
+//! per start and one per end, which on a loaded machine held each freed slot up for the
+//! store's locking and WAL writes (issue 11).
+//!
+//! The store sees every write in the order the loop made it; only a run's start or end may
+//! reach it a few milliseconds after its process started or was reaped. What a crash in that
+//! window does is the store's rule ("Starts and ends" in `store`): the run is found claimed or
+//! running at the next start and recorded as interrupted, and its fire never runs again,
+//! because its claim was committed before its process started.
+
+use chrono::{DateTime, Utc};
+
+use super::Loop;
+use crate::store::{RunStep, Store};
+
+impl Loop<'_> {
+    /// Notes a run's start or end for the store, written at the end of this turn.
+    pub(super) fn journal(&mut self, step: RunStep) {
+        if self.store.is_some() {
+            self.journal.push(step);
+        }
+    }
+
+    /// Writes the starts and ends noted so far, in one transaction. Should the batch be refused
+    /// (a step that does not fit the run's state), each step is written alone, so that the one
+    /// at fault is reported and the others are kept, as when each was written at once.
+    pub(super) fn commit_journal(&mut self, now: DateTime<Utc>) {
+        if self.journal.is_empty() {
+            return;
+        }
+        let steps = std::mem::take(&mut self.journal);
+        let Some(store) = self.store.as_mut() else {
+            return;
+        };
+        if store.record_runs(&steps).is_ok() {
+            return;
+        }
+        for step in &steps {
+            let Some(store) = self.store.as_mut() else {
+                return;
+            };
+            if let Err(e) = write_one(store, step) {
+                self.store_error(now, &e);
+            }
+        }
+    }
+
+    /// The store, for a write other than a start or an end: what the journal holds is written
+    /// first, so that the store sees the loop's writes in the order it made them.
+    pub(super) fn store_to_write(&mut self, now: DateTime<Utc>) -> Option<&mut Store> {
+        self.commit_journal(now);
+        self.store.as_mut()
+    }
+}
+
+fn write_one(store: &mut Store, step: &RunStep) -> Result<(), crate::store::StoreError> {
+    match step {
+        RunStep::Started { id, pid, at } => store.started(*id, *pid, *at),
+        RunStep::Finished {
+            id,
+            at,
+            outcome,
+            timed_out,
+            output_tail,
+            failed_by,
+            retry,
+        } => store.finished_as(
+            *id,
+            *at,
+            outcome,
+            *timed_out,
+            output_tail,
+            *failed_by,
+            retry.as_ref(),
+        ),
+    }
+}
