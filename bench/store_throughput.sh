@@ -21,7 +21,7 @@ seconds=${2:-20}
 bin=target/release/jobrun
 [ -x "$bin" ] || { echo "build first: cargo build --release" >&2; exit 1; }
 
-work=$(mktemp -d /tmp/jobrun-bench-store.XXXXXX)
+work=$(mktemp -d)
 cluster=""
 pids=()
 cleanup() {

@@ -26,8 +26,8 @@ pub struct Cli {
     #[arg(long, global = true, value_name = "DIR")]
     pub state_dir: Option<PathBuf>,
 
-    /// The state store: postgres://USER@HOST[:PORT]/DB[?sslmode=…] for one shared by several
-    /// schedulers [default: $JOBRUN_STORE, else the jobfile's [store] url, else an SQLite file in
+    /// The state store: a URL like postgres://USER@HOST:PORT/DB for one shared by several
+    /// schedulers [default: $JOBRUN_STORE, else the jobfile's store url, else an SQLite file in
     /// the state dir]
     #[arg(long, global = true, value_name = "URL")]
     pub store: Option<String>,

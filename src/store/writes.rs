@@ -16,6 +16,8 @@ use rusqlite::{
 use super::codec::{OutcomeColumns, micros, missed_problem, tail};
 use super::error::Failure;
 use super::{Claim, Decision, FailedBy, Hold, Outcome, PlannedRetry, Sqlite, StoreError};
+#[cfg(doc)]
+use super::Store;
 
 /// Moves a job's `last_fire` forward to `?2`, never back. A job that has no row yet gets one
 /// with an empty schedule fingerprint (no schedule recorded).

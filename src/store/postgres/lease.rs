@@ -31,7 +31,7 @@ use postgres::Client;
 use super::target::Target;
 use crate::store::StoreError;
 
-/// How often a scheduler renews its lease (at most; see [`interval`]).
+/// How often a scheduler renews its lease (at most; a third of a shorter lease).
 pub const HEARTBEAT_EVERY: Duration = Duration::from_secs(2);
 
 /// How long a scheduler may go without a heartbeat before it is taken for dead.

@@ -11,7 +11,7 @@ use super::t;
 use crate::store::postgres::testing::TestDatabase;
 use crate::store::{
     Claim, Decision, FailedBy, Location, MAX_TAIL, Outcome, PlannedRetry, Retention, RunRecord,
-    Store, StoreError,
+    RunStep, Store, StoreError,
 };
 
 /// Opens stores of one kind, all on the same data.
@@ -95,6 +95,7 @@ conformance!(
     pruning_keeps_runs_in_flight,
     output_tails_are_cut_to_their_end,
     a_bad_decision_is_refused,
+    starts_and_ends_in_one_batch_are_written_whole_or_not_at_all,
 );
 
 fn scheduled(job: &str, at: chrono::DateTime<chrono::Utc>) -> Claim<'_> {
@@ -628,4 +629,44 @@ fn a_bad_decision_is_refused(b: &Backend) {
         "must come before",
     );
     assert!(store.history(None, 10).unwrap().is_empty());
+}
+
+fn starts_and_ends_in_one_batch_are_written_whole_or_not_at_all(b: &Backend) {
+    let mut store = b.writer();
+    let one = claim(&mut store, "a", 1);
+    let two = claim(&mut store, "b", 1);
+    let ended = |id, code| RunStep::Finished {
+        id,
+        at: t(3),
+        outcome: Outcome::Exited { code },
+        timed_out: false,
+        output_tail: format!("run {id}"),
+        failed_by: (code != 0).then_some(FailedBy::Status),
+        retry: None,
+    };
+    let started = |id| RunStep::Started {
+        id,
+        pid: 7,
+        at: t(2),
+    };
+    store
+        .record_runs(&[started(one), started(two), ended(one, 0)])
+        .unwrap();
+    // An end of a run that is not running refuses the batch: nothing of it is written.
+    let three = claim(&mut store, "c", 1);
+    assert!(
+        store
+            .record_runs(&[ended(two, 1), ended(three, 0)])
+            .is_err()
+    );
+    let rows = store.history(None, 10).unwrap();
+    let outcome = |id| rows.iter().find(|r| r.id == id).unwrap().outcome.clone();
+    assert_eq!(outcome(one), Outcome::Exited { code: 0 });
+    assert_eq!(outcome(two), Outcome::Running { pid: 7 });
+    assert_eq!(outcome(three), Outcome::Claimed);
+    store.record_runs(&[ended(two, 1)]).unwrap();
+    let row = store.history(Some("b"), 1).unwrap().remove(0);
+    assert_eq!(row.failed_by, Some(FailedBy::Status));
+    assert_eq!(row.output_tail, format!("run {two}"));
+    assert_eq!((row.started, row.ended), (Some(t(2)), Some(t(3))));
 }
