@@ -18,7 +18,11 @@ use crate::store::epoch;
 const JOBS: usize = 20;
 
 fn jobfile() -> String {
-    let mut text = String::from("[store]\nlease = \"3s\"\n");
+    // Every fire runs, however late (within a minute): on a loaded machine a scheduler may
+    // fall a second behind, and coalescing would then merge fires, by the rules, not lose them.
+    let mut text = String::from(
+        "[store]\nlease = \"3s\"\n\n[defaults]\ncoalesce = false\nmisfire_grace = \"1m\"\n",
+    );
     for i in 0..JOBS {
         text.push_str(&format!(
             "\n[jobs.j{i:02}]\nevery = \"1s\"\ncommand = [\"sh\", \"-c\", \
@@ -93,18 +97,6 @@ fn three_schedulers_run_each_fire_once_through_a_kill_and_a_cut_database() {
     }
     let twice: Vec<_> = runs.iter().filter(|(_, n)| **n > 1).collect();
     assert!(twice.is_empty(), "fires run more than once: {twice:?}");
-    let mut lost = Vec::new();
-    for i in 0..JOBS {
-        let job = format!("j{i:02}");
-        for second in first..=last {
-            let in_flight = (killed_at - 1..=killed_at + 1).contains(&second);
-            if !runs.contains_key(&(job.clone(), second)) && !in_flight {
-                lost.push((job.clone(), second));
-            }
-        }
-    }
-    assert!(lost.is_empty(), "fires that never ran: {lost:?}");
-
     // The store agrees: one row per (job, fire), none left in flight.
     let output = test
         .command_with(&["--store", &url, "history", "--json", "-n", "100000"])
@@ -114,14 +106,33 @@ fn three_schedulers_run_each_fire_once_through_a_kill_and_a_cut_database() {
     assert_eq!(output.status.code(), Some(0), "history failed: {err}");
     let rows: Vec<serde_json::Value> = serde_json::from_str(&out).expect("history --json");
     let mut seen: BTreeMap<(String, i64), usize> = BTreeMap::new();
+    let mut decided = std::collections::BTreeSet::new();
     for row in &rows {
         let job = row["job"].as_str().expect("job").to_owned();
         let at = epoch(row["scheduled"].as_str().expect("scheduled"));
+        if row["state"] == "skipped" {
+            decided.insert((job.clone(), at));
+        }
         *seen.entry((job, at)).or_default() += 1;
         assert_ne!(row["state"], "claimed", "{row}");
         assert_ne!(row["state"], "running", "{row}");
     }
     assert!(seen.values().all(|n| *n == 1), "two rows for one fire");
+
+    let mut lost = Vec::new();
+    for i in 0..JOBS {
+        let job = format!("j{i:02}");
+        for second in first..=last {
+            let in_flight = (killed_at - 1..=killed_at + 1).contains(&second);
+            let key = (job.clone(), second);
+            // Skipped at max_instances (a run still going under load) is the job's rule at
+            // work, recorded as such, not a fire lost.
+            if !runs.contains_key(&key) && !decided.contains(&key) && !in_flight {
+                lost.push((job.clone(), second));
+            }
+        }
+    }
+    assert!(lost.is_empty(), "fires that never ran: {lost:?}");
     for key in runs.keys() {
         assert!(seen.contains_key(key), "ran but not recorded: {key:?}");
     }

@@ -118,19 +118,22 @@ const MAX_SPAWN_THREADS: usize = 4;
 pub fn start_all(
     prepared: Vec<Result<Prepared, SpawnError>>,
 ) -> Vec<Result<RunningChild, SpawnError>> {
-    // One core is left to the runs themselves: a spawn returns once the child has exec'd,
-    // but the child still needs a core to start its work, which is what a user waits for.
-    // Measured on 2 cores, 1,000 runs due at once: one spawning thread started the last run
-    // after ~0.40 s, two after ~0.50 s, because the spawners kept the children from running.
+    // One thread per core. A spawn's `exec` runs while its spawning thread waits (vfork), so
+    // spawns from two threads overlap on two cores. Measured on 2 cores shared with other
+    // builds (load 3-5), 1,000 runs due at once, spawned in chunks (`SPAWN_CHUNK` in the
+    // scheduler): the last run started after 0.54-0.73 s from two threads, 1.03-1.16 s from
+    // one (issue 11). An earlier measurement favoured leaving a core to the runs (0.40 s from
+    // one thread, 0.50 s from two), on a quieter machine and with the whole batch's pipes
+    // open, which every spawn copies and closes (the scheduler now reaps between chunks).
     // Asked once: std reads the cgroup's CPU quota files on every call, a dozen system calls
     // that a lone run's start should not wait for.
     static CORES: OnceLock<usize> = OnceLock::new();
     let threads = if prepared.len() < PARALLEL_FROM {
         1
     } else {
-        CORES
-            .get_or_init(|| std::thread::available_parallelism().map_or(1, usize::from))
-            .saturating_sub(1)
+        let cores =
+            *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, usize::from));
+        cores
             .min(MAX_SPAWN_THREADS)
             .min(prepared.len() / (PARALLEL_FROM / 2))
     };

@@ -1,9 +1,10 @@
 //! Group commit of runs' starts and ends: the loop notes them here as it carries them out, and
 //! writes them to the store in one transaction before it sleeps again, or before any other
-//! write to the store, whichever comes first. A pool of ten working through a thousand queued
-//! runs starts and ends ten runs per turn of the loop: one transaction per turn instead of one
-//! per start and one per end, which on a loaded machine held each freed slot up for the
-//! store's locking and WAL writes (issue 11).
+//! write to the store, whichever comes first; the claims of runs that start in the same turn
+//! take the ends noted so far into their own transaction (`dispatch.rs`). A pool of ten
+//! working through a thousand queued runs made three commits per run (claim, start, end); it
+//! now makes two per turn of the loop (ends with the claims they make room for, then the
+//! starts), however many runs the turn handles (issue 11).
 //!
 //! The store sees every write in the order the loop made it; only a run's start or end may
 //! reach it a few milliseconds after its process started or was reaped. What a crash in that

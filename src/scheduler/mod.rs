@@ -15,8 +15,10 @@
 //! split by what each part owns:
 //! - `waiting.rs`: the `poll(2)`, the timer and its deadlines, reading the children's pipes;
 //! - `dispatch.rs`: claiming, preparing (also ahead of the instant, with `ahead.rs`) and
-//!   starting runs;
+//!   starting runs (a large batch in chunks, reaping the runs of it that ended in between);
 //! - `ending.rs`: reaping, timeouts, stopping, and what a run's end frees;
+//! - `journal.rs`: runs' starts and ends not yet in the store, committed together once per
+//!   turn of the loop (group commit);
 //! - `hooks.rs`: `on_failure` and `on_success`, run after a run's end;
 //! - `pings.rs`: health pings at a run's start and end, handed to the ping thread;
 //! - `report.rs`: the log and store records of decisions that start no run;

@@ -312,3 +312,36 @@ fn a_past_deadline_that_nothing_consumes_wakes_the_loop_once() {
     assert_eq!(scheduler.wake_at(at("10:00:05.3")), Some(at("10:00:05.1")));
     assert_eq!(scheduler.wake_at(at("10:00:05.3")), None);
 }
+
+#[test]
+fn a_batch_larger_than_a_spawn_chunk_starts_and_records_every_run_once() {
+    // 80 runs due at once are spawned in chunks, with the ended ones reaped in between
+    // (`SPAWN_CHUNK`): each still ends exactly once in the store.
+    let _children = all_children();
+    let mut text = String::new();
+    for i in 0..80 {
+        text.push_str(&format!(
+            "[jobs.j{i}]\nat = \"2026-05-01T10:00:10Z\"\ncommand = [\"true\"]\n"
+        ));
+    }
+    let fixture = Fixture::new(&text, at("10:00:09.999"));
+    let mut log = quiet();
+    let mut scheduler = fixture.scheduler(&mut log);
+    scheduler.look_ahead(at("10:00:09.999"));
+    fixture.clock.set(at("10:00:10"));
+    let events = scheduler.planner.as_mut().unwrap().advance(at("10:00:10"));
+    assert_eq!(events.len(), 80);
+    scheduler.carry_out(events, at("10:00:10"));
+    scheduler.stop(at("10:00:10"));
+    scheduler.run().unwrap();
+    let ended = rows(&scheduler);
+    assert_eq!(ended.len(), 80);
+    assert!(
+        ended
+            .iter()
+            .all(|r| r.outcome == Outcome::Exited { code: 0 }),
+        "{ended:#?}"
+    );
+    let jobs: std::collections::BTreeSet<&str> = ended.iter().map(|r| r.job.as_str()).collect();
+    assert_eq!(jobs.len(), 80);
+}

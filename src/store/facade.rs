@@ -339,6 +339,23 @@ impl Store {
         each!(&mut self.0, b => b.record_runs(steps))
     }
 
+    /// [`Store::record_runs`], then [`Store::claim`], in one transaction on SQLite (see
+    /// [`Sqlite::record_runs_and_claim`]); on PostgreSQL one after the other.
+    pub fn record_runs_and_claim(
+        &mut self,
+        steps: &[RunStep],
+        claims: &[Claim<'_>],
+        now: DateTime<Utc>,
+    ) -> Result<Vec<i64>, StoreError> {
+        match &mut self.0 {
+            Backend::Sqlite(s) => s.record_runs_and_claim(steps, claims, now),
+            Backend::Postgres(_) => {
+                self.record_runs(steps)?;
+                self.claim(claims, now)
+            }
+        }
+    }
+
     /// See [`Sqlite::mark_interrupted`].
     pub fn mark_interrupted(
         &mut self,

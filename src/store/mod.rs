@@ -38,9 +38,10 @@
 //! creates or migrates.
 //!
 //! Layout: `schema` (tables, recognition, migrations), `lock`, `checkpoint`, `codec`
-//! (rows ⇄ records), `writes`, `reads`, `policies` (boots, chains, replaced runs), `upkeep`
-//! (prune and check), `path`.
+//! (rows ⇄ records), `writes`, `batch` (several starts and ends at once), `reads`, `policies`
+//! (boots, chains, replaced runs), `upkeep` (prune and check), `path`.
 
+mod batch;
 mod checkpoint;
 mod codec;
 mod error;
@@ -67,6 +68,7 @@ use std::time::Duration;
 use chrono::{DateTime, TimeDelta, Utc};
 use rusqlite::{Connection, OpenFlags, params};
 
+pub use batch::RunStep;
 #[cfg(fuzzing)]
 pub(crate) use codec::decode_run_row;
 pub use error::{Cause, StoreError};
@@ -74,7 +76,6 @@ pub use facade::{LiveScheduler, Location, Store};
 pub use holder::scheduler_pid;
 pub use path::{STATE_DIR_ENV, default_path, path_for};
 pub use policies::Boot;
-pub use writes::RunStep;
 
 use checkpoint::Checkpointer;
 use lock::HolderLock;

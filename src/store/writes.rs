@@ -1,6 +1,6 @@
 //! Everything the scheduler records: schedules, claims and decisions (which advance a job's
-//! `last_fire`), and a run's life from claimed to ended, one step at a time or in batches
-//! (`record_runs`, the scheduler's group commit).
+//! `last_fire`), and a run's life from claimed to ended, one step at a time (`batch.rs`
+//! writes several in one transaction).
 //!
 //! A run moves claimed → running → exited/signaled, or claimed → spawn_failed, or (found by the
 //! next scheduler) claimed/running → interrupted. A write that does not fit, such as finishing a
@@ -13,11 +13,11 @@ use rusqlite::{
     Connection, OptionalExtension, Params, Transaction, TransactionBehavior, ffi, params,
 };
 
+#[cfg(doc)]
+use super::Store;
 use super::codec::{OutcomeColumns, micros, missed_problem, tail};
 use super::error::Failure;
 use super::{Claim, Decision, FailedBy, Hold, Outcome, PlannedRetry, Sqlite, StoreError};
-#[cfg(doc)]
-use super::Store;
 
 /// Moves a job's `last_fire` forward to `?2`, never back. A job that has no row yet gets one
 /// with an empty schedule fingerprint (no schedule recorded).
@@ -33,30 +33,8 @@ const FINISH: &str = "
     WHERE id = ?1 AND state = 'running'";
 
 /// Starts a claimed run: `?1` id, `?2` pid, `?3` start.
-const START: &str = "UPDATE runs SET state = 'running', pid = ?2, started = ?3
+pub(super) const START: &str = "UPDATE runs SET state = 'running', pid = ?2, started = ?3
                      WHERE id = ?1 AND state = 'claimed'";
-
-/// One step of a run's life, for [`Store::record_runs`]: what [`Store::started`] and
-/// [`Store::finished_as`] write, as data.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum RunStep {
-    /// The claimed run `id` started as process `pid` at `at`.
-    Started {
-        id: i64,
-        pid: i32,
-        at: DateTime<Utc>,
-    },
-    /// The running run `id` ended at `at` (see [`Store::finished_as`] for the rest).
-    Finished {
-        id: i64,
-        at: DateTime<Utc>,
-        outcome: Outcome,
-        timed_out: bool,
-        output_tail: String,
-        failed_by: Option<FailedBy>,
-        retry: Option<PlannedRetry>,
-    },
-}
 
 impl Sqlite {
     /// Upserts the fingerprint of each job (one transaction); leaves `last_fire` as it is
@@ -160,44 +138,7 @@ impl Sqlite {
         if claims.is_empty() {
             return Ok(Vec::new());
         }
-        self.write(action, claims.len(), |tx| {
-            let mut insert = tx.prepare_cached(
-                "INSERT INTO runs (job, scheduled, manual, recorded_at, state, attempt, attempts)
-                 VALUES (?1, ?2, ?3, ?4, 'claimed', ?5, ?6)",
-            )?;
-            let mut prior = tx.prepare_cached("SELECT last_fire FROM jobs WHERE name = ?1")?;
-            let mut advance = tx.prepare_cached(ADVANCE_LAST_FIRE)?;
-            let mut held = Vec::with_capacity(claims.len());
-            for claim in claims {
-                let scheduled = micros(claim.scheduled);
-                insert
-                    .execute(params![
-                        claim.job,
-                        scheduled,
-                        claim.manual,
-                        micros(now),
-                        claim.attempt,
-                        claim.attempts
-                    ])
-                    .map_err(|e| once_per_fire(e, claim.job, claim.scheduled))?;
-                let id = tx.last_insert_rowid();
-                let mut last = None;
-                if claim.attempt > 1 {
-                    // A retry: its fire's last_fire moved at the first attempt, and its plan
-                    // is now a claim.
-                    tx.prepare_cached("DELETE FROM retries WHERE job = ?1 AND scheduled = ?2")?
-                        .execute(params![claim.job, scheduled])?;
-                } else if !claim.manual {
-                    last = prior
-                        .query_row([claim.job], |r| r.get::<_, Option<i64>>(0))
-                        .optional()?
-                        .flatten();
-                    advance.execute(params![claim.job, scheduled])?;
-                }
-                held.push(Hold { id, prior: last });
-            }
-            Ok(held)
-        })
+        self.write(action, claims.len(), |tx| insert_claims(tx, claims, now))
     }
 
     /// A batch of decisions (missed, coalesced, skipped) in one transaction, advancing
@@ -323,43 +264,6 @@ impl Sqlite {
         })
     }
 
-    /// Several steps of runs' lives, in order, in one transaction: the starts and ends the
-    /// scheduler gathers in one turn of its loop and commits before it sleeps again (group
-    /// commit: see "Starts and ends" in the module documentation of `store`). Each step is
-    /// checked as [`Store::started`] and [`Store::finished_as`] check theirs, and one refused
-    /// step refuses the batch: nothing of it is written.
-    pub fn record_runs(&mut self, steps: &[RunStep]) -> Result<(), StoreError> {
-        if steps.is_empty() {
-            return Ok(());
-        }
-        self.write("record runs' starts and ends", steps.len(), |tx| {
-            for step in steps {
-                match step {
-                    RunStep::Started { id, pid, at } => {
-                        let changed =
-                            tx.prepare_cached(START)?
-                                .execute(params![id, pid, micros(*at)])?;
-                        expect_one(tx, changed, *id, "claimed")?;
-                    }
-                    RunStep::Finished {
-                        id,
-                        at,
-                        outcome,
-                        timed_out,
-                        output_tail,
-                        failed_by,
-                        retry,
-                    } => {
-                        let c = end_columns(outcome).map_err(Failure::Refused)?;
-                        let retry = retry.as_ref();
-                        finish(tx, *id, &c, *at, *timed_out, output_tail, *failed_by, retry)?;
-                    }
-                }
-            }
-            Ok(())
-        })
-    }
-
     /// Marks a run that an earlier scheduler left claimed or running (see
     /// [`Store::unfinished`]) as interrupted, ending at `at`.
     pub fn mark_interrupted(
@@ -435,8 +339,52 @@ impl Sqlite {
     }
 }
 
+/// Inserts each claim's row and moves its job's `last_fire` (see [`Store::claim`]).
+pub(super) fn insert_claims(
+    tx: &Connection,
+    claims: &[Claim<'_>],
+    now: DateTime<Utc>,
+) -> Result<Vec<Hold>, Failure> {
+    let mut insert = tx.prepare_cached(
+        "INSERT INTO runs (job, scheduled, manual, recorded_at, state, attempt, attempts)
+         VALUES (?1, ?2, ?3, ?4, 'claimed', ?5, ?6)",
+    )?;
+    let mut prior = tx.prepare_cached("SELECT last_fire FROM jobs WHERE name = ?1")?;
+    let mut advance = tx.prepare_cached(ADVANCE_LAST_FIRE)?;
+    let mut held = Vec::with_capacity(claims.len());
+    for claim in claims {
+        let scheduled = micros(claim.scheduled);
+        insert
+            .execute(params![
+                claim.job,
+                scheduled,
+                claim.manual,
+                micros(now),
+                claim.attempt,
+                claim.attempts
+            ])
+            .map_err(|e| once_per_fire(e, claim.job, claim.scheduled))?;
+        let id = tx.last_insert_rowid();
+        let mut last = None;
+        if claim.attempt > 1 {
+            // A retry: its fire's last_fire moved at the first attempt, and its plan
+            // is now a claim.
+            tx.prepare_cached("DELETE FROM retries WHERE job = ?1 AND scheduled = ?2")?
+                .execute(params![claim.job, scheduled])?;
+        } else if !claim.manual {
+            last = prior
+                .query_row([claim.job], |r| r.get::<_, Option<i64>>(0))
+                .optional()?
+                .flatten();
+            advance.execute(params![claim.job, scheduled])?;
+        }
+        held.push(Hold { id, prior: last });
+    }
+    Ok(held)
+}
+
 /// The columns of a run's end, which is exited or signaled, nothing else.
-fn end_columns(outcome: &Outcome) -> Result<OutcomeColumns<'_>, String> {
+pub(super) fn end_columns(outcome: &Outcome) -> Result<OutcomeColumns<'_>, String> {
     if !matches!(outcome, Outcome::Exited { .. } | Outcome::Signaled { .. }) {
         return Err(format!("a run ends exited or signaled, not {outcome:?}"));
     }
@@ -448,7 +396,7 @@ fn end_columns(outcome: &Outcome) -> Result<OutcomeColumns<'_>, String> {
     clippy::too_many_arguments,
     reason = "one run's end; each argument is a different fact of it"
 )]
-fn finish(
+pub(super) fn finish(
     tx: &Connection,
     id: i64,
     c: &OutcomeColumns<'_>,

@@ -129,3 +129,38 @@ fn a_start_not_yet_written_leaves_the_run_claimed_for_the_next_scheduler() {
         "already handled",
     );
 }
+
+#[test]
+fn ends_and_the_claims_they_make_room_for_are_one_transaction() {
+    let (dir, mut store) = new_store();
+    let a = claim(&mut store, "a", t(1));
+    store.record_runs(&[started(a, 10, 1)]).unwrap();
+    let ids = store
+        .record_runs_and_claim(&[exited(a, 0, 2, "")], &[super::scheduled("b", t(1))], t(2))
+        .unwrap();
+    assert_eq!(ids.len(), 1);
+    drop(store);
+    let store = reopen(&store_path(&dir));
+    let rows = store.history(None, 10).unwrap();
+    let row = |id: i64| rows.iter().find(|r| r.id == id).unwrap();
+    assert_eq!(row(a).outcome, Outcome::Exited { code: 0 });
+    assert_eq!(row(ids[0]).outcome, Outcome::Claimed);
+    assert_eq!(store.job_states().unwrap()["b"].last_fire, Some(t(1)));
+}
+
+#[test]
+fn a_refused_claim_takes_the_ends_of_its_batch_with_it() {
+    let (_dir, mut store) = new_store();
+    let a = claim(&mut store, "a", t(1));
+    store.record_runs(&[started(a, 10, 1)]).unwrap();
+    // `a`'s fire at t(1) is handled already: claiming it again is refused, and `a`'s end,
+    // in the same transaction, is not written either.
+    let err = store
+        .record_runs_and_claim(&[exited(a, 0, 2, "")], &[super::scheduled("a", t(1))], t(2))
+        .unwrap_err();
+    assert_refused(err, "record runs and claim others", "already handled");
+    assert_eq!(
+        store.history(None, 10).unwrap()[0].outcome,
+        Outcome::Running { pid: 10 }
+    );
+}
