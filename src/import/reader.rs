@@ -77,6 +77,7 @@ impl<'a> Reader<'a> {
     }
 
     pub(super) fn read(&mut self) {
+        self.refuse_nul_bytes();
         let lexed = lexer::lex(&self.crontab.text, self.crontab.system);
         let last = lexed.lines.len();
         if lexed.crlf {
@@ -107,6 +108,25 @@ impl<'a> Reader<'a> {
                 }
                 Kind::Invalid(problem) => self.errors.push(problem),
             }
+        }
+    }
+
+    /// A NUL byte outside a comment: cron, reading the line as a C string, would have cut it
+    /// there, and no command, argument or environment value can hold one (found by fuzzing:
+    /// the import was a jobfile that `check` refuses).
+    fn refuse_nul_bytes(&mut self) {
+        let mut start = 0;
+        for line in self.crontab.text.split_inclusive('\n') {
+            let comment = line.trim_start_matches([' ', '\t']).starts_with('#');
+            if let Some(at) = line.find('\0').filter(|_| !comment) {
+                self.error(
+                    start + at..start + at + 1,
+                    "a NUL byte (\\0), which no command, argument or environment value can hold"
+                        .into(),
+                    Some("remove it: cron would have read the line only up to it".into()),
+                );
+            }
+            start += line.len();
         }
     }
 
@@ -216,6 +236,16 @@ impl<'a> Reader<'a> {
     }
 
     fn entry(&mut self, line: usize, entry: &Entry<'_>, comments: Vec<String>) {
+        // No account name holds a ':' (the password database's separator), so the jobfile
+        // refuses one in `user`; cron would find no such user (found by fuzzing).
+        if let Some(user) = entry.user.as_ref().filter(|u| u.text.contains(':')) {
+            self.error(
+                user.span(),
+                format!("invalid user name {:?}", user.text),
+                Some("a user name cannot hold \":\"".into()),
+            );
+            return;
+        }
         if entry.no_log {
             self.note(
                 line,

@@ -70,6 +70,30 @@ fn environment_settings_jobrun_cannot_keep_are_errors_at_their_value() {
     );
 }
 
+/// Found by the `crontab` fuzz target: the NUL went into the jobfile, which `check` refused.
+#[test]
+fn a_nul_byte_outside_a_comment_is_an_error_at_it() {
+    let nul = "a NUL byte (\\0), which no command, argument or environment value can hold";
+    assert_eq!(
+        errors("# a\0 comment\n0 4 * * * echo a\0b\nX=y\0\n", false),
+        [(2, 17, nul.to_owned()), (3, 4, nul.to_owned())]
+    );
+    assert_eq!(
+        errors("0 4 * * * ro\0ot true\n", true),
+        [(1, 13, nul.to_owned())]
+    );
+}
+
+/// Found by the `crontab` fuzz target: a user column holding ':' went into `user`, which the
+/// jobfile refuses.
+#[test]
+fn a_user_name_with_a_colon_is_an_error_at_it() {
+    assert_eq!(
+        errors("0 4 * * * root:x true\n", true),
+        [(1, 11, "invalid user name \"root:x\"".to_owned())]
+    );
+}
+
 #[test]
 fn lines_cron_never_runs_are_left_out_with_a_warning_and_reboot_lines_kept() {
     let c = import(

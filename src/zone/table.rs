@@ -18,6 +18,8 @@ const CYCLE: i64 = 146_097 * 86_400;
 /// More than any UTC offset (TZif allows less than ±25 hours): how far apart a wall time and
 /// the instants it names can be.
 const MAX_OFFSET: i64 = 26 * 3_600;
+/// The index's buckets are 2^22 seconds (about 48 days): a bucket holds a transition or two.
+const BUCKET_SHIFT: u32 = 22;
 /// More transitions than a file within the size cap (database.rs) can list, plus 400 years of
 /// a footer rule: a bound on the table whatever the file says.
 const MAX_TRANSITIONS: usize = 100_000;
@@ -53,6 +55,10 @@ pub(crate) struct Table {
     /// The offset, when every period has the same (found once: the cron search asks at
     /// every call).
     fixed: Option<i32>,
+    /// `index[b]` counts the transitions at or before `index_base + b << BUCKET_SHIFT`, so
+    /// that a lookup searches one bucket instead of the whole table.
+    index: Vec<u32>,
+    index_base: i64,
 }
 
 impl Table {
@@ -68,6 +74,8 @@ impl Table {
             abbreviations: Cow::Borrowed(abbreviations),
             cycle_start: i64::MAX,
             fixed: Some(offset),
+            index: Vec::new(),
+            index_base: 0,
         }
     }
 
@@ -116,6 +124,21 @@ impl Table {
             .iter()
             .all(|p: &Period| p.offset == initial.offset)
             .then_some(initial.offset);
+        // Instants before 1800 (local mean time, zic's "big bang") are rare: a binary
+        // search serves them, and the index stays small.
+        let index_base = at.first().map_or(0, |&t| t.max(january_first(1800)));
+        let index = match at.last() {
+            Some(&last) if last >= index_base => {
+                let buckets = ((last - index_base) >> BUCKET_SHIFT) + 1;
+                (0..=buckets)
+                    .map(|b| {
+                        let start = index_base + (b << BUCKET_SHIFT);
+                        u32::try_from(at.partition_point(|&t| t <= start)).unwrap_or(u32::MAX)
+                    })
+                    .collect()
+            }
+            _ => Vec::new(),
+        };
         Table {
             initial,
             at,
@@ -123,6 +146,32 @@ impl Table {
             abbreviations: Cow::Owned(abbreviations),
             cycle_start,
             fixed,
+            index,
+            index_base,
+        }
+    }
+
+    /// How many transitions are at or before `secs`.
+    fn count_at_or_before(&self, secs: i64) -> usize {
+        let Some(&first) = self.index.first() else {
+            return self.at.partition_point(|&t| t <= secs);
+        };
+        if secs < self.index_base {
+            return self.at[..first as usize].partition_point(|&t| t <= secs);
+        }
+        let bucket =
+            usize::try_from((secs - self.index_base) >> BUCKET_SHIFT).unwrap_or(usize::MAX);
+        match self.index.get(bucket) {
+            Some(&low) => {
+                let (low, high) = (
+                    low as usize,
+                    self.index
+                        .get(bucket + 1)
+                        .map_or(self.at.len(), |&h| h as usize),
+                );
+                low + self.at[low..high].partition_point(|&t| t <= secs)
+            }
+            None => self.at.len(),
         }
     }
 
@@ -163,7 +212,7 @@ impl Table {
     /// What is in force at the instant `secs`.
     pub(crate) fn at_instant(&self, secs: i64) -> Period {
         let (secs, _) = self.fold(secs, 0);
-        self.period(self.at.partition_point(|&t| t <= secs))
+        self.period(self.count_at_or_before(secs))
     }
 
     /// The periods that make the wall time `wall` (seconds since the epoch, as if UTC) a real
@@ -203,8 +252,8 @@ impl Table {
 
     /// The periods that can hold an instant within `MAX_OFFSET` of `wall`.
     fn candidates(&self, wall: i64) -> (usize, usize) {
-        let first = self.at.partition_point(|&t| t <= wall - MAX_OFFSET);
-        let last = self.at.partition_point(|&t| t <= wall + MAX_OFFSET);
+        let first = self.count_at_or_before(wall - MAX_OFFSET);
+        let last = self.count_at_or_before(wall + MAX_OFFSET);
         (first, last)
     }
 
