@@ -26,6 +26,12 @@ pub struct Cli {
     #[arg(long, global = true, value_name = "DIR")]
     pub state_dir: Option<PathBuf>,
 
+    /// The state store: a URL like postgres://USER@HOST:PORT/DB for one shared by several
+    /// schedulers [default: $JOBRUN_STORE, else the jobfile's store url, else an SQLite file in
+    /// the state dir]
+    #[arg(long, global = true, value_name = "URL")]
+    pub store: Option<String>,
+
     /// When to use colour [auto: on a terminal, unless NO_COLOR is set]
     #[arg(long, global = true, value_name = "WHEN", value_enum, default_value_t)]
     pub color: crate::output::ColorWhen,
@@ -264,6 +270,11 @@ pub struct StartArgs {
     /// Serve Prometheus metrics at /metrics on PORT or ADDR:PORT (a port alone: loopback only)
     #[arg(long, value_name = "[ADDR:]PORT", value_parser = crate::metrics::parse_address)]
     pub metrics: Option<std::net::SocketAddr>,
+
+    /// Benchmarks only: claim each fire and record it as a success without starting a process
+    /// (see bench/store_throughput.sh)
+    #[arg(long, hide = true)]
+    pub no_spawn: bool,
 }
 
 #[derive(Debug, Args)]

@@ -8,11 +8,15 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, Utc};
 
 use crate::output::{ColorWhen, Style};
+use crate::store::Location;
+use crate::store::postgres::{PgEnvironment, Target};
 use crate::trust::{TRUST_JOBFILE_ENV, Trust};
 use crate::zone::Tz;
 
 /// The environment variable naming the jobfile when `--jobfile` is not given.
 pub const JOBFILE_ENV: &str = "JOBRUN_JOBFILE";
+/// The environment variable naming the state store when `--store` is not given.
+pub const STORE_ENV: &str = "JOBRUN_STORE";
 /// The jobfile name looked for in the current directory and in the config directory.
 pub const JOBFILE_NAME: &str = "jobrun.toml";
 
@@ -40,6 +44,10 @@ pub struct Context {
     pub journald: bool,
     /// Who jobrun runs as, and whether to trust a jobfile others can change.
     pub trust: Trust,
+    /// `--store`, else `$JOBRUN_STORE`: the state store's URL, before the jobfile's `[store]`.
+    pub store_url: Option<String>,
+    /// What a PostgreSQL connection reads from the environment (password, password file).
+    pub pg_env: PgEnvironment,
 }
 
 /// The process environment that `Context` is resolved from, gathered in one place so tests can
@@ -66,6 +74,11 @@ pub struct Environment {
     pub trust_jobfile: bool,
     /// The effective user id.
     pub uid: u32,
+    /// `--store URL`.
+    pub store_flag: Option<String>,
+    /// `$JOBRUN_STORE`.
+    pub store_env: Option<String>,
+    pub pg_env: PgEnvironment,
 }
 
 impl Environment {
@@ -82,6 +95,9 @@ impl Environment {
             state_dir_flag,
             trust_jobfile: trust_jobfile_flag || trust_jobfile_env,
             uid: Trust::of_process(false).uid,
+            store_flag: None,
+            store_env: std::env::var(STORE_ENV).ok().filter(|v| !v.is_empty()),
+            pg_env: PgEnvironment::from_process(),
             state_dir_env: std::env::var_os(crate::store::STATE_DIR_ENV)
                 .filter(|v| !v.is_empty())
                 .map(PathBuf::from),
@@ -105,6 +121,11 @@ impl Environment {
     /// The same with `--color` as given.
     pub fn with_color(self, color_flag: ColorWhen) -> Environment {
         Environment { color_flag, ..self }
+    }
+
+    /// The same with `--store` as given.
+    pub fn with_store(self, store_flag: Option<String>) -> Environment {
+        Environment { store_flag, ..self }
     }
 }
 
@@ -152,6 +173,8 @@ impl Context {
                 uid: env.uid,
                 trust_jobfile: env.trust_jobfile,
             },
+            store_url: env.store_flag.clone().or(env.store_env.clone()),
+            pg_env: env.pg_env.clone(),
         }
     }
 
@@ -160,6 +183,34 @@ impl Context {
         crate::log::Target {
             journald: self.journald,
             style: self.err_style,
+        }
+    }
+
+    /// Where the state store is: `--store`, else `$JOBRUN_STORE`, else the jobfile's `[store]
+    /// url` (`store` is the jobfile's `[store]`, when it was read), else the jobfile's SQLite
+    /// file ([`Context::store_path`]).
+    pub fn store_location(
+        &self,
+        store: Option<&crate::jobfile::StoreSettings>,
+    ) -> Result<Location, crate::error::Error> {
+        let from_jobfile = store.and_then(|s| s.url.clone());
+        let lease = store
+            .and_then(|s| s.lease)
+            .map_or(crate::store::postgres::DEFAULT_LEASE, |l| l.as_std());
+        match self.store_url.clone().or(from_jobfile) {
+            Some(url) => {
+                let target = Target::parse(&url, &self.pg_env).map_err(|message| {
+                    crate::error::Error::Argument {
+                        flag: "--store",
+                        message,
+                    }
+                })?;
+                Ok(Location::Postgres {
+                    target: Box::new(target),
+                    lease,
+                })
+            }
+            None => Ok(Location::File(self.store_path()?)),
         }
     }
 

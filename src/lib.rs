@@ -65,7 +65,8 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
         cli.state_dir.clone(),
         cli.trust_jobfile,
     )
-    .with_color(cli.color);
+    .with_color(cli.color)
+    .with_store(cli.store.clone());
     let ctx = context::Context::resolve(&env, Utc::now());
     match commands::dispatch(&ctx, cli.command) {
         Ok(()) => 0,

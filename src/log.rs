@@ -85,9 +85,8 @@ impl Level {
         match event {
             "failed" | "reload_failed" | "store_error" | "timed_out" => Level::Error,
             "finished" if fields.iter().any(|(_, v)| v.is_failure()) => Level::Error,
-            "missed" | "skipped" | "interrupted" | "killed" | "lingering" | "ended_leftovers" => {
-                Level::Warning
-            }
+            "missed" | "skipped" | "interrupted" | "killed" | "lingering" | "ended_leftovers"
+            | "lease_expired" | "jobfiles_differ" | "store_unreachable" => Level::Warning,
             "scheduler_started" | "scheduler_stopped" | "stopping" | "reloaded" => Level::Notice,
             _ => Level::Info,
         }

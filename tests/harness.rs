@@ -294,6 +294,22 @@ impl Test {
     }
 }
 
+impl Test {
+    /// `jobrun ARGS…` in the background with its log in the file `log` of the test's
+    /// directory: one of several schedulers at once.
+    pub(crate) fn spawn_named(&self, log: &str, args: &[&str]) -> Background {
+        let log = self.path(log);
+        let file = fs::File::create(&log).expect("create log");
+        let child = self
+            .command_with(args)
+            .stdout(Stdio::null())
+            .stderr(file)
+            .spawn()
+            .expect("spawn jobrun");
+        Background { child, log }
+    }
+}
+
 impl Background {
     pub(crate) fn log(&self) -> String {
         fs::read_to_string(&self.log).unwrap_or_default()

@@ -29,6 +29,9 @@ mod import_run;
 mod leftovers;
 /// `jobrun list` in its three formats.
 mod list;
+/// Issue 15: three schedulers on one PostgreSQL store, a SIGKILL and a cut database, every
+/// fire run exactly once.
+mod multihost;
 /// What a new user tripped over (issue 14, item 6).
 mod newcomer;
 /// `jobrun next`: jobfile and ad-hoc previews, formats, DST, paused jobs.

@@ -16,8 +16,8 @@ use crate::zone::Tz;
 pub(super) fn run(ctx: &Context, args: &HistoryArgs) -> Result<(), Error> {
     // The jobfile gives each job's zone; a missing or broken one does not hide the history.
     let jobfile = crate::jobfile::load(&ctx.jobfile, ctx.local_tz, &ctx.trust).ok();
-    let store_path = ctx.store_path()?;
-    let store = Store::open_read(&store_path)?;
+    let location = ctx.store_location(jobfile.as_ref().map(|j| &j.store))?;
+    let store = Store::open_reader(&location)?;
     check_names(ctx, &args.names, jobfile.as_ref(), store.as_ref())?;
     let mut records = match store {
         Some(store) => {
@@ -48,7 +48,7 @@ pub(super) fn run(ctx: &Context, args: &HistoryArgs) -> Result<(), Error> {
         Format::Human if records.is_empty() => format!(
             "no runs recorded for {} (state store {})\n",
             ctx.jobfile.display(),
-            store_path.display()
+            location.display()
         )
         .into_bytes(),
         Format::Human => human(ctx, &records, zone).into_bytes(),

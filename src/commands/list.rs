@@ -12,9 +12,10 @@ use crate::context::Context;
 use crate::error::Error;
 use crate::job::{Command, Job};
 use crate::jobfile::ChainPreview;
+use crate::jobfile::Jobfile;
 use crate::output::{self, Cell, Column, Paint, Table, push_rfc3339};
 use crate::plan::store_key;
-use crate::store::{JobState, Outcome, RunRecord, Store};
+use crate::store::{JobState, LiveScheduler, Location, Outcome, RunRecord, Store};
 
 pub(super) fn run(ctx: &Context, args: &ListArgs) -> Result<(), Error> {
     let jobfile = load_jobfile(ctx)?;
@@ -22,7 +23,7 @@ pub(super) fn run(ctx: &Context, args: &ListArgs) -> Result<(), Error> {
     let state = if format == Format::Plain {
         State::default()
     } else {
-        match State::read(ctx) {
+        match State::read(ctx, &jobfile) {
             Ok(state) => state,
             // The jobs are the jobfile's: they are listed all the same, and the warning says
             // why LAST is empty (`history` and `start` refuse such a store outright).
@@ -57,22 +58,33 @@ pub(super) struct State {
     last: HashMap<String, RunRecord>,
     /// The pid of the `jobrun start` holding the store, if one runs.
     pub(super) scheduler: Option<u32>,
+    /// On a shared (PostgreSQL) store: the line saying who shares it and who runs another
+    /// jobfile.
+    pub(super) sharing: Option<String>,
 }
 
 impl State {
-    pub(super) fn read(ctx: &Context) -> Result<State, Error> {
-        let path = ctx.store_path()?;
-        let scheduler = crate::store::scheduler_pid(&path);
-        let Some(store) = Store::open_read(&path)? else {
+    pub(super) fn read(ctx: &Context, jobfile: &Jobfile) -> Result<State, Error> {
+        let location = ctx.store_location(Some(&jobfile.store))?;
+        let scheduler = match &location {
+            Location::File(path) => crate::store::scheduler_pid(path),
+            Location::Postgres { .. } => None,
+        };
+        let Some(store) = Store::open_reader(&location)? else {
             return Ok(State {
                 scheduler,
                 ..State::default()
             });
         };
+        let schedulers = store.schedulers()?;
+        let sharing = store
+            .is_shared()
+            .then(|| sharing(&schedulers, &crate::scheduler::jobfile_hash(&ctx.jobfile)));
         Ok(State {
             jobs: store.job_states()?,
             last: store.last_outcomes()?,
-            scheduler,
+            scheduler: scheduler.or(schedulers.first().map(|s| s.pid)),
+            sharing,
         })
     }
 
@@ -211,6 +223,32 @@ pub(super) fn whereabouts(ctx: &Context, scheduler: Option<u32>) -> String {
     )
 }
 
+/// `schedulers: 3 share the store (a pid 1, b pid 2, c pid 3)`, and which of them run a
+/// jobfile other than this one (`mine`, its hash): hosts that disagree run different jobs.
+fn sharing(schedulers: &[LiveScheduler], mine: &str) -> String {
+    let all: Vec<String> = schedulers
+        .iter()
+        .map(|s| format!("{} pid {}", s.host, s.pid))
+        .collect();
+    let mut line = format!(
+        "schedulers: {} share the store ({})",
+        schedulers.len(),
+        all.join(", ")
+    );
+    let other: Vec<String> = schedulers
+        .iter()
+        .filter(|s| !s.jobfile_hash.is_empty() && s.jobfile_hash != mine)
+        .map(|s| format!("{} pid {}", s.host, s.pid))
+        .collect();
+    if !other.is_empty() {
+        line.push_str(&format!(
+            "; jobfiles differ: {} run another jobfile than this one",
+            other.join(", ")
+        ));
+    }
+    line
+}
+
 /// The jobfile's path as the user can find it from anywhere.
 pub(super) fn absolute(path: &std::path::Path) -> String {
     std::path::absolute(path)
@@ -221,6 +259,10 @@ pub(super) fn absolute(path: &std::path::Path) -> String {
 
 fn human(ctx: &Context, jobs: &[Job], state: &State, verbose: bool) -> String {
     let mut out = whereabouts(ctx, state.scheduler);
+    if let Some(line) = &state.sharing {
+        out.push_str(line);
+        out.push('\n');
+    }
     if jobs.is_empty() {
         out.push_str(&format!(
             "no jobs in {} (add one with `jobrun add`)\n",

@@ -7,7 +7,7 @@ use crate::context::Context;
 use crate::error::Error;
 use crate::log::Log;
 use crate::scheduler::{self, Settings};
-use crate::store::{Store, StoreError};
+use crate::store::Store;
 
 pub(super) fn run(ctx: &Context, args: &RunArgs) -> Result<(), Error> {
     // Check the name first, so a typo gets the usual "did you mean" and exit code 2.
@@ -21,14 +21,11 @@ pub(super) fn run(ctx: &Context, args: &RunArgs) -> Result<(), Error> {
         trust: ctx.trust,
         metrics: None,
         boot_id: None,
+        no_spawn: false,
     };
     // The run goes into the history as a manual one, also while a scheduler holds the store.
-    let path = ctx.store_path()?;
-    let store = match Store::open_exclusive(&path, ctx.now) {
-        Ok(store) => store,
-        Err(StoreError::Locked { .. }) => Store::open_shared(&path)?,
-        Err(e) => return Err(e.into()),
-    };
+    let location = ctx.store_location(Some(&jobfile.store))?;
+    let store = Store::open_writer(&location, ctx.now)?;
     let mut log = Log::stderr(args.log_format, ctx.log_target());
     match scheduler::run_once(
         &settings,

@@ -30,10 +30,12 @@ pub(super) fn run(ctx: &Context, args: &StartArgs) -> Result<(), Error> {
         trust: ctx.trust,
         metrics: args.metrics,
         boot_id: boot_id(),
+        no_spawn: args.no_spawn,
     };
     // The jobfile first: a typo must not create state files.
     let jobfile = crate::jobfile::load(&ctx.jobfile, ctx.local_tz, &ctx.trust)?;
-    let store = Store::open_exclusive(&ctx.store_path()?, ctx.now)?;
+    let location = ctx.store_location(Some(&jobfile.store))?;
+    let store = Store::open_scheduler(&location, ctx.now)?;
     let mut log = Log::stderr(args.log_format, ctx.log_target());
     scheduler::serve(&settings, &SystemClock, &mut log, jobfile, store)
 }

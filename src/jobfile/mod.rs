@@ -23,6 +23,7 @@ mod outcomes;
 mod pause;
 mod read;
 mod removal;
+mod store_section;
 mod tree;
 mod trigger;
 mod validate;
@@ -47,6 +48,9 @@ pub use pause::{PauseChange, set_paused};
 // The keys a jobfile may hold, for the reference that documents them (src/manual/).
 pub use read::MAX_JOBFILE_BYTES;
 #[cfg(test)]
+pub(crate) use store_section::STORE_KEYS;
+pub use store_section::StoreSettings;
+#[cfg(test)]
 pub(crate) use validate::{JOB_KEYS, OPTION_KEYS};
 pub use value::is_env_name;
 // Crontab diagnostics (src/import/) show their lines the way jobfile ones do.
@@ -67,6 +71,8 @@ pub struct Jobfile {
     pub executors: Vec<Executor>,
     /// In file order.
     pub jobs: Vec<Job>,
+    /// `[store]`: the state store its schedulers share, if it names one.
+    pub store: StoreSettings,
 }
 
 impl Jobfile {
@@ -152,11 +158,12 @@ pub fn parse(path: &Path, text: &str, local_tz: Tz) -> Result<Jobfile, Diagnosti
     let tree = Tree::parse(text).map_err(|(span, message)| {
         invalid(vec![validate::syntax_error(&source, span, &message)])
     })?;
-    let (executors, jobs) = validate::validate(&source, &tree, path, local_tz)?;
+    let (executors, jobs, store) = validate::validate(&source, &tree, path, local_tz)?;
     Ok(Jobfile {
         path: path.into(),
         executors,
         jobs,
+        store,
     })
 }
 

@@ -14,6 +14,7 @@ use std::path::{Path, PathBuf};
 use super::chain;
 use super::diagnostic::{Diagnostic, Diagnostics, SourceFile};
 use super::outcomes::{self, OutcomeOptions};
+use super::store_section::{self, StoreSettings};
 use super::tree::Tree;
 use super::trigger::{Owner, OwnerName, TRIGGER_KEYS, TriggerContext};
 use super::value::{Checker, Entry, Field, entries};
@@ -23,7 +24,7 @@ use crate::error::did_you_mean;
 use crate::job::{Executor, InheritEnv, Job, Overlap, defaults};
 use crate::zone::Tz;
 
-const TOP_KEYS: [&str; 3] = ["defaults", "executors", "jobs"];
+const TOP_KEYS: [&str; 4] = ["defaults", "executors", "jobs", "store"];
 pub(crate) const OPTION_KEYS: [&str; 25] = [
     "timezone",
     "misfire_grace",
@@ -130,7 +131,7 @@ pub(super) fn validate(
     tree: &Tree<'_>,
     path: &Path,
     local_tz: Tz,
-) -> Result<(Vec<Executor>, Vec<Job>), Diagnostics> {
+) -> Result<(Vec<Executor>, Vec<Job>, StoreSettings), Diagnostics> {
     // Absolute, so a relative `workdir` means the same directory wherever it is used from
     // (the scheduler joins it to the jobfile's absolute directory once more).
     let dir = crate::atomic_file::parent_dir(path);
@@ -141,11 +142,13 @@ pub(super) fn validate(
         local_tz,
     };
     let (mut defaults_entry, mut executors_entry, mut jobs_entry) = (None, None, None);
+    let mut store = StoreSettings::default();
     for entry in entries(tree.root(), &Field::Root) {
         match entry.key {
             "defaults" => defaults_entry = Some(entry),
             "executors" => executors_entry = Some(entry),
             "jobs" => jobs_entry = Some(entry),
+            "store" => store = store_section::read(&mut v.c, &entry),
             _ => v.unknown_top_level(&entry),
         }
     }
@@ -169,7 +172,7 @@ pub(super) fn validate(
     chain::check_chains(&mut v.c, &names);
     let mut errors = v.c.errors;
     if errors.is_empty() {
-        return Ok((executors, jobs));
+        return Ok((executors, jobs, store));
     }
     errors.sort_by_key(|d| d.span.start);
     Err(Diagnostics {

@@ -213,6 +213,20 @@ pub const KEYS: &[Key] = &[
         meaning: "at most this many runs of the pool at once; \"default\" has no limit unless \
                   declared",
     },
+    Key {
+        name: "url",
+        place: "[store]",
+        meaning: "the state store the jobfile's schedulers share: postgres://USER@HOST:PORT/DB \
+                  (password from ~/.pgpass or $PGPASSWORD; sslmode=disable|prefer|require|\
+                  verify-full); --store and $JOBRUN_STORE come first; default: a local SQLite \
+                  file",
+    },
+    Key {
+        name: "lease",
+        place: "[store]",
+        meaning: "how long a scheduler sharing a PostgreSQL store may go without a heartbeat \
+                  before the others record its runs interrupted; default 10s, at least 1s",
+    },
 ];
 
 /// A section of the page: a title and its paragraphs. A paragraph starting with two spaces is
@@ -355,6 +369,7 @@ mod tests {
             .chain(crate::jobfile::OPTION_KEYS.iter())
             .copied()
             .chain(["workers"])
+            .chain(crate::jobfile::STORE_KEYS)
             .collect();
         accepted.sort_unstable();
         accepted.dedup();

@@ -17,6 +17,15 @@ use crate::ping::{self, Kind};
 use crate::plan::{Event, RunId};
 use crate::store::{Claim, Hold, RunStep, StoreError};
 
+/// What claiming a fire gave.
+#[derive(Debug, Clone, Copy)]
+enum Claimed {
+    /// Ours to run: its row in the store (none without a store).
+    Record(Option<i64>),
+    /// Another scheduler sharing the store had it first.
+    Lost,
+}
+
 /// How many runs of a batch are spawned before the runs that have ended meanwhile are reaped.
 /// Every spawn copies jobrun's table of open descriptors into the child, whose `exec` then
 /// closes each of them again: with a thousand runs started at once and their two pipes each
@@ -80,6 +89,8 @@ impl Loop<'_> {
             Ok(records) => records.clone().into_iter(),
             Err(_) => Vec::new().into_iter(),
         };
+        // Runs whose fire another scheduler sharing the store claimed first.
+        let mut lost = Vec::new();
         let mut starts = events.iter().filter_map(|event| match event {
             Event::Start {
                 run,
@@ -97,7 +108,14 @@ impl Loop<'_> {
                 continue;
             }
             if !fresh.is_empty() {
-                let record = records.next().flatten();
+                let record = match records.next() {
+                    Some(Claimed::Lost) => {
+                        lost.push(run);
+                        continue;
+                    }
+                    Some(Claimed::Record(record)) => record,
+                    None => None,
+                };
                 let base = &self.base_env;
                 let mut made = self.prepare(run, job, scheduled, record, base, Output::Log);
                 made.set_attempt(attempt);
@@ -111,7 +129,12 @@ impl Loop<'_> {
         let mut first_chunk = true;
         for event in events {
             match event {
-                Event::Start { run, job, .. } => {
+                Event::Start {
+                    run,
+                    job,
+                    scheduled,
+                    attempt,
+                } => {
                     if spawned.is_empty() {
                         if !first_chunk {
                             self.reap(self.clock.now());
@@ -125,8 +148,14 @@ impl Loop<'_> {
                     let (ticket, result) = spawned.pop_front().unwrap_or((None, None));
                     match (ticket, &claimed) {
                         (Some(ticket), _) => self.start(ticket, result, now),
+                        // The database is away: not started, kept to catch up when it is
+                        // back (`shared.rs`), its slot freed; the outage is logged once.
+                        (None, Err(None)) => {
+                            self.unclaimed(job, scheduled, attempt);
+                            self.freed.push_back(run);
+                        }
                         // The claim failed: reported, not started, and its slot freed.
-                        (None, Err(error)) => {
+                        (None, Err(Some(error))) => {
                             self.log.event(
                                 now,
                                 "failed",
@@ -134,6 +163,8 @@ impl Loop<'_> {
                             );
                             self.freed.push_back(run);
                         }
+                        // Another scheduler runs it: nothing to log or record here.
+                        (None, Ok(_)) if lost.contains(&run) => self.freed.push_back(run),
                         (None, Ok(_)) => {}
                     }
                 }
@@ -202,7 +233,7 @@ impl Loop<'_> {
             .collect();
         let held = self
             .store_to_write(now)
-            .map(|store| store.hold(&claims, now));
+            .map(|store| store.hold_won(&claims, now));
         let holds = match held {
             Some(Ok(holds)) => holds,
             Some(Err(e)) => {
@@ -214,9 +245,11 @@ impl Loop<'_> {
             None => return,
         };
         let base = &self.base_env;
+        // A fire another scheduler holds is not prepared; at its instant its claim is lost.
         let runs: Vec<_> = forecast
             .into_iter()
             .zip(holds)
+            .filter_map(|(fire, hold)| Some((fire, hold?)))
             .map(|((job, scheduled), hold)| {
                 // The planner numbers the run at the instant.
                 let mut ticket = self.prepare(0, &job, scheduled, Some(hold.id), base, Output::Log);
@@ -242,14 +275,15 @@ impl Loop<'_> {
     }
 
     /// Claims the fires of a batch of starts in the store (one transaction): their store ids,
-    /// or none at all without a store; the error as the log reports it.
+    /// none at all without a store, or lost to another scheduler sharing the store; the error
+    /// as the log reports it, none when the store is unreachable (an outage, logged once).
     fn claim(
         &mut self,
         starts: &[(&str, DateTime<Utc>, u32)],
         now: DateTime<Utc>,
-    ) -> Result<Vec<Option<i64>>, String> {
+    ) -> Result<Vec<Claimed>, Option<String>> {
         if self.store.is_none() {
-            return Ok(vec![None; starts.len()]);
+            return Ok(vec![Claimed::Record(None); starts.len()]);
         }
         if starts.is_empty() {
             return Ok(Vec::new());
@@ -268,19 +302,28 @@ impl Loop<'_> {
         // transaction; should it be refused, they are written on their own first, so that
         // each refusal is reported as it would be alone.
         let steps = std::mem::take(&mut self.journal);
+        // (Not on a shared store, where a claim may be lost to another scheduler.)
         if !steps.is_empty()
             && let Some(store) = self.store.as_mut()
+            && !store.is_shared()
             && let Ok(ids) = store.record_runs_and_claim(&steps, &claims, now)
         {
-            return Ok(ids.into_iter().map(Some).collect());
+            return Ok(ids
+                .into_iter()
+                .map(|id| Claimed::Record(Some(id)))
+                .collect());
         }
         self.journal = steps;
         let Some(store) = self.store_to_write(now) else {
-            return Ok(vec![None; starts.len()]);
+            return Ok(vec![Claimed::Record(None); starts.len()]);
         };
-        match store.claim(&claims, now) {
-            Ok(ids) => Ok(ids.into_iter().map(Some).collect()),
-            Err(e) => Err(claim_failed(&e)),
+        match store.claim_won(&claims, now) {
+            Ok(ids) => Ok(ids
+                .into_iter()
+                .map(|id| id.map_or(Claimed::Lost, |id| Claimed::Record(Some(id))))
+                .collect()),
+            Err(e) if e.is_unreachable() => Err(None),
+            Err(e) => Err(Some(claim_failed(&e))),
         }
     }
 
@@ -353,6 +396,9 @@ impl Loop<'_> {
         &self,
         tickets: &mut [Option<Ticket>],
     ) -> Vec<Option<Result<RunningChild, SpawnError>>> {
+        if self.settings.no_spawn {
+            return tickets.iter().map(|_| None).collect();
+        }
         let commands: Vec<_> = tickets
             .iter_mut()
             .map(|t| t.as_mut().and_then(|t| t.command.take()))
@@ -371,6 +417,9 @@ impl Loop<'_> {
         spawned: Option<Result<RunningChild, SpawnError>>,
         now: DateTime<Utc>,
     ) {
+        if self.settings.no_spawn {
+            return self.record_without_process(ticket, now);
+        }
         let shown = ticket.shown();
         self.note_replacement(&ticket, now);
         if ticket.outcomes.ping_url.is_some() {

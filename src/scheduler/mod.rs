@@ -22,6 +22,8 @@
 //! - `hooks.rs`: `on_failure` and `on_success`, run after a run's end;
 //! - `pings.rs`: health pings at a run's start and end, handed to the ping thread;
 //! - `report.rs`: the log and store records of decisions that start no run;
+//! - `shared.rs`: what schedulers sharing a PostgreSQL store tell each other (jobfiles, dead
+//!   schedulers' runs and fires);
 //! - this file: the loop itself, its state, and reloading the jobfile.
 //!
 //! Work that follows from other work (a run that could not start frees its slot, which may let
@@ -35,10 +37,12 @@ mod ending;
 mod hooks;
 mod journal;
 mod leftovers;
+mod nospawn;
 mod pings;
 mod policies;
 mod report;
 mod runs;
+mod shared;
 mod signals;
 mod state;
 mod ticket;
@@ -64,6 +68,7 @@ use crate::store::{Claim, Retention, RunStep, Store};
 use crate::zone::Tz;
 use ahead::{Ahead, Lead};
 use runs::Runs;
+pub use shared::jobfile_hash;
 use signals::Signals;
 use ticket::Output;
 use wakeup::Wakeup;
@@ -85,6 +90,9 @@ pub struct Settings {
     pub metrics: Option<std::net::SocketAddr>,
     /// The kernel's boot id (`@reboot` fires once per boot); `None` when it cannot be read.
     pub boot_id: Option<String>,
+    /// `jobrun start --no-spawn` (benchmarks): each fire is claimed and recorded as a success
+    /// without a process (`nospawn.rs`).
+    pub no_spawn: bool,
 }
 
 /// Runs the scheduler in the foreground until SIGTERM or SIGINT on `jobfile` (loaded from
@@ -157,6 +165,7 @@ pub fn serve(
         Some(planner),
     )?;
     scheduler.store = Some(store);
+    scheduler.announce_jobfile(now);
     scheduler.sweep_descendants = descendants::adopt_orphans();
     scheduler.metrics = metrics.map(|(metrics, _)| metrics);
     scheduler.all_next_fires();
@@ -286,6 +295,8 @@ struct Loop<'a> {
     /// The next instant whose runs are to be prepared, and when to prepare them.
     prepare_at: Option<(DateTime<Utc>, DateTime<Utc>)>,
     lead: Lead,
+    /// What sharing a store with other schedulers needs kept (`shared.rs`).
+    shared: shared::Shared,
 }
 
 impl<'a> Loop<'a> {
@@ -330,6 +341,7 @@ impl<'a> Loop<'a> {
             ahead: None,
             prepare_at: None,
             lead: Lead::new(),
+            shared: shared::Shared::default(),
         })
     }
 
@@ -343,6 +355,7 @@ impl<'a> Loop<'a> {
                 self.carry_out(events, now);
             }
             self.settle(now);
+            self.shared_notices(now);
             self.enforce_deadlines(now);
             if self.finished() {
                 self.commit_journal(now);
@@ -405,6 +418,7 @@ impl<'a> Loop<'a> {
                 };
                 planner.reload(jobfile.jobs, &jobfile.executors, now);
                 self.all_next_fires();
+                self.announce_jobfile(now);
                 self.log.event(
                     now,
                     "reloaded",

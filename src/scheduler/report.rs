@@ -125,6 +125,10 @@ impl Loop<'_> {
     }
 
     pub(super) fn store_error(&mut self, now: DateTime<Utc>, error: &StoreError) {
+        // An outage is logged once, when the store says it began (`shared.rs`).
+        if error.is_unreachable() {
+            return;
+        }
         self.log
             .event(now, "store_error", &[("error", error.to_string().into())]);
     }

@@ -43,6 +43,7 @@ impl Fixture {
                 trust: crate::trust::Trust::of_process(false),
                 metrics: None,
                 boot_id: None,
+                no_spawn: false,
             },
             clock: ManualClock::new(now),
             dir,

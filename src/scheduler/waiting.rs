@@ -53,13 +53,19 @@ impl Loop<'_> {
 
     /// Blocks until something happens, then handles it.
     pub(super) fn wait(&mut self) -> Result<(), Error> {
-        let (ready, pipes) = {
+        let (ready, pipes, noticed) = {
             let mut fds = vec![
                 PollFd::new(self.signals.fd(), PollFlags::POLLIN),
                 PollFd::new(self.wakeup.fd(), PollFlags::POLLIN),
             ];
             if let Some(watch) = &self.watch {
                 fds.push(PollFd::new(watch.fd(), PollFlags::POLLIN));
+            }
+            // Schedulers sharing the store: news from the heartbeat thread (`shared.rs`).
+            let notices = self.store.as_ref().and_then(|s| s.notice_fd());
+            let notice_index = fds.len();
+            if let Some(fd) = notices {
+                fds.push(PollFd::new(fd, PollFlags::POLLIN));
             }
             let fixed = fds.len();
             let mut pipes = Vec::new();
@@ -81,7 +87,8 @@ impl Loop<'_> {
                 .filter(|(_, r)| *r)
                 .map(|(k, _)| k)
                 .collect();
-            (ready[..fixed].to_vec(), pipes)
+            let noticed = notices.is_some() && ready[notice_index];
+            (ready[..fixed].to_vec(), pipes, noticed)
         };
         let now = self.clock.now();
         for (run, stream) in pipes {
@@ -89,6 +96,9 @@ impl Loop<'_> {
         }
         if ready[1] {
             self.wakeup.acknowledge();
+        }
+        if noticed {
+            self.shared_notices(now);
         }
         if ready.get(2).copied().unwrap_or(false)
             && self.watch.as_ref().is_some_and(JobfileWatch::changed)

@@ -5,10 +5,12 @@
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, params};
 
+#[cfg(doc)]
+use super::Store;
 use super::codec::micros;
 use super::error::Failure;
 use super::writes::{START, end_columns, expect_one, finish, insert_claims};
-use super::{Claim, FailedBy, Outcome, PlannedRetry, Store, StoreError};
+use super::{Claim, FailedBy, Outcome, PlannedRetry, Sqlite, StoreError};
 
 /// One step of a run's life, for [`Store::record_runs`]: what [`Store::started`] and
 /// [`Store::finished_as`] write, as data.
@@ -32,7 +34,7 @@ pub enum RunStep {
     },
 }
 
-impl Store {
+impl Sqlite {
     /// Several steps of runs' lives, in order, in one transaction: the starts and ends the
     /// scheduler gathers in one turn of its loop and commits before it sleeps again (group
     /// commit: see "Starts and ends" in the module documentation of `store`). Each step is

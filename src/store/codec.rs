@@ -214,6 +214,35 @@ impl RawRun {
         })
     }
 
+    /// Reads a PostgreSQL row selected with [`RUN_COLUMNS`] (the PostgreSQL store's columns
+    /// have the same names, and bigint where SQLite has INTEGER).
+    pub(super) fn from_pg_row(row: &postgres::Row) -> Result<Self, postgres::Error> {
+        Ok(RawRun {
+            id: row.try_get(0)?,
+            job: row.try_get(1)?,
+            scheduled: row.try_get(2)?,
+            manual: row.try_get(3)?,
+            recorded_at: row.try_get(4)?,
+            started: row.try_get(5)?,
+            ended: row.try_get(6)?,
+            timed_out: row.try_get(7)?,
+            state: row.try_get(8)?,
+            pid: row.try_get(9)?,
+            exit_code: row.try_get(10)?,
+            signal: row.try_get(11)?,
+            message: row.try_get(12)?,
+            late_by_ms: row.try_get(13)?,
+            fires: row.try_get(14)?,
+            first_fire: row.try_get(15)?,
+            into_fire: row.try_get(16)?,
+            output_tail: row.try_get(17)?,
+            failed_by: row.try_get(18)?,
+            attempt: row.try_get(19)?,
+            attempts: row.try_get(20)?,
+            replaced_by: row.try_get(21)?,
+        })
+    }
+
     /// The run this row records, or what makes the row inconsistent.
     pub(super) fn decode(self) -> Result<RunRecord, String> {
         let id = self.id;

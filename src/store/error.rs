@@ -95,6 +95,13 @@ impl StoreError {
         }
     }
 
+    /// A PostgreSQL store's database cannot be reached right now (an outage: the store keeps
+    /// trying, with a backoff).
+    pub fn is_unreachable(&self) -> bool {
+        matches!(self, StoreError::Io { source, .. }
+            if source.downcast_ref::<super::postgres::Unreachable>().is_some())
+    }
+
     pub(super) fn io(path: &Path, action: &'static str, source: impl Into<Cause>) -> Self {
         StoreError::Io {
             path: path.to_path_buf(),

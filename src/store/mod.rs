@@ -45,10 +45,12 @@ mod batch;
 mod checkpoint;
 mod codec;
 mod error;
+mod facade;
 mod holder;
 mod lock;
 mod path;
 mod policies;
+pub mod postgres;
 mod reads;
 mod schema;
 mod upkeep;
@@ -70,6 +72,7 @@ pub use batch::RunStep;
 #[cfg(fuzzing)]
 pub(crate) use codec::decode_run_row;
 pub use error::{Cause, StoreError};
+pub use facade::{LiveScheduler, Location, Store};
 pub use holder::scheduler_pid;
 pub use path::{STATE_DIR_ENV, default_path, path_for};
 pub use policies::Boot;
@@ -278,8 +281,8 @@ impl Default for Retention {
     }
 }
 
-/// An open state store: exclusive (the scheduler's, which writes) or read-only.
-pub struct Store {
+/// An open SQLite state store: exclusive (the scheduler's, which writes) or read-only.
+pub struct Sqlite {
     /// `conn` and `checkpointer` are declared before `lock` so that both connections are
     /// closed first: closing the lock's descriptor while SQLite still had the file open would
     /// drop SQLite's POSIX locks (see `lock.rs`).
@@ -294,7 +297,7 @@ pub struct Store {
     version: i64,
 }
 
-impl fmt::Debug for Store {
+impl fmt::Debug for Sqlite {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Store")
             .field("path", &self.path)
@@ -303,7 +306,7 @@ impl fmt::Debug for Store {
     }
 }
 
-impl Store {
+impl Sqlite {
     /// For `jobrun start` and `jobrun run`: creates parent directories and the file if missing,
     /// migrates, and takes an exclusive, non-blocking `flock` on the database file, held for
     /// the Store's whole life. Another holder (process, or Store in this process) → `Locked`
@@ -312,7 +315,7 @@ impl Store {
     ///
     /// Nothing is written to a file until it is known to be a jobrun store of a version this
     /// jobrun knows (or empty): anything else is left byte for byte as it was.
-    pub fn open_exclusive(path: &Path, now: DateTime<Utc>) -> Result<Store, StoreError> {
+    pub fn open_exclusive(path: &Path, now: DateTime<Utc>) -> Result<Sqlite, StoreError> {
         path::check_store_path(path, true)?;
         let lock = lock::acquire(path)?;
         lock.check_header(path)?;
@@ -363,7 +366,7 @@ impl Store {
             })
             .map_err(fail)?;
         let checkpointer = Checkpointer::start(path)?;
-        Ok(Store {
+        Ok(Sqlite {
             conn,
             checkpointer: Some(checkpointer),
             path: path.to_path_buf(),
@@ -381,7 +384,7 @@ impl Store {
     /// `open_exclusive` migrates: `codec::run_columns` reads each version's runs (a version 1
     /// store's `failed_by` is worked out from the columns it has). A future step that changes
     /// what the queries read must keep this true, or refuse here with a clear error.
-    pub fn open_read(path: &Path) -> Result<Option<Store>, StoreError> {
+    pub fn open_read(path: &Path) -> Result<Option<Sqlite>, StoreError> {
         if !path::check_store_path(path, false)? {
             return Ok(None);
         }
@@ -393,7 +396,7 @@ impl Store {
         let conn = connect(path, OpenFlags::SQLITE_OPEN_READ_ONLY)?;
         match schema::inspect(&conn, path)? {
             Found::Empty => Ok(None),
-            Found::Version(version) => Ok(Some(Store {
+            Found::Version(version) => Ok(Some(Sqlite {
                 conn,
                 checkpointer: None,
                 path: path.to_path_buf(),
@@ -408,7 +411,7 @@ impl Store {
     /// manual run) without the holder's lock. SQLite serialises the two writers; the holder
     /// has already created and migrated the file, so anything but a store of the current
     /// version is refused, untouched.
-    pub fn open_shared(path: &Path) -> Result<Store, StoreError> {
+    pub fn open_shared(path: &Path) -> Result<Sqlite, StoreError> {
         let action = "open the state store beside the scheduler holding it";
         path::check_store_path(path, false)?;
         let found = schema::inspect(&connect(path, OpenFlags::SQLITE_OPEN_READ_ONLY)?, path)?;
@@ -422,7 +425,7 @@ impl Store {
         let conn = connect(path, OpenFlags::SQLITE_OPEN_READ_WRITE)?;
         conn.pragma_update(None, "synchronous", "NORMAL")
             .map_err(|e| StoreError::sql(path, action, e))?;
-        Ok(Store {
+        Ok(Sqlite {
             conn,
             checkpointer: None,
             path: path.to_path_buf(),

@@ -9,7 +9,7 @@ use super::codec::micros;
 use super::error::Failure;
 use super::reads::runs;
 use super::writes::expect_one;
-use super::{RunRecord, Store, StoreError};
+use super::{RunRecord, Sqlite, StoreError};
 
 /// The boot jobrun runs in, as the store knows it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -20,7 +20,7 @@ pub struct Boot {
     pub new: bool,
 }
 
-impl Store {
+impl Sqlite {
     /// Records that jobrun starts in the boot `boot_id` (one transaction): a boot the store has
     /// seen keeps the instant it was first seen; another one replaces it, from `now`.
     pub fn note_boot(&mut self, boot_id: &str, now: DateTime<Utc>) -> Result<Boot, StoreError> {

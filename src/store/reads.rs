@@ -7,7 +7,7 @@ use rusqlite::{Connection, Params};
 
 use super::codec::RawRun;
 use super::error::Failure;
-use super::{JobState, PlannedRetry, RunRecord, Store, StoreError};
+use super::{JobState, PlannedRetry, RunRecord, Sqlite, StoreError};
 
 /// The distinct job names in `runs`, found by hopping through the `runs_by_job` index (one
 /// lookup per job) instead of reading every row: `list` with 10,000 jobs and millions of runs
@@ -20,7 +20,7 @@ pub(super) const JOB_NAMES: &str = "
         FROM names WHERE names.name IS NOT NULL
     )";
 
-impl Store {
+impl Sqlite {
     /// Every job's scheduler state, by name.
     pub fn job_states(&self) -> Result<HashMap<String, JobState>, StoreError> {
         self.read("read the jobs' states", |conn| {

@@ -11,7 +11,7 @@ use super::codec::{RawRun, micros};
 use super::error::Failure;
 use super::reads::JOB_NAMES;
 use super::schema::{INDEXES, has_object};
-use super::{Retention, Store, StoreError};
+use super::{Retention, Sqlite, StoreError};
 
 /// Problems of SQLite's own check quoted in the error: enough to tell what is damaged.
 const QUOTED_PROBLEMS: usize = 3;
@@ -56,7 +56,7 @@ pub(super) fn check_sound(
 /// damaged, not to read a million lines.
 const MAX_ROW_PROBLEMS: usize = 100;
 
-impl Store {
+impl Sqlite {
     /// Deletes runs beyond the retention (older than `max_age` by their `recorded_at`, or
     /// beyond the newest `max_runs_per_job` of their job), never claimed or running ones, in
     /// one transaction. Returns how many were deleted.

@@ -13,9 +13,11 @@ use rusqlite::{
     Connection, OptionalExtension, Params, Transaction, TransactionBehavior, ffi, params,
 };
 
+#[cfg(doc)]
+use super::Store;
 use super::codec::{OutcomeColumns, micros, missed_problem, tail};
 use super::error::Failure;
-use super::{Claim, Decision, FailedBy, Hold, Outcome, PlannedRetry, Store, StoreError};
+use super::{Claim, Decision, FailedBy, Hold, Outcome, PlannedRetry, Sqlite, StoreError};
 
 /// Moves a job's `last_fire` forward to `?2`, never back. A job that has no row yet gets one
 /// with an empty schedule fingerprint (no schedule recorded).
@@ -34,7 +36,7 @@ const FINISH: &str = "
 pub(super) const START: &str = "UPDATE runs SET state = 'running', pid = ?2, started = ?3
                      WHERE id = ?1 AND state = 'claimed'";
 
-impl Store {
+impl Sqlite {
     /// Upserts the fingerprint of each job (one transaction); leaves `last_fire` as it is
     /// unless the fingerprint changed, in which case `last_fire` is cleared (the new schedule
     /// starts from now). Jobs not listed are left alone, history included.

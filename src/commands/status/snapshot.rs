@@ -23,6 +23,9 @@ pub(super) struct Snapshot {
     pub(super) jobfile: String,
     /// The pid of the `jobrun start` holding the store, or null.
     pub(super) scheduler_pid: Option<u32>,
+    /// On a shared store only: who shares it, and who runs another jobfile.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(super) sharing: Option<String>,
     /// When the snapshot was taken, RFC 3339 in UTC.
     pub(super) now: String,
     pub(super) running: Vec<Running>,
@@ -70,8 +73,8 @@ pub(super) struct Problem {
 impl Snapshot {
     /// Reads the jobfile and the state store as they are at `ctx.now`.
     pub(super) fn read(ctx: &Context, jobfile: &Jobfile) -> Result<Snapshot, Error> {
-        let state = State::read(ctx)?;
-        let store = Store::open_read(&ctx.store_path()?)?;
+        let state = State::read(ctx, jobfile)?;
+        let store = Store::open_reader(&ctx.store_location(Some(&jobfile.store))?)?;
         let zone = |job: &str| jobfile.job(job).map_or(ctx.local_tz, |j| j.timezone);
 
         let mut running = Vec::new();
@@ -129,6 +132,7 @@ impl Snapshot {
         Ok(Snapshot {
             jobfile: absolute(&ctx.jobfile),
             scheduler_pid: state.scheduler,
+            sharing: state.sharing.clone(),
             now: output::rfc3339(ctx.now, crate::zone::Tz::UTC),
             running,
             next,
@@ -172,8 +176,9 @@ impl Snapshot {
                     style.paint(Paint::Warn, "not running")
                 ),
             },
-            String::new(),
         ];
+        top.extend(self.sharing.clone());
+        top.push(String::new());
 
         let mut running = vec![section("RUNNING", style)];
         if self.running.is_empty() {

@@ -20,6 +20,7 @@ fn fill(store: &Store, runs: usize, jobs: usize, tail: usize) {
     raw_sql(store, "BEGIN");
     {
         let mut insert = store
+            .sqlite()
             .conn
             .prepare(
                 "INSERT INTO runs (job, scheduled, manual, recorded_at, started, ended, state, \

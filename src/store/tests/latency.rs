@@ -75,3 +75,43 @@ fn per_run_write_latency() {
     }
     report("claim of a batch of 1000", samples);
 }
+
+/// Times the claim alone, one fire at a time (`claim_won`, what a scheduler sharing a store
+/// calls), on both back ends: the SQLite file and the PostgreSQL server of the tests
+/// (`$JOBRUN_TEST_PG_URL`, over its loopback TCP connection).
+///
+///     JOBRUN_TEST_PG_URL=postgres://… cargo test --release --lib store::tests::latency::claim -- --ignored --nocapture
+#[test]
+#[ignore = "prints latency percentiles; run with --release --ignored --nocapture"]
+fn claim_latency_on_both_back_ends() {
+    fn claims(store: &mut Store, what: &str) {
+        let mut samples = Vec::with_capacity(5_000);
+        for i in 0..5_000 {
+            let at = t(i);
+            let start = Instant::now();
+            store.claim_won(&[scheduled("job", at)], at).unwrap();
+            samples.push(start.elapsed());
+        }
+        report(&format!("{what}: claim of one fire"), samples);
+        let names: Vec<String> = (0..20).map(|i| format!("job-{i:02}")).collect();
+        let mut samples = Vec::with_capacity(500);
+        for round in 0..500 {
+            let at = t(10_000 + round);
+            let batch: Vec<Claim<'_>> = names.iter().map(|n| scheduled(n, at)).collect();
+            let start = Instant::now();
+            store.claim_won(&batch, at).unwrap();
+            samples.push(start.elapsed() / 20);
+        }
+        report(&format!("{what}: per fire, in a batch of 20"), samples);
+    }
+    let (_dir, mut store) = new_store();
+    claims(&mut store, "sqlite");
+    if let Some(db) = crate::store::postgres::testing::TestDatabase::create() {
+        let place = crate::store::Location::Postgres {
+            target: Box::new(db.target()),
+            lease: crate::store::postgres::DEFAULT_LEASE,
+        };
+        let mut store = Store::open_scheduler(&place, t(0)).unwrap();
+        claims(&mut store, "postgres");
+    }
+}

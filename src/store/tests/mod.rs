@@ -6,6 +6,7 @@
 //! scheduling policies keep (`policies`).
 
 mod batch;
+mod conformance;
 mod integrity;
 mod latency;
 mod lifecycle;
@@ -16,6 +17,7 @@ mod process;
 mod reads;
 mod retries;
 mod runs;
+mod shared;
 mod upkeep;
 mod versions;
 mod wal;
@@ -26,6 +28,20 @@ use chrono::{DateTime, Utc};
 use tempfile::TempDir;
 
 use super::{Claim, Outcome, RunRecord, Store, StoreError};
+
+/// Polls `condition` every 50 ms until it holds or `bound` passes; whether it held.
+fn wait(bound: std::time::Duration, mut condition: impl FnMut() -> bool) -> bool {
+    let start = std::time::Instant::now();
+    loop {
+        if condition() {
+            return true;
+        }
+        if start.elapsed() > bound {
+            return false;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
 
 /// 2026-01-01T00:00:00Z plus `secs` seconds.
 fn t(secs: i64) -> DateTime<Utc> {
@@ -76,7 +92,7 @@ fn run(store: &mut Store, job: &str, at: DateTime<Utc>, code: i32) -> i64 {
 
 /// Runs one SQL statement behind the store's back, as another program could.
 fn raw_sql(store: &Store, sql: &str) {
-    store.conn.execute_batch(sql).unwrap();
+    store.sqlite().conn.execute_batch(sql).unwrap();
 }
 
 /// The store's only row.

@@ -12,6 +12,7 @@ use crate::store::{Store, StoreError};
 
 fn pragma(store: &Store, name: &str) -> String {
     store
+        .sqlite()
         .conn
         .query_row(&format!("PRAGMA {name}"), [], |r| {
             r.get::<_, rusqlite::types::Value>(0)
@@ -38,6 +39,7 @@ fn open_exclusive_creates_the_directories_and_a_current_store() {
     assert_eq!(pragma(&store, "cache_size"), "-512");
     assert_eq!(pragma(&store, "busy_timeout"), "5000");
     let (pid, since): (i64, i64) = store
+        .sqlite()
         .conn
         .query_row("SELECT pid, since FROM holder", [], |r| {
             Ok((r.get(0)?, r.get(1)?))

@@ -159,6 +159,7 @@ fn a_version_1_store_is_read_as_it_is_and_migrated_by_the_scheduler() {
 
     let mut store = Store::open_exclusive(&path, t(0)).unwrap();
     let version: i64 = store
+        .sqlite()
         .conn
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .unwrap();

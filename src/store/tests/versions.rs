@@ -91,6 +91,7 @@ fn a_version_1_store_is_migrated_at_the_next_start_with_its_runs_judged() {
     version_1_store(&path);
     let store = Store::open_exclusive(&path, t(5)).unwrap();
     let version: i64 = store
+        .sqlite()
         .conn
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .unwrap();
