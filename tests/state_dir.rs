@@ -144,3 +144,32 @@ fn a_symlink_planted_at_the_stores_name_is_not_followed() {
     );
     assert!(!target.exists());
 }
+
+/// A run started by `jobrun --state-dir DIR` is told DIR (absolute) in `JOBRUN_STATE_DIR`, so
+/// a job that calls jobrun (`jobrun history`) reads the store its scheduler writes.
+#[test]
+fn runs_are_told_the_state_dir_given_on_the_command_line() {
+    let test = Test::new().jobfile(
+        r#"
+        [jobs.where]
+        cron = "@daily"
+        command = ["sh", "-c", "echo \"$JOBRUN_STATE_DIR\""]
+        "#,
+    );
+    let output = test
+        .command_with(&["--state-dir", "state", "run", "where"])
+        .output()
+        .unwrap();
+    let (out, err) = texts(&output);
+    assert_eq!(output.status.code(), Some(0), "{err}");
+    assert_eq!(out.trim(), test.path("state").display().to_string());
+    // The store is there, where the run was told.
+    assert!(
+        fs::read_dir(test.path("state")).unwrap().any(|e| e
+            .unwrap()
+            .file_name()
+            .to_string_lossy()
+            .ends_with(".sqlite")),
+        "no store in state/"
+    );
+}

@@ -21,6 +21,10 @@ pub(super) fn run(ctx: &Context, args: &RunArgs) -> Result<(), Error> {
         trust: ctx.trust,
         metrics: None,
         boot_id: None,
+        state_dir: ctx
+            .state_dir
+            .as_deref()
+            .map(|d| std::path::absolute(d).unwrap_or_else(|_| d.to_path_buf())),
         no_spawn: false,
     };
     // The run goes into the history as a manual one, also while a scheduler holds the store.

@@ -30,6 +30,10 @@ pub(super) fn run(ctx: &Context, args: &StartArgs) -> Result<(), Error> {
         trust: ctx.trust,
         metrics: args.metrics,
         boot_id: boot_id(),
+        state_dir: ctx
+            .state_dir
+            .as_deref()
+            .map(|d| std::path::absolute(d).unwrap_or_else(|_| d.to_path_buf())),
         no_spawn: args.no_spawn,
     };
     // The jobfile first: a typo must not create state files.

@@ -49,6 +49,14 @@ impl BaseEnv {
         BaseEnv { vars, identity }
     }
 
+    /// Sets one of jobrun's own variables for every run, as if jobrun had been started with
+    /// it: `--state-dir` becomes `JOBRUN_STATE_DIR`, so that a job calling jobrun reaches the
+    /// same store.
+    pub fn set(&mut self, name: &str, value: &std::ffi::OsStr) {
+        self.vars.retain(|(n, _)| n != name);
+        self.vars.push((name.into(), value.into()));
+    }
+
     /// For tests: this environment, and this identity.
     #[cfg(test)]
     pub(crate) fn from_parts(

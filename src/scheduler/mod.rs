@@ -93,6 +93,9 @@ pub struct Settings {
     /// `jobrun start --no-spawn` (benchmarks): each fire is claimed and recorded as a success
     /// without a process (`nospawn.rs`).
     pub no_spawn: bool,
+    /// `--state-dir` (or `$JOBRUN_STATE_DIR`), absolute: passed to every run as
+    /// `JOBRUN_STATE_DIR`, so a job calling `jobrun history` reads this store.
+    pub state_dir: Option<PathBuf>,
 }
 
 /// Runs the scheduler in the foreground until SIGTERM or SIGINT on `jobfile` (loaded from
@@ -329,7 +332,13 @@ impl<'a> Loop<'a> {
             last_failed: false,
             base_dir: jobfile_dir(&settings.jobfile),
             jobfile_path: absolute_jobfile(&settings.jobfile),
-            base_env: BaseEnv::capture(),
+            base_env: {
+                let mut base = BaseEnv::capture();
+                if let Some(dir) = &settings.state_dir {
+                    base.set(crate::store::STATE_DIR_ENV, dir.as_os_str());
+                }
+                base
+            },
             store: None,
             journal: Vec::new(),
             metrics: None,

@@ -44,6 +44,7 @@ impl Fixture {
                 metrics: None,
                 boot_id: None,
                 no_spawn: false,
+                state_dir: None,
             },
             clock: ManualClock::new(now),
             dir,
