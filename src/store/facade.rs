@@ -297,7 +297,9 @@ impl Store {
         each!(&mut self.0, b => b.spawn_failed(id, at, error))
     }
 
-    /// The running run `id` ended, judged by the default rules (see [`Sqlite::finished`]).
+    /// The running run `id` ended. `outcome` must be `Exited` or `Signaled`; `output_tail` is
+    /// cut to its last [`super::MAX_TAIL`] bytes. It is judged by the default rules (a
+    /// timeout, a signal or a non-zero exit code is a failure); see [`Store::finished_as`].
     pub fn finished(
         &mut self,
         id: i64,

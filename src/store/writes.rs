@@ -221,26 +221,7 @@ impl Sqlite {
         )
     }
 
-    /// The running run `id` ended. `outcome` must be `Exited` or `Signaled`; `output_tail` is
-    /// cut to its last [`super::MAX_TAIL`] bytes. It is judged by the default rules (a
-    /// timeout, a signal or a non-zero exit code is a failure); see [`Store::finished_as`].
-    pub fn finished(
-        &mut self,
-        id: i64,
-        at: DateTime<Utc>,
-        outcome: &Outcome,
-        timed_out: bool,
-        output_tail: &str,
-    ) -> Result<(), StoreError> {
-        let failed_by = match outcome {
-            _ if timed_out => Some(FailedBy::Timeout),
-            Outcome::Exited { code: 0 } => None,
-            _ => Some(FailedBy::Status),
-        };
-        self.finished_as(id, at, outcome, timed_out, output_tail, failed_by, None)
-    }
-
-    /// [`Store::finished`], judged by the job's own rules: `failed_by` is why the run failed,
+    /// A run's end ([`Store::finished`]), judged by the job's own rules: `failed_by` is why the run failed,
     /// `None` if it succeeded; and with the retry that follows it, if any, kept in the same
     /// transaction (so a crash cannot record the failure and lose the retry).
     #[allow(
