@@ -416,6 +416,11 @@ impl Planner {
         self.index.get(name).map(|&i| &self.jobs[i].job)
     }
 
+    /// The `workers` of pool `name` (`u32::MAX`: no limit, or no such pool).
+    pub fn workers(&self, name: &str) -> u32 {
+        self.pools.get(name).map_or(u32::MAX, |pool| pool.workers)
+    }
+
     /// Runs started and not finished.
     pub fn running(&self) -> usize {
         self.running.len()

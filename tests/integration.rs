@@ -27,6 +27,8 @@ mod import_reading;
 mod import_run;
 /// What jobs leave running: subreaping, late output, nothing outlives jobrun.
 mod leftovers;
+/// Issue 15: `max_instances` and pool `workers` across three schedulers on one PostgreSQL.
+mod limits_across;
 /// `jobrun list` in its three formats.
 mod list;
 /// Issue 15: three schedulers on one PostgreSQL store, a SIGKILL and a cut database, every

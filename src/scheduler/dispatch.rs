@@ -122,6 +122,9 @@ impl Loop<'_> {
                 *ticket = Some(made);
             }
         }
+        // On a shared store, the limits across schedulers have the last word: runs not
+        // admitted yet wait in `limits.rs`.
+        let held_back = self.admit_tickets(&mut tickets, now);
         // Spawned a chunk at a time; before each chunk but the first, the runs that have
         // already ended are reaped, so that their pipes are closed (see `SPAWN_CHUNK`).
         let mut tickets = tickets.into_iter();
@@ -148,6 +151,7 @@ impl Loop<'_> {
                     let (ticket, result) = spawned.pop_front().unwrap_or((None, None));
                     match (ticket, &claimed) {
                         (Some(ticket), _) => self.start(ticket, result, now),
+                        (None, _) if held_back.contains(&run) => {}
                         // The database is away: not started, kept to catch up when it is
                         // back (`shared.rs`), its slot freed; the outage is logged once.
                         (None, Err(None)) => {

@@ -201,6 +201,7 @@ impl Loop<'_> {
         let grace = self.settings.stop_grace.as_chrono();
         self.stop_deadline = Some(now + grace);
         self.release_ahead(now);
+        self.drop_waiting(now);
         if self.planner.is_some() {
             self.log.event(
                 now,

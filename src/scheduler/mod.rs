@@ -24,6 +24,8 @@
 //! - `report.rs`: the log and store records of decisions that start no run;
 //! - `shared.rs`: what schedulers sharing a PostgreSQL store tell each other (jobfiles, dead
 //!   schedulers' runs and fires);
+//! - `limits.rs`: on a shared store, `max_instances` and `workers` across the schedulers (a
+//!   claimed run starts once the store admits it);
 //! - this file: the loop itself, its state, and reloading the jobfile.
 //!
 //! Work that follows from other work (a run that could not start frees its slot, which may let
@@ -37,6 +39,7 @@ mod ending;
 mod hooks;
 mod journal;
 mod leftovers;
+mod limits;
 mod nospawn;
 mod pings;
 mod policies;

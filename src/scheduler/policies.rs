@@ -42,6 +42,14 @@ impl Loop<'_> {
             ],
         );
         let _ = executor::signal_group(ending.pid, Signal::SIGTERM);
+        // On a shared store the newer fire may be run by another scheduler: the store
+        // records the replacement for whoever does.
+        if let Some(record) = ending.record
+            && let Some(store) = self.store_to_write(now)
+            && let Err(e) = store.mark_replacing(record, scheduled)
+        {
+            self.store_error(now, &e);
+        }
         if let Some(record) = ending.record {
             // Forget replacements whose newer fire will not start (it ran out of
             // queue_grace, or a reload dropped it).

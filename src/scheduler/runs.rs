@@ -227,6 +227,13 @@ impl Runs {
         })
     }
 
+    /// The run recorded as store row `record`, if it is going.
+    pub(super) fn by_record(&self, record: i64) -> Option<RunId> {
+        let mut runs = self.runs.iter();
+        runs.find(|(_, run)| run.ticket.record == Some(record))
+            .map(|(id, _)| *id)
+    }
+
     pub(super) fn linger(&mut self, pgid: Pid) {
         self.lingering.push(pgid);
     }

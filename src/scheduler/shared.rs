@@ -42,6 +42,8 @@ pub(super) struct Shared {
     /// Fires that could not be claimed while the database was unreachable, oldest first: run
     /// when it is back if still within grace (`store_back`).
     unclaimed: Vec<(String, DateTime<Utc>, u32)>,
+    /// Claimed runs waiting for the store to admit them, oldest first (`limits.rs`).
+    pub(super) waiting: Vec<super::limits::Waiting>,
 }
 
 impl Loop<'_> {
@@ -147,7 +149,10 @@ impl Loop<'_> {
                         ],
                     );
                     self.store_back(now);
+                    self.admit_waiting(now);
                 }
+                Notice::SlotsFreed => self.admit_waiting(now),
+                Notice::ReplaceAsked { runs } => self.replace_for_others(runs, now),
                 Notice::Jobfiles { differing } if differing.is_empty() => {
                     self.log.event(now, "jobfiles_agree", &[]);
                 }

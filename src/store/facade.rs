@@ -16,8 +16,8 @@ use chrono::{DateTime, Utc};
 
 use super::postgres::{self, Notice, Postgres, Target};
 use super::{
-    Boot, Claim, Decision, FailedBy, Hold, JobState, Outcome, PlannedRetry, Retention, RunRecord,
-    RunStep, Sqlite, StoreError,
+    Admission, Boot, Claim, Decision, FailedBy, Hold, JobState, Outcome, PlannedRetry, Retention,
+    RunRecord, RunStep, Sqlite, StoreError, Verdict,
 };
 
 /// Where a store is.
@@ -170,6 +170,38 @@ impl Store {
     /// Whether several schedulers may share this store (PostgreSQL).
     pub fn is_shared(&self) -> bool {
         matches!(self.0, Backend::Postgres(_))
+    }
+
+    /// Admits claimed fires under the limits that hold across the schedulers sharing the
+    /// store (`postgres/admit.rs`), in the order given. On SQLite every fire is admitted: one
+    /// scheduler's planner keeps the limits itself.
+    pub fn admit(
+        &mut self,
+        asking: &[Admission<'_>],
+        now: DateTime<Utc>,
+    ) -> Result<Vec<Verdict>, StoreError> {
+        match &self.0 {
+            Backend::Sqlite(_) => Ok(vec![Verdict::Admitted; asking.len()]),
+            Backend::Postgres(p) => p.admit(asking, now),
+        }
+    }
+
+    /// Notes that run `id` is being ended for its job's fire at `fire` (`overlap =
+    /// "replace"`), for whichever scheduler sharing the store runs that fire to record itself
+    /// as the replacement; on SQLite the scheduler records it itself when the fire starts.
+    pub fn mark_replacing(&mut self, id: i64, fire: DateTime<Utc>) -> Result<(), StoreError> {
+        match &self.0 {
+            Backend::Sqlite(_) => Ok(()),
+            Backend::Postgres(p) => p.mark_replacing(id, fire),
+        }
+    }
+
+    /// Whether this scheduler has fires waiting for a slot elsewhere: only then do freed slots
+    /// wake it (`Notice::SlotsFreed`).
+    pub fn set_waiting(&mut self, waiting: bool) {
+        if let Backend::Postgres(p) = &self.0 {
+            p.set_waiting(waiting);
+        }
     }
 
     /// A PostgreSQL scheduler's store as if its process were killed (tests of the lease).

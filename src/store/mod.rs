@@ -231,6 +231,38 @@ pub struct Claim<'a> {
     pub attempts: u32,
 }
 
+/// A claimed scheduled fire about to start where several schedulers share the store: the
+/// limits it is held to across all of them (`postgres/admit.rs`). On one host the planner's
+/// own counts are the limits, and every fire is admitted.
+#[derive(Debug, Clone, Copy)]
+pub struct Admission<'a> {
+    /// The claim's row.
+    pub id: i64,
+    pub job: &'a str,
+    pub scheduled: DateTime<Utc>,
+    pub max_instances: u32,
+    pub overlap: crate::job::Overlap,
+    /// The job's pool, and its `workers` (`u32::MAX`: no limit).
+    pub pool: &'a str,
+    pub workers: u32,
+    /// Still waiting for a slot past this instant, it is missed (`queue_grace`).
+    pub expires: Option<DateTime<Utc>>,
+}
+
+/// What became of an [`Admission`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    /// It counts against its limits now: start it.
+    Admitted,
+    /// Its claim is no longer this scheduler's (taken for dead meanwhile): forget it.
+    Lost,
+    /// No slot for now, for `reason`: kept claimed, asked again when a slot frees anywhere.
+    Waiting { reason: String },
+    /// It gets no process, recorded so (skipped, coalesced into the fire already waiting, or
+    /// missed after waiting past its `queue_grace`).
+    Decided(Outcome),
+}
+
 /// A retry planned and not yet started: attempt `attempt` of `attempts` of the fire
 /// `scheduled` of `job`, due at `due`.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -21,12 +21,13 @@
 use std::io::Write;
 use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
-use std::sync::mpsc::{self, RecvTimeoutError};
+use std::sync::mpsc::{self, RecvTimeoutError, TryRecvError};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use postgres::Client;
+use postgres::fallible_iterator::FallibleIterator;
 
 use super::target::Target;
 use crate::store::StoreError;
@@ -83,6 +84,12 @@ pub enum Notice {
     /// It answers again, after `after`; `kept` starts and ends of runs kept meanwhile were
     /// written.
     Back { after: Duration, kept: usize },
+    /// An admitted run ended somewhere (or this scheduler was cut off and may have missed
+    /// that): fires waiting for a slot may be admitted now. Told only while some wait.
+    SlotsFreed,
+    /// Other schedulers' fires wait for these runs of this one to end (`overlap = "replace"`):
+    /// each run's id and job, and the fire (its instant, in microseconds) waiting for it.
+    ReplaceAsked { runs: Vec<(i64, String, i64)> },
 }
 
 /// A fire a dead scheduler claimed and did not start.
@@ -177,6 +184,18 @@ pub(super) struct Shared {
     pub(super) notices: Vec<Notice>,
     /// The hash of this scheduler's jobfile (empty until told).
     pub(super) jobfile_hash: String,
+    /// The scheduler has fires waiting for a slot: freed slots are worth telling it.
+    pub(super) waiting: bool,
+}
+
+/// The channel an admitted run's end is told on (see `schema.rs`).
+const SLOTS: &str = "jobrun_slots";
+/// The channel asking schedulers to end a run for a newer fire (see `admit.rs`).
+const REPLACE: &str = "jobrun_replace";
+
+/// The channel that wakes scheduler `id`'s heartbeat thread to stop.
+pub(super) fn stop_channel(id: i64) -> String {
+    format!("jobrun_stop_{id}")
 }
 
 /// The heartbeat thread of one registered scheduler.
@@ -225,9 +244,14 @@ impl Heartbeat {
         })
     }
 
+    /// Tells the thread to stop at its next wakeup.
+    pub(super) fn ask_to_stop(&self) {
+        let _ = self.stop.send(());
+    }
+
     /// Stops the thread and waits for it.
     pub(super) fn stop(self) {
-        let _ = self.stop.send(());
+        self.ask_to_stop();
         let _ = self.thread.join();
     }
 }
@@ -245,25 +269,101 @@ struct Beat {
 }
 
 impl Beat {
-    /// Renew, settle the dead, compare jobfiles, wait for the next beat or the stop. A lost
-    /// connection is opened again at the next beat; meanwhile the lease may run out, as it
-    /// should for a host cut off from the database.
+    /// Renew, settle the dead, compare jobfiles, then listen for the other schedulers' news
+    /// (`NOTIFY`) until the next beat or the stop. A lost connection is opened again at the
+    /// next beat; meanwhile the lease may run out, as it should for a host cut off from the
+    /// database.
     fn run(mut self, client: Client, stopped: &mpsc::Receiver<()>) {
-        let mut client = Some(client);
+        let mut client = self.listening(client);
+        let every = interval(self.lease);
         loop {
             if client.as_ref().is_none_or(Client::is_closed) {
-                client = super::connect(&self.target, &self.path).ok();
+                client = super::connect(&self.target, &self.path)
+                    .ok()
+                    .and_then(|c| self.listening(c));
             }
             if let Some(c) = client.as_mut()
                 && self.once(c).is_err()
             {
                 client = None;
             }
-            match stopped.recv_timeout(interval(self.lease)) {
-                Err(RecvTimeoutError::Timeout) => {}
-                Ok(()) | Err(RecvTimeoutError::Disconnected) => return,
+            let next_beat = Instant::now() + every;
+            loop {
+                match stopped.try_recv() {
+                    Err(TryRecvError::Empty) => {}
+                    Ok(()) | Err(TryRecvError::Disconnected) => return,
+                }
+                let left = next_beat.saturating_duration_since(Instant::now());
+                if left.is_zero() {
+                    break;
+                }
+                let Some(c) = client.as_mut() else {
+                    match stopped.recv_timeout(left) {
+                        Err(RecvTimeoutError::Timeout) => break,
+                        Ok(()) | Err(RecvTimeoutError::Disconnected) => return,
+                    }
+                };
+                let heard = c.notifications().timeout_iter(left).next();
+                match heard {
+                    Ok(None) => break,
+                    Ok(Some(n)) => {
+                        if self.heard(c, n.channel()).is_err() {
+                            client = None;
+                        }
+                    }
+                    Err(_) => client = None,
+                }
             }
         }
+    }
+
+    /// Listens on a new connection; whatever happened while not listening may have freed a
+    /// slot or asked for a replacement, so both are checked once.
+    fn listening(&mut self, mut client: Client) -> Option<Client> {
+        let listen = format!(
+            "LISTEN {SLOTS}; LISTEN {REPLACE}; LISTEN {}",
+            stop_channel(self.id)
+        );
+        client.batch_execute(&listen).ok()?;
+        self.heard(&mut client, SLOTS).ok()?;
+        self.heard(&mut client, REPLACE).ok()?;
+        Some(client)
+    }
+
+    /// Acts on a notification on `channel`.
+    fn heard(&mut self, client: &mut Client, channel: &str) -> Result<(), postgres::Error> {
+        let notice = match channel {
+            SLOTS => {
+                let shared = self.lock();
+                if !shared.waiting || shared.notices.contains(&Notice::SlotsFreed) {
+                    return Ok(());
+                }
+                Notice::SlotsFreed
+            }
+            REPLACE => {
+                let runs: Vec<(i64, String, i64)> = client
+                    .query(
+                        "SELECT id, job, replaced_for FROM jobrun.runs
+                         WHERE scheduler = $1 AND replaced_for IS NOT NULL
+                           AND state IN ('claimed', 'running')
+                         ORDER BY id",
+                        &[&self.id],
+                    )?
+                    .iter()
+                    .map(|r| (r.get(0), r.get(1), r.get(2)))
+                    .collect();
+                if runs.is_empty() {
+                    return Ok(());
+                }
+                Notice::ReplaceAsked { runs }
+            }
+            // The stop: `run` sees it.
+            _ => return Ok(()),
+        };
+        self.lock().notices.push(notice);
+        // A full socket buffer already rings: the loop has not read it yet.
+        let _ = (&self.ringer).write(&[1]);
+        Ok(())
     }
 
     fn once(&mut self, client: &mut Client) -> Result<(), postgres::Error> {

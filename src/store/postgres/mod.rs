@@ -26,6 +26,7 @@
 //! Layout: `target` (URL, password, TLS mode), `pgpass`, `tls`, `schema`, `writes`, `reads`,
 //! `lease` (registration, heartbeats, settling the runs of the dead).
 
+mod admit;
 mod lease;
 mod outage;
 mod pgpass;
@@ -284,10 +285,32 @@ impl Postgres {
     /// As if killed: heartbeats stop and the row stays, for the others to find past its lease.
     #[cfg(test)]
     pub(super) fn die(mut self) {
-        if let Some(heartbeat) = self.heartbeat.take() {
-            heartbeat.stop();
-        }
+        self.stop_heartbeat();
         self.scheduler = None;
+    }
+
+    /// Stops the heartbeat thread, woken at once by a notification on its stop channel (at
+    /// the latest at its next beat when the database cannot be told).
+    fn stop_heartbeat(&mut self) {
+        let Some(heartbeat) = self.heartbeat.take() else {
+            return;
+        };
+        heartbeat.ask_to_stop();
+        if let Some(id) = self.scheduler
+            && let Some(client) = self.conn().client.as_mut()
+        {
+            let channel = lease::stop_channel(id);
+            let _ = client.execute("SELECT pg_notify($1, '')", &[&channel]);
+        }
+        heartbeat.stop();
+    }
+
+    /// Whether the scheduler has fires waiting for a slot (see [`Notice::SlotsFreed`]).
+    pub fn set_waiting(&self, waiting: bool) {
+        if let Some(heartbeat) = &self.heartbeat {
+            let mut shared = heartbeat.shared.lock().unwrap_or_else(|e| e.into_inner());
+            shared.waiting = waiting;
+        }
     }
 
     /// This process's id among the schedulers sharing the store, if it registered.
@@ -475,9 +498,7 @@ impl Drop for Postgres {
     fn drop(&mut self) {
         // Stop heartbeating first, then leave: a clean stop frees the lease at once, so that
         // nobody waits for it to expire.
-        if let Some(heartbeat) = self.heartbeat.take() {
-            heartbeat.stop();
-        }
+        self.stop_heartbeat();
         if let Some(id) = self.scheduler {
             let mut conn = self.conn();
             if let Some(client) = conn.client.as_mut() {

@@ -89,8 +89,45 @@ CREATE TABLE jobrun.boots (
 INSERT INTO jobrun.meta (id, version) VALUES (1, 0);
 ";
 
+/// Version 2: limits that hold across hosts (`admit.rs`). A run counts against its job's
+/// `max_instances` and its pool's `workers` while `admitted` and claimed or running; `pool`
+/// names the pool it was admitted to; `waiting` marks a claimed fire refused for now, which
+/// waits for a slot somewhere to free; `replaced_for`: the fire (its instant) this run is
+/// ended for (`overlap = "replace"`), which its scheduler is told to do when another asked,
+/// and which records `replaced_by` on it once that fire's run is admitted. A trigger tells the waiting schedulers (`NOTIFY jobrun_slots`)
+/// whenever an admitted run stops counting, whichever statement ended it: a run's end, a
+/// failed start, a dead scheduler's runs settled by a survivor. It tells them always, not only
+/// when a fire waits: "is anyone waiting?" asked by the ending transaction could miss a fire
+/// that a concurrent admission is about to mark waiting (it counted the run as still going),
+/// which would then wait for the next end; a notification costs one message per ending
+/// transaction (the group commit ends a turn's runs in one), and PostgreSQL folds identical
+/// ones within a transaction.
+const V2: &str = "
+ALTER TABLE jobrun.runs ADD COLUMN admitted boolean NOT NULL DEFAULT false,
+                        ADD COLUMN waiting boolean NOT NULL DEFAULT false,
+                        ADD COLUMN pool text,
+                        ADD COLUMN replaced_for bigint;
+CREATE INDEX runs_admitted_by_job ON jobrun.runs (job)
+    WHERE admitted AND state IN ('claimed', 'running');
+CREATE INDEX runs_admitted_by_pool ON jobrun.runs (pool)
+    WHERE admitted AND state IN ('claimed', 'running');
+CREATE INDEX runs_waiting ON jobrun.runs (job) WHERE waiting;
+CREATE FUNCTION jobrun.slot_freed() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM pg_notify('jobrun_slots', '');
+    RETURN NULL;
+END $$;
+CREATE TRIGGER runs_slot_freed_on_update AFTER UPDATE OF state ON jobrun.runs
+    FOR EACH ROW WHEN (OLD.admitted AND OLD.state IN ('claimed', 'running')
+                       AND NEW.state NOT IN ('claimed', 'running'))
+    EXECUTE FUNCTION jobrun.slot_freed();
+CREATE TRIGGER runs_slot_freed_on_delete AFTER DELETE ON jobrun.runs
+    FOR EACH ROW WHEN (OLD.admitted AND OLD.state IN ('claimed', 'running'))
+    EXECUTE FUNCTION jobrun.slot_freed();
+";
+
 /// Every step, oldest first; the schema's current version is their number.
-const MIGRATIONS: &[&str] = &[V1];
+const MIGRATIONS: &[&str] = &[V1, V2];
 
 /// The schema version this jobrun writes.
 pub(super) const CURRENT: i64 = MIGRATIONS.len() as i64;
@@ -104,6 +141,9 @@ pub(super) const INDEXES: &[&str] = &[
     "runs_by_job",
     "runs_by_age",
     "runs_unfinished",
+    "runs_admitted_by_job",
+    "runs_admitted_by_pool",
+    "runs_waiting",
 ];
 
 /// An arbitrary constant naming jobrun's migration lock among the database's advisory locks.
@@ -219,4 +259,41 @@ pub(super) fn migrate(client: &mut Client, path: &std::path::Path) -> Result<(),
     )
     .map_err(fail)?;
     tx.commit().map_err(fail)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::postgres::testing::TestDatabase;
+
+    #[test]
+    fn a_version_1_schema_is_upgraded_in_place_keeping_its_runs() {
+        let Some(db) = TestDatabase::create() else {
+            return;
+        };
+        let path = std::path::Path::new("test");
+        let mut client = super::super::connect(&db.target(), path).unwrap();
+        client.batch_execute(V1).unwrap();
+        client
+            .batch_execute(
+                "UPDATE jobrun.meta SET version = 1;
+                 INSERT INTO jobrun.runs (job, scheduled, manual, recorded_at, state)
+                 VALUES ('old', 1, false, 1, 'exited')",
+            )
+            .unwrap();
+        assert_eq!(inspect(&mut client, path).unwrap(), Found::Version(1));
+        migrate(&mut client, path).unwrap();
+        assert_eq!(inspect(&mut client, path).unwrap(), Found::Version(CURRENT));
+        let row = client
+            .query_one(
+                "SELECT job, admitted, waiting FROM jobrun.runs WHERE job = 'old'",
+                &[],
+            )
+            .unwrap();
+        let (job, admitted, waiting): (String, bool, bool) = (row.get(0), row.get(1), row.get(2));
+        assert_eq!((job.as_str(), admitted, waiting), ("old", false, false));
+        // Upgrading again changes nothing.
+        migrate(&mut client, path).unwrap();
+        assert_eq!(inspect(&mut client, path).unwrap(), Found::Version(2));
+    }
 }

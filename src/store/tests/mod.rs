@@ -5,6 +5,7 @@
 //! (`latency`, ignored by default), stores of older versions (`versions`), and what the
 //! scheduling policies keep (`policies`).
 
+mod admission;
 mod batch;
 mod conformance;
 mod integrity;
