@@ -6,9 +6,9 @@
 //! the instant for large batches (`scheduler/ahead.rs`); whether the fire may start depends on
 //! what is running *at* the instant, on every host. So at the instant the claimed fires are
 //! admitted in one transaction:
-//! - the job and pool names of the batch are locked (transaction-scoped advisory locks, taken in
-//!   one sorted order so that concurrent batches cannot deadlock), which makes "count, then
-//!   take" atomic across hosts without locking any table;
+//! - the job and pool names of the batch are locked (transaction-scoped advisory locks, names
+//!   spread over 64 stripes, taken in one sorted order so that concurrent batches cannot
+//!   deadlock), which makes "count, then take" atomic across hosts without locking any table;
 //! - the runs that count are those `admitted` and claimed or running (a partial index each,
 //!   by job and by pool), whoever holds them; a manual `jobrun run` is not counted, as on one
 //!   host;
@@ -32,20 +32,30 @@ use super::super::{Admission, Outcome, StoreError, Verdict};
 use super::{PgFailure, Postgres, Tx};
 use crate::job::Overlap;
 
-/// Turns a claimed fire into one that gets no process.
+/// Turns claimed fires into ones that get no process (arrays: id, state, message, late_by_ms,
+/// fires, first_fire, into_fire).
 const DECIDE: &str = "
-    UPDATE jobrun.runs SET state = $2, message = $3, late_by_ms = $4, fires = $5,
-                           first_fire = $6, into_fire = $7, waiting = false
-    WHERE id = $1";
+    UPDATE jobrun.runs SET state = d.state, message = d.message, late_by_ms = d.late,
+                           fires = d.fires, first_fire = d.first, into_fire = d.into_at,
+                           waiting = false
+    FROM unnest($1::bigint[], $2::text[], $3::text[], $4::bigint[], $5::bigint[],
+                $6::bigint[], $7::bigint[]) AS d(id, state, message, late, fires, first, into_at)
+    WHERE runs.id = d.id";
 
-/// Lets a claimed fire start: it counts against its job's and pool's limits from now on; a
-/// run ended for it (`replaced_for`, on any host) records it as the run that replaced it.
+/// Lets claimed fires start (arrays: id, pool): they count against their job's and pool's
+/// limits from now on.
 const ADMIT: &str = "
-    WITH admitted AS (
-        UPDATE jobrun.runs SET admitted = true, waiting = false, pool = $2 WHERE id = $1)
-    UPDATE jobrun.runs SET replaced_by = $1
-    WHERE job = $3 AND replaced_for = $4 AND replaced_by IS NULL AND id <> $1
-      AND state NOT IN ('claimed', 'running')";
+    UPDATE jobrun.runs SET admitted = true, waiting = false, pool = a.pool
+    FROM unnest($1::bigint[], $2::text[]) AS a(id, pool)
+    WHERE runs.id = a.id";
+
+/// A run ended for a fire now admitted (`replaced_for`, on any host) records it as the run
+/// that replaced it (arrays: the admitted run's id, job, instant).
+const REPLACED_BY: &str = "
+    UPDATE jobrun.runs SET replaced_by = a.id
+    FROM unnest($1::bigint[], $2::text[], $3::bigint[]) AS a(id, job, fire)
+    WHERE runs.job = a.job AND runs.replaced_for = a.fire AND runs.replaced_by IS NULL
+      AND runs.id <> a.id AND runs.state NOT IN ('claimed', 'running')";
 
 /// Asks the holder of the job's oldest counted run to end it for the waiting fire at `$2`,
 /// unless one of its runs is asked already.
@@ -101,13 +111,13 @@ fn admit(
         .filter(|a| a.workers != u32::MAX)
         .map(|a| a.pool)
         .collect();
-    let mut keys: Vec<i64> = jobs.iter().map(|j| lock_key(b'j', j)).collect();
-    keys.extend(pools.iter().map(|p| lock_key(b'p', p)));
-    keys.sort_unstable();
-    keys.dedup();
+    let mut stripes: Vec<i64> = jobs.iter().map(|j| stripe(b'j', j)).collect();
+    stripes.extend(pools.iter().map(|p| stripe(b'p', p)));
+    stripes.sort_unstable();
+    stripes.dedup();
     tx.query(
         "SELECT count(pg_advisory_xact_lock(k)) FROM unnest($1::bigint[]) AS k",
-        &[&keys],
+        &[&stripes],
     )?;
     let jobs: Vec<&str> = jobs.into_iter().collect();
     let pools: Vec<&str> = pools.into_iter().collect();
@@ -144,6 +154,7 @@ fn admit(
         .iter()
         .map(|r| (r.get(0), r.get(1)))
         .collect();
+    let mut writes = Writes::default();
     let mut verdicts = Vec::with_capacity(asking.len());
     for a in asking {
         if !mine.contains(&a.id) {
@@ -155,82 +166,145 @@ fn admit(
         let job_full = running >= i64::from(a.max_instances);
         let pool_full = a.workers != u32::MAX && in_pool >= i64::from(a.workers);
         if !job_full && !pool_full {
-            tx.execute(ADMIT, &[&a.id, &a.pool, &a.job, &micros(a.scheduled)])?;
+            writes.admit(a);
             *by_job.entry(a.job.to_owned()).or_default() += 1;
             *by_pool.entry(a.pool.to_owned()).or_default() += 1;
             verdicts.push(Verdict::Admitted);
             continue;
         }
-        if a.expires.is_some_and(|e| now > e) {
-            let late_by_ms = (now - a.scheduled).num_milliseconds();
-            let missed = Outcome::Missed {
-                late_by_ms,
+        let decided = if a.expires.is_some_and(|e| now > e) {
+            Some(Outcome::Missed {
+                late_by_ms: (now - a.scheduled).num_milliseconds(),
                 fires: 1,
                 first: a.scheduled,
-            };
-            verdicts.push(decide(tx, a.id, missed)?);
-            continue;
-        }
-        let into = waiting.get(a.job).copied();
-        let verdict = match (job_full, a.overlap, into) {
-            (true, Overlap::Skip, _) => {
-                let reason = "max_instances".to_owned();
-                decide(tx, a.id, Outcome::Skipped { reason })?
-            }
-            (true, _, Some(into)) if into != micros(a.scheduled) => {
-                let into = DateTime::from_timestamp_micros(into).ok_or_else(|| {
-                    PgFailure::Corrupt(format!("a waiting fire of {:?} has no time", a.job))
-                })?;
-                decide(tx, a.id, Outcome::Coalesced { into })?
-            }
-            _ => {
-                tx.execute(
-                    "UPDATE jobrun.runs SET waiting = true WHERE id = $1",
-                    &[&a.id],
-                )?;
-                waiting
-                    .entry(a.job.to_owned())
-                    .or_insert(micros(a.scheduled));
-                let reason = if job_full {
-                    if a.overlap == Overlap::Replace
-                        && tx.execute(ASK_REPLACE, &[&a.job, &micros(a.scheduled)])? > 0
-                    {
-                        tx.execute("SELECT pg_notify('jobrun_replace', '')", &[])?;
-                    }
-                    format!(
-                        "max_instances ({}) reached across the schedulers",
-                        a.max_instances
-                    )
-                } else {
-                    format!(
-                        "pool {} full across the schedulers (workers = {})",
-                        a.pool, a.workers
-                    )
-                };
-                Verdict::Waiting { reason }
+            })
+        } else {
+            match (job_full, a.overlap, waiting.get(a.job)) {
+                (true, Overlap::Skip, _) => Some(Outcome::Skipped {
+                    reason: "max_instances".to_owned(),
+                }),
+                (true, _, Some(&into)) if into != micros(a.scheduled) => Some(Outcome::Coalesced {
+                    into: DateTime::from_timestamp_micros(into).ok_or_else(|| {
+                        PgFailure::Corrupt(format!("a waiting fire of {:?} has no time", a.job))
+                    })?,
+                }),
+                _ => None,
             }
         };
-        verdicts.push(verdict);
+        if let Some(outcome) = decided {
+            writes.decided.push((a.id, outcome.clone()));
+            verdicts.push(Verdict::Decided(outcome));
+            continue;
+        }
+        writes.waiting.push(a.id);
+        waiting
+            .entry(a.job.to_owned())
+            .or_insert(micros(a.scheduled));
+        let reason = if job_full {
+            if a.overlap == Overlap::Replace {
+                writes.ask_replace.push((a.job, micros(a.scheduled)));
+            }
+            format!(
+                "max_instances ({}) reached across the schedulers",
+                a.max_instances
+            )
+        } else {
+            format!(
+                "pool {} full across the schedulers (workers = {})",
+                a.pool, a.workers
+            )
+        };
+        verdicts.push(Verdict::Waiting { reason });
     }
+    writes.apply(tx)?;
     Ok(verdicts)
 }
 
-/// Records a claimed fire as getting no process.
-fn decide(tx: &mut Tx<'_>, id: i64, outcome: Outcome) -> Result<Verdict, PgFailure> {
-    let c = OutcomeColumns::of(&outcome).map_err(PgFailure::Refused)?;
-    tx.execute(
-        DECIDE,
-        &[
-            &id,
-            &c.state,
-            &c.message,
-            &c.late_by_ms,
-            &c.fires,
-            &c.first_fire,
-            &c.into_fire,
-        ],
-    )?;
-    Ok(Verdict::Decided(outcome))
+/// What an admission writes, gathered so that a batch of a thousand fires is a handful of
+/// statements (arrays unnested), not a thousand round trips.
+#[derive(Default)]
+struct Writes<'a> {
+    /// Admitted: ids and their pools.
+    admitted: (Vec<i64>, Vec<&'a str>),
+    /// Admitted fires of `replace` jobs: id, job, instant (runs ended for them record them).
+    replacing: (Vec<i64>, Vec<&'a str>, Vec<i64>),
+    waiting: Vec<i64>,
+    decided: Vec<(i64, Outcome)>,
+    /// Waiting fires of `replace` jobs: their job and instant.
+    ask_replace: Vec<(&'a str, i64)>,
+}
+
+impl<'a> Writes<'a> {
+    fn admit(&mut self, a: &Admission<'a>) {
+        self.admitted.0.push(a.id);
+        self.admitted.1.push(a.pool);
+        if a.overlap == Overlap::Replace {
+            self.replacing.0.push(a.id);
+            self.replacing.1.push(a.job);
+            self.replacing.2.push(micros(a.scheduled));
+        }
+    }
+
+    fn apply(self, tx: &mut Tx<'_>) -> Result<(), PgFailure> {
+        if !self.admitted.0.is_empty() {
+            tx.execute(ADMIT, &[&self.admitted.0, &self.admitted.1])?;
+        }
+        if !self.replacing.0.is_empty() {
+            let (ids, jobs, fires) = &self.replacing;
+            tx.execute(REPLACED_BY, &[ids, jobs, fires])?;
+        }
+        if !self.waiting.is_empty() {
+            tx.execute(
+                "UPDATE jobrun.runs SET waiting = true WHERE id = ANY($1)",
+                &[&self.waiting],
+            )?;
+        }
+        if !self.decided.is_empty() {
+            let mut c = Decided::default();
+            for (id, outcome) in &self.decided {
+                let columns = OutcomeColumns::of(outcome).map_err(PgFailure::Refused)?;
+                c.ids.push(*id);
+                c.states.push(columns.state);
+                c.messages.push(columns.message);
+                c.late.push(columns.late_by_ms);
+                c.fires.push(columns.fires);
+                c.first.push(columns.first_fire);
+                c.into.push(columns.into_fire);
+            }
+            tx.execute(
+                DECIDE,
+                &[
+                    &c.ids,
+                    &c.states,
+                    &c.messages,
+                    &c.late,
+                    &c.fires,
+                    &c.first,
+                    &c.into,
+                ],
+            )?;
+        }
+        let mut asked = false;
+        for (job, fire) in &self.ask_replace {
+            asked |= tx.execute(ASK_REPLACE, &[job, fire])? > 0;
+        }
+        if asked {
+            tx.execute("SELECT pg_notify('jobrun_replace', '')", &[])?;
+        }
+        Ok(())
+    }
+}
+
+/// The columns of the decided fires, one array each.
+#[derive(Default)]
+struct Decided<'a> {
+    ids: Vec<i64>,
+    states: Vec<&'static str>,
+    messages: Vec<Option<&'a str>>,
+    late: Vec<Option<i64>>,
+    fires: Vec<Option<i64>>,
+    first: Vec<Option<i64>>,
+    into: Vec<Option<i64>>,
 }
 
 /// Counts by name, from a query grouping by its first column.
@@ -249,24 +323,35 @@ fn counts(
         .collect())
 }
 
-/// The advisory lock standing for a job (`kind` b'j') or a pool (b'p'): FNV-1a of the kind and
-/// the name. Two names sharing a key only wait for each other.
-fn lock_key(kind: u8, name: &str) -> i64 {
+/// How many advisory locks the admissions of all schedulers share. One lock per job name
+/// would take a lock-table entry per job for each batch (PostgreSQL's table holds
+/// `max_locks_per_transaction` × `max_connections`, 6,400 by default: three schedulers
+/// admitting 5,000 jobs at once would exhaust it); names are spread over this many stripes
+/// instead, so two batches wait for each other only when their names share a stripe.
+const STRIPES: u64 = 64;
+
+/// The advisory lock (one of [`STRIPES`]) standing for a job (`kind` b'j') or a pool (b'p'):
+/// FNV-1a of the kind and the name, in a range of keys of jobrun's own.
+fn stripe(kind: u8, name: &str) -> i64 {
     let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
     for byte in [kind].iter().chain(name.as_bytes()) {
         hash ^= u64::from(*byte);
         hash = hash.wrapping_mul(0x0100_0000_01b3);
     }
-    i64::from_ne_bytes(hash.to_ne_bytes())
+    // 0x6a6f62... ("job"): apart from the migration lock and from other applications' keys.
+    0x6a6f_6200_0000_0000 + i64::try_from(hash % STRIPES).unwrap_or(0)
 }
 
 #[cfg(test)]
 mod tests {
-    use super::lock_key;
+    use super::{STRIPES, stripe};
 
     #[test]
-    fn jobs_and_pools_of_one_name_lock_apart() {
-        assert_ne!(lock_key(b'j', "backup"), lock_key(b'p', "backup"));
-        assert_eq!(lock_key(b'j', "backup"), lock_key(b'j', "backup"));
+    fn names_spread_over_a_bounded_number_of_locks() {
+        let keys: std::collections::BTreeSet<i64> = (0..10_000)
+            .map(|i| stripe(b'j', &format!("job{i}")))
+            .collect();
+        assert_eq!(keys.len() as u64, STRIPES);
+        assert_eq!(stripe(b'p', "x"), stripe(b'p', "x"));
     }
 }

@@ -267,8 +267,13 @@ impl Postgres {
         if decisions.is_empty() {
             return Ok(());
         }
+        // In (job, instant) order, as claims insert theirs: a decision inserted out of that
+        // order could wait for a concurrent claim of another host that waits for it
+        // (deadlock).
+        let mut sorted: Vec<&Decision<'_>> = decisions.iter().collect();
+        sorted.sort_by_key(|d| (d.job, d.scheduled));
         self.write("record a decision", |tx| {
-            for decision in decisions {
+            for decision in sorted {
                 match &decision.outcome {
                     Outcome::Missed { fires, first, .. } => {
                         if let Some(problem) = missed_problem(decision.scheduled, *fires, *first) {
