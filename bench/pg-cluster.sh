@@ -6,7 +6,8 @@
 #   bench/pg-cluster.sh stop DIR         # fast shutdown; succeeds if it is not running
 #
 # The server listens on 127.0.0.1 only, with its socket in DIR, and trusts local connections
-# (a throwaway cluster: nothing else can reach it). As root, initdb and the server run as the
+# (a throwaway cluster: nothing else can reach it); it offers TLS with a certificate for
+# `localhost` signed by DIR/root.crt (when openssl is there). As root, initdb and the server run as the
 # `postgres` user, since PostgreSQL refuses to run as root. The binaries come from
 # `pg_config --bindir`, else the newest /usr/lib/postgresql/*/bin (Debian's layout).
 set -euo pipefail
@@ -41,6 +42,29 @@ as_owner() {
   fi
 }
 
+# TLS for the tests of `sslmode`: a CA of the cluster's own (DIR/root.crt, what a client
+# gives as `sslrootcert`) and a server certificate it signed for the name `localhost` only, so
+# that `verify-full` to 127.0.0.1 fails on the name. Without openssl the server has no TLS.
+make_certificates() {
+  command -v openssl >/dev/null || return 0
+  local tmp
+  tmp=$(mktemp -d)
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 3650 \
+    -subj "/CN=jobrun test CA" -keyout "$tmp/ca.key" -out "$dir/root.crt" 2>/dev/null
+  openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -subj "/CN=localhost" \
+    -keyout "$dir/data/server.key" -out "$tmp/server.csr" 2>/dev/null
+  printf '%s\n' "subjectAltName=DNS:localhost" "basicConstraints=CA:FALSE" \
+    "keyUsage=digitalSignature" "extendedKeyUsage=serverAuth" >"$tmp/ext"
+  openssl x509 -req -in "$tmp/server.csr" -CA "$dir/root.crt" -CAkey "$tmp/ca.key" \
+    -CAcreateserial -days 3650 -extfile "$tmp/ext" -out "$dir/data/server.crt" 2>/dev/null
+  rm -rf "$tmp"
+  chmod 600 "$dir/data/server.key"
+  chmod 644 "$dir/root.crt"
+  if [ "$(id -u)" = 0 ]; then
+    chown postgres "$dir/data/server.key" "$dir/data/server.crt"
+  fi
+}
+
 [ $# -ge 2 ] || usage
 action=$1
 dir=$(realpath -m "$2")
@@ -65,9 +89,14 @@ start)
   if [ ! -f "$dir/data/PG_VERSION" ]; then
     as_owner "$bin/initdb" -D "$dir/data" -A trust -U postgres --no-sync >"$dir/initdb.log" 2>&1 ||
       { cat "$dir/initdb.log" >&2; exit 1; }
+    make_certificates
+  fi
+  tls=""
+  if [ -f "$dir/data/server.crt" ]; then
+    tls="-c ssl=on"
   fi
   as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
-    -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200" \
+    -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200 $tls" \
     start >/dev/null || { cat "$dir/server.log" >&2; exit 1; }
   echo "postgres://postgres@127.0.0.1:$port/postgres"
   ;;

@@ -43,6 +43,10 @@ mod next;
 mod outcomes;
 /// `jobrun pause` and `jobrun resume`: the jobfile edit, and a running scheduler honouring it.
 mod pause;
+/// A private PostgreSQL cluster for the tests that need their own server.
+mod pg_cluster;
+/// Issue 15: `sslmode` against a real server with TLS.
+mod pg_tls;
 /// Scheduling policies: cron-like defaults, limited pools, queue_grace.
 mod policies;
 /// `jobrun remove`.
