@@ -233,11 +233,15 @@ fn every_outcome_round_trips(b: &Backend) {
     ];
     expected.extend(decisions);
     assert_eq!(outcomes, expected);
+    // A failed start has an end but no start; a decision has neither.
     assert_eq!((rows[1].started, rows[1].ended), (None, Some(t(1))));
+    assert_eq!((rows[2].started, rows[2].ended), (None, Some(t(5))));
     for decision in &rows[3..] {
         assert_eq!((decision.started, decision.ended), (None, None));
         assert_eq!(decision.recorded_at, t(30));
+        assert!(!decision.manual);
     }
+    assert!(store.check().unwrap().is_empty());
     assert_eq!(last_fire(&store, "g"), Some(t(10)));
     assert!(store.check().unwrap().is_empty());
 }
