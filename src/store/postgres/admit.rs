@@ -32,6 +32,24 @@ use super::super::{Admission, Outcome, StoreError, Verdict};
 use super::{PgFailure, Postgres, Tx};
 use crate::job::Overlap;
 
+/// Where a batch stands, as rows (kind, name, value): `mine` for each of the batch's claims
+/// still this scheduler's to admit (value: its id), `job` and `pool` for the runs counted
+/// against each name of the batch (value: how many), `waiting` for each job of the batch with
+/// a fire waiting outside the batch (value: the oldest such fire's instant). Parameters: the
+/// claims' ids, this scheduler, the jobs, the limited pools.
+const STANDING: &str = "
+    SELECT 'mine', NULL::text, id FROM jobrun.runs
+    WHERE id = ANY($1) AND scheduler = $2 AND state = 'claimed' AND NOT admitted
+    UNION ALL
+    SELECT 'job', job, count(*) FROM jobrun.runs
+    WHERE admitted AND state IN ('claimed', 'running') AND job = ANY($3) GROUP BY job
+    UNION ALL
+    SELECT 'pool', pool, count(*) FROM jobrun.runs
+    WHERE admitted AND state IN ('claimed', 'running') AND pool = ANY($4) GROUP BY pool
+    UNION ALL
+    SELECT 'waiting', job, min(scheduled) FROM jobrun.runs
+    WHERE waiting AND job = ANY($3) AND NOT (id = ANY($1)) GROUP BY job";
+
 /// Turns claimed fires into ones that get no process (arrays: id, state, message, late_by_ms,
 /// fires, first_fire, into_fire).
 const DECIDE: &str = "
@@ -122,38 +140,31 @@ fn admit(
     let jobs: Vec<&str> = jobs.into_iter().collect();
     let pools: Vec<&str> = pools.into_iter().collect();
     let ids: Vec<i64> = asking.iter().map(|a| a.id).collect();
-    let mine: BTreeSet<i64> = tx
-        .query(
-            "SELECT id FROM jobrun.runs
-             WHERE id = ANY($1) AND scheduler = $2 AND state = 'claimed' AND NOT admitted",
-            &[&ids, &me],
-        )?
-        .iter()
-        .map(|r| r.get(0))
-        .collect();
-    let mut by_job = counts(
-        tx,
-        "SELECT job, count(*) FROM jobrun.runs
-         WHERE admitted AND state IN ('claimed', 'running') AND job = ANY($1) GROUP BY job",
-        &jobs,
-    )?;
-    let mut by_pool = counts(
-        tx,
-        "SELECT pool, count(*) FROM jobrun.runs
-         WHERE admitted AND state IN ('claimed', 'running') AND pool = ANY($1) GROUP BY pool",
-        &pools,
-    )?;
+    // What the batch is judged by, read in one round trip, after the locks (a statement reads
+    // what was committed when it began).
+    let mut mine = BTreeSet::new();
+    let (mut by_job, mut by_pool) = (HashMap::new(), HashMap::new());
     // The fire of each job already waiting elsewhere (or earlier here) that later fires of a
     // job at its limit coalesce into.
-    let mut waiting: HashMap<String, i64> = tx
-        .query(
-            "SELECT job, min(scheduled) FROM jobrun.runs
-             WHERE waiting AND job = ANY($1) AND NOT (id = ANY($2)) GROUP BY job",
-            &[&jobs, &ids],
-        )?
-        .iter()
-        .map(|r| (r.get(0), r.get(1)))
-        .collect();
+    let mut waiting: HashMap<String, i64> = HashMap::new();
+    for row in tx.query(STANDING, &[&ids, &me, &jobs, &pools])? {
+        let (kind, name, value): (&str, Option<String>, i64) = (row.get(0), row.get(1), row.get(2));
+        match (kind, name) {
+            ("mine", _) => {
+                mine.insert(value);
+            }
+            ("job", Some(job)) => {
+                by_job.insert(job, value);
+            }
+            ("pool", Some(pool)) => {
+                by_pool.insert(pool, value);
+            }
+            ("waiting", Some(job)) => {
+                waiting.insert(job, value);
+            }
+            _ => {}
+        }
+    }
     let mut writes = Writes::default();
     let mut verdicts = Vec::with_capacity(asking.len());
     for a in asking {
@@ -305,22 +316,6 @@ struct Decided<'a> {
     fires: Vec<Option<i64>>,
     first: Vec<Option<i64>>,
     into: Vec<Option<i64>>,
-}
-
-/// Counts by name, from a query grouping by its first column.
-fn counts(
-    tx: &mut Tx<'_>,
-    sql: &'static str,
-    names: &[&str],
-) -> Result<HashMap<String, i64>, PgFailure> {
-    if names.is_empty() {
-        return Ok(HashMap::new());
-    }
-    Ok(tx
-        .query(sql, &[&names])?
-        .iter()
-        .map(|r| (r.get(0), r.get(1)))
-        .collect())
 }
 
 /// How many advisory locks the admissions of all schedulers share. One lock per job name

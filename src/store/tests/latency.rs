@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use chrono::TimeDelta;
 
 use super::{new_store, scheduled, t};
-use crate::store::{Claim, Outcome, Store};
+use crate::store::{Admission, Claim, Outcome, RunStep, Store};
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
     let rank = ((sorted.len() as f64 - 1.0) * p).round() as usize;
@@ -113,5 +113,75 @@ fn claim_latency_on_both_back_ends() {
         };
         let mut store = Store::open_scheduler(&place, t(0)).unwrap();
         claims(&mut store, "postgres");
+        admissions(&mut store);
     }
+}
+
+/// Times the admission that follows a claim on a shared store (`postgres/admit.rs`: locks,
+/// counts, and the fire's row marked admitted), one fire and per fire in a batch of 20.
+fn admissions(store: &mut Store) {
+    fn asking<'a>(
+        ids: &[i64],
+        names: &'a [String],
+        at: chrono::DateTime<chrono::Utc>,
+    ) -> Vec<Admission<'a>> {
+        ids.iter()
+            .zip(names)
+            .map(|(&id, job)| Admission {
+                id,
+                job,
+                scheduled: at,
+                max_instances: 1_000_000,
+                overlap: crate::job::Overlap::Skip,
+                pool: "default",
+                workers: 1_000_000,
+                expires: None,
+            })
+            .collect()
+    }
+    let one = vec!["one".to_owned()];
+    let mut samples = Vec::with_capacity(2_000);
+    for i in 0..2_000 {
+        let at = t(100_000 + i);
+        let ids = store.claim(&[scheduled("one", at)], at).unwrap();
+        let start = Instant::now();
+        store.admit(&asking(&ids, &one, at), at).unwrap();
+        samples.push(start.elapsed());
+        end(store, &ids, at);
+    }
+    report("postgres: admission of one fire", samples);
+    let names: Vec<String> = (0..20).map(|i| format!("batch-{i:02}")).collect();
+    let mut samples = Vec::with_capacity(500);
+    for round in 0..500 {
+        let at = t(200_000 + round);
+        let batch: Vec<Claim<'_>> = names.iter().map(|n| scheduled(n, at)).collect();
+        let ids = store.claim(&batch, at).unwrap();
+        let start = Instant::now();
+        store.admit(&asking(&ids, &names, at), at).unwrap();
+        samples.push(start.elapsed() / 20);
+        end(store, &ids, at);
+    }
+    report("postgres: admission per fire, in a batch of 20", samples);
+}
+
+/// Ends the runs `ids` (untimed), as a scheduler does before their next fires.
+fn end(store: &mut Store, ids: &[i64], at: chrono::DateTime<chrono::Utc>) {
+    let steps: Vec<RunStep> = ids
+        .iter()
+        .flat_map(|&id| {
+            [
+                RunStep::Started { id, pid: 1, at },
+                RunStep::Finished {
+                    id,
+                    at,
+                    outcome: Outcome::Exited { code: 0 },
+                    timed_out: false,
+                    output_tail: String::new(),
+                    failed_by: None,
+                    retry: None,
+                },
+            ]
+        })
+        .collect();
+    store.record_runs(&steps).unwrap();
 }
