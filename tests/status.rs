@@ -316,3 +316,29 @@ fn failures_and_a_running_scheduler_show_in_the_snapshot() {
     assert_eq!(value["recent_problems"][0]["result"], "exit 3");
     assert_eq!(value["recent_problems"][0]["run"], 1);
 }
+
+#[test]
+fn a_chained_job_shows_at_its_upstreams_next_fire_as_next_and_list_show_it() {
+    let jobfile = "[defaults]\ntimezone = \"UTC\"\n\
+                   [jobs.backup]\ncron = \"0 3 * * *\"\ncommand = [\"true\"]\n\
+                   [jobs.report]\nafter = \"backup\"\ncommand = [\"true\"]\n";
+    let test = Test::new()
+        .jobfile(jobfile)
+        .args(["status", "--from", "2027-01-01T00:00:00Z"]);
+    let (out, _) = test.status(0);
+    assert!(
+        out.contains("  report (after backup)  2027-01-01 03:00:00+00:00  in 3h"),
+        "{out}"
+    );
+    let test =
+        Test::new()
+            .jobfile(jobfile)
+            .args(["status", "--json", "--from", "2027-01-01T00:00:00Z"]);
+    let snapshot: serde_json::Value = serde_json::from_str(&test.status(0).0).expect("JSON");
+    let report = &snapshot["next"][1];
+    assert_eq!(report["job"], "report");
+    assert_eq!(report["after"], "after backup");
+    assert_eq!(report["unix"], snapshot["next"][0]["unix"]);
+    // A job with a time of its own has no "after".
+    assert!(snapshot["next"][0].get("after").is_none());
+}

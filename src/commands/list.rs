@@ -155,7 +155,7 @@ struct JsonJob<'a> {
 
 /// The job's next fire as `list` shows it: the state store's view, except for a chained job,
 /// whose preview follows its chain back to jobs with times (see [`ChainPreview`]).
-fn next_of(
+pub(super) fn next_of(
     ctx: &Context,
     state: &State,
     preview: &ChainPreview<'_>,

@@ -5,9 +5,10 @@
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use crate::commands::list::{State, absolute, last_result, outcome_paint};
+use crate::commands::list::{State, absolute, last_result, next_of, outcome_paint};
 use crate::context::Context;
 use crate::error::Error;
+use crate::jobfile::ChainPreview;
 use crate::jobfile::Jobfile;
 use crate::output::{self, Cell, Column, Paint, Style, Table};
 use crate::store::{Outcome, RunRecord, Store};
@@ -53,6 +54,10 @@ pub(super) struct Running {
 #[derive(Debug, Serialize)]
 pub(super) struct NextFire {
     job: String,
+    /// A chained job's trigger (`after backup`): its time is its upstream's next fire, as
+    /// `next` and `list` show it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    after: Option<String>,
     /// RFC 3339 in the job's zone.
     time: String,
     timezone: String,
@@ -112,14 +117,17 @@ impl Snapshot {
                 .collect();
         }
 
+        let preview = ChainPreview::new(&jobfile.jobs);
         let mut next: Vec<NextFire> = jobfile
             .jobs
             .iter()
             .filter(|job| !job.paused)
             .filter_map(|job| {
-                let at = state.next(ctx, job)?;
+                let at = next_of(ctx, &state, &preview, job)?;
+                let chained = !job.trigger.upstreams().is_empty();
                 Some(NextFire {
                     job: job.name.clone(),
+                    after: chained.then(|| job.trigger.describe()),
                     time: output::rfc3339(at, job.timezone),
                     timezone: job.timezone.name().to_owned(),
                     unix: at.timestamp(),
@@ -265,8 +273,12 @@ impl Snapshot {
             for n in self.next.iter().take(room) {
                 let at = DateTime::from_timestamp(n.unix, 0).unwrap_or_default();
                 let tz = n.timezone.parse().unwrap_or(crate::zone::Tz::UTC);
+                let job = match &n.after {
+                    Some(after) => format!("{} ({after})", n.job),
+                    None => n.job.clone(),
+                };
                 table.row(vec![
-                    Cell::from(n.job.as_str()),
+                    Cell::from(job),
                     Cell::from(output::human_time(at, tz)),
                     Cell::from(countdown(n.in_seconds)),
                     Cell::from(n.timezone.as_str()),
