@@ -20,6 +20,7 @@ use nix::unistd::Pid;
 use super::Loop;
 use super::ticket::Ticket;
 use crate::executor::{ExitStatus, Spawner};
+use crate::plan::RunId;
 
 /// At most this many runs are handed to the spawner at a time; the rest wait in line here.
 /// Every spawn copies jobrun's table of open descriptors into the child, whose `exec` then
@@ -39,6 +40,9 @@ pub(super) struct Spawning {
     /// Exits reaped of pids the loop did not know while spawns were in flight: the status,
     /// and how many runs had been handed over when it was reaped.
     early: HashMap<Pid, (ExitStatus, u64)>,
+    /// Runs to be ended for a newer fire (`overlap = "replace"`) as soon as they have started,
+    /// with that fire's time.
+    replace_on_start: HashMap<RunId, DateTime<Utc>>,
 }
 
 impl Spawning {
@@ -48,7 +52,16 @@ impl Spawning {
             handed: VecDeque::new(),
             waiting: VecDeque::new(),
             early: HashMap::new(),
+            replace_on_start: HashMap::new(),
         })
+    }
+
+    /// Whether `run` is being started.
+    fn holds(&self, run: RunId) -> bool {
+        self.handed
+            .iter()
+            .chain(&self.waiting)
+            .any(|t| t.run == run)
     }
 
     /// Whether runs are still to be started: the loop is not done until they are.
@@ -110,17 +123,29 @@ impl Loop<'_> {
                 break;
             };
             let pid = result.as_ref().ok().map(|child| child.pid);
+            let (run, job) = (ticket.run, ticket.job.clone());
             self.start(ticket, Some(result), now);
             let early = pid.and_then(|pid| self.spawning.early.remove(&pid).map(|e| (pid, e)));
+            let replaced_by = self.spawning.replace_on_start.remove(&run);
             if let Some((pid, (status, handed))) = early
                 && number < handed
             {
                 self.ended(pid, status, now);
+            } else if let Some(scheduled) = replaced_by {
+                self.replace(&job, run, scheduled, now);
             }
         }
         self.hand_over(now);
         if self.spawning.handed.is_empty() {
             self.spawning.early.clear();
+        }
+    }
+
+    /// `overlap = "replace"` for a run still being started: it is ended once it has (a fire
+    /// due just after its predecessor's, as when several missed fires are caught up at once).
+    pub(super) fn replace_on_start(&mut self, run: RunId, scheduled: DateTime<Utc>) {
+        if self.spawning.holds(run) {
+            self.spawning.replace_on_start.insert(run, scheduled);
         }
     }
 

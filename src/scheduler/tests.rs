@@ -456,3 +456,37 @@ fn stopping_while_runs_are_being_spawned_ends_every_one_of_them() {
         "{ended:#?}"
     );
 }
+
+#[test]
+fn a_run_replaced_while_it_is_being_spawned_is_ended_once_it_has_started() {
+    // Several missed fires caught up at once: the newer fire replaces a run whose process is
+    // still being spawned.
+    let _children = all_children();
+    let text = "[jobs.w]\nevery = \"10s\"\noverlap = \"replace\"\ncommand = [\"sleep\", \"30\"]\n";
+    let fixture = Fixture::new(text, at("10:00:09.999"));
+    let mut log = quiet();
+    let mut scheduler = fixture.scheduler(&mut log);
+    fixture.clock.set(at("10:00:10"));
+    let mut events = scheduler.planner.as_mut().unwrap().advance(at("10:00:10"));
+    let Some(Event::Start { run, .. }) = events.first() else {
+        panic!("{events:?}");
+    };
+    events.push(Event::Replace {
+        job: "w".into(),
+        run: *run,
+        scheduled: at("10:00:20"),
+    });
+    scheduler.carry_out(events, at("10:00:10"));
+    await_spawns(&mut scheduler, at("10:00:10"));
+    let start = std::time::Instant::now();
+    while !scheduler.runs.is_empty() {
+        assert!(start.elapsed() < std::time::Duration::from_secs(10));
+        std::thread::sleep(std::time::Duration::from_millis(5));
+        scheduler.reap(at("10:00:10"));
+    }
+    scheduler.commit_journal(at("10:00:10"));
+    let ended = rows(&scheduler);
+    assert_eq!(ended.len(), 1);
+    let term = Signal::SIGTERM as i32;
+    assert_eq!(ended[0].outcome, Outcome::Signaled { signal: term });
+}
