@@ -2,9 +2,11 @@
 //!
 //! One thread, one `poll(2)`: it waits for the earliest of the next fire or run deadline (a
 //! real-time timerfd), a signal (a self-pipe written by the signal handlers), a jobfile edit
-//! (inotify) or output from a child (its pipes), handles what happened, asks the planner what
-//! is due, and waits again. Nothing polls on a period: with nothing due, the process sleeps
-//! until the next fire.
+//! (inotify), output from a child (its pipes) or a process started (the spawner's socket),
+//! handles what happened, asks the planner what is due, and waits again. Nothing polls on a
+//! period: with nothing due, the process sleeps until the next fire. Only the spawns
+//! themselves happen on other threads (`executor::Spawner`), which the loop hands prepared
+//! runs and whose results it takes back; every decision stays on the loop's thread.
 //!
 //! Decisions (what is due, skipped, missed) are the planner's (`plan.rs`, pure and tested with
 //! explicit instants); this module only carries them out. Children run in their own process
