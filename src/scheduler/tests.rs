@@ -362,6 +362,14 @@ fn a_batch_larger_than_a_spawn_chunk_starts_and_records_every_run_once() {
     assert_eq!(jobs.len(), 80);
 }
 
+/// The loop at 10:00:10, and what the planner starts then.
+fn at_ten<'a>(fixture: &'a Fixture, log: &'a mut Log) -> (Loop<'a>, Vec<Event>) {
+    let mut scheduler = fixture.scheduler(log);
+    fixture.clock.set(at("10:00:10"));
+    let events = scheduler.planner.as_mut().unwrap().advance(at("10:00:10"));
+    (scheduler, events)
+}
+
 /// `count` jobs running `command`, all due at 10:00:10.
 fn due_at_ten(count: usize, command: &str) -> String {
     (0..count)
@@ -374,9 +382,7 @@ fn a_run_whose_process_is_reaped_before_its_start_comes_back_ends_once() {
     let _children = all_children();
     let fixture = Fixture::new(&due_at_ten(1, "[\"true\"]"), at("10:00:09.999"));
     let mut log = quiet();
-    let mut scheduler = fixture.scheduler(&mut log);
-    fixture.clock.set(at("10:00:10"));
-    let events = scheduler.planner.as_mut().unwrap().advance(at("10:00:10"));
+    let (mut scheduler, events) = at_ten(&fixture, &mut log);
     scheduler.carry_out(events, at("10:00:10"));
     // The process is reaped while its start has not been taken from the spawner: the loop
     // does not know its pid yet, and keeps its exit.
@@ -400,15 +406,13 @@ fn a_run_whose_process_is_reaped_before_its_start_comes_back_ends_once() {
 }
 
 #[test]
-fn a_run_the_spawner_cannot_start_is_recorded_as_failed_and_frees_its_slot() {
+fn a_run_the_spawner_cannot_start_is_recorded_as_failed_and_the_others_run() {
     let _children = all_children();
     let text =
         due_at_ten(3, "[\"true\"]").replacen("[\"true\"]", "[\"/nonexistent/jobrun-program\"]", 1);
     let fixture = Fixture::new(&text, at("10:00:09.999"));
     let mut log = quiet();
-    let mut scheduler = fixture.scheduler(&mut log);
-    fixture.clock.set(at("10:00:10"));
-    let events = scheduler.planner.as_mut().unwrap().advance(at("10:00:10"));
+    let (mut scheduler, events) = at_ten(&fixture, &mut log);
     scheduler.carry_out(events, at("10:00:10"));
     scheduler.stop(at("10:00:10"));
     scheduler.run().unwrap();
@@ -436,9 +440,7 @@ fn stopping_while_runs_are_being_spawned_ends_every_one_of_them() {
     let _children = all_children();
     let fixture = Fixture::new(&due_at_ten(40, "[\"sleep\", \"30\"]"), at("10:00:09.999"));
     let mut log = quiet();
-    let mut scheduler = fixture.scheduler(&mut log);
-    fixture.clock.set(at("10:00:10"));
-    let events = scheduler.planner.as_mut().unwrap().advance(at("10:00:10"));
+    let (mut scheduler, events) = at_ten(&fixture, &mut log);
     scheduler.carry_out(events, at("10:00:10"));
     assert!(scheduler.spawning.busy());
     // SIGTERM, then a second one: no grace.
@@ -465,9 +467,7 @@ fn a_run_replaced_while_it_is_being_spawned_is_ended_once_it_has_started() {
     let text = "[jobs.w]\nevery = \"10s\"\noverlap = \"replace\"\ncommand = [\"sleep\", \"30\"]\n";
     let fixture = Fixture::new(text, at("10:00:09.999"));
     let mut log = quiet();
-    let mut scheduler = fixture.scheduler(&mut log);
-    fixture.clock.set(at("10:00:10"));
-    let mut events = scheduler.planner.as_mut().unwrap().advance(at("10:00:10"));
+    let (mut scheduler, mut events) = at_ten(&fixture, &mut log);
     let Some(Event::Start { run, .. }) = events.first() else {
         panic!("{events:?}");
     };
