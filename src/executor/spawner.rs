@@ -64,7 +64,7 @@ impl Shared {
 }
 
 impl Spawner {
-    /// A spawner with one thread per core (at most [`MAX_THREADS`]), started at the first run
+    /// A spawner with one thread per core (at most `MAX_THREADS`), started at the first run
     /// handed over. A spawn's `exec` runs while its thread waits (vfork), so spawns from two
     /// threads overlap on two cores: with 1,000 runs due at once on 2 busy cores, the last
     /// started after 0.54-0.73 s from two threads, 1.03-1.16 s from one (issue 11).
