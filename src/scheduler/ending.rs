@@ -226,7 +226,11 @@ impl Loop<'_> {
                 now,
                 "stopping",
                 &[
-                    ("running", (self.runs.len() as u64).into()),
+                    // Runs still being spawned run too, as soon as they have started.
+                    (
+                        "running",
+                        ((self.runs.len() + self.spawning.len()) as u64).into(),
+                    ),
                     ("grace", self.settings.stop_grace.to_string().into()),
                 ],
             );

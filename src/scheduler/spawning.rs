@@ -64,6 +64,11 @@ impl Spawning {
             .any(|t| t.run == run)
     }
 
+    /// How many runs are still to be started.
+    pub(super) fn len(&self) -> usize {
+        self.handed.len() + self.waiting.len()
+    }
+
     /// Whether runs are still to be started: the loop is not done until they are.
     pub(super) fn busy(&self) -> bool {
         !self.handed.is_empty() || !self.waiting.is_empty()

@@ -443,6 +443,8 @@ fn stopping_while_runs_are_being_spawned_ends_every_one_of_them() {
     let (mut scheduler, events) = at_ten(&fixture, &mut log);
     scheduler.carry_out(events, at("10:00:10"));
     assert!(scheduler.spawning.busy());
+    // What the stop reports as running: those started, and those still being spawned.
+    assert_eq!(scheduler.runs.len() + scheduler.spawning.len(), 40);
     // SIGTERM, then a second one: no grace.
     scheduler.stop(at("10:00:10"));
     scheduler.stop(at("10:00:10"));
