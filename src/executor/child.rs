@@ -8,8 +8,8 @@
 //! path (vfork-like, no copy of jobrun's memory) with `posix_spawn_file_actions_addchdir_np`
 //! for the working directory and `POSIX_SPAWN_SETPGROUP` for the process group, as long as the
 //! program is given as a path (jobrun searches `PATH` itself) and no `pre_exec` hook is set.
-//! Nothing in the parent changes during a spawn, so [`start_all`] starts a batch of runs from
-//! several threads at once. The child starts with an empty signal mask and SIGPIPE at its
+//! Nothing in the parent changes during a spawn, so runs are started from several threads at
+//! once (`spawner.rs`). The child starts with an empty signal mask and SIGPIPE at its
 //! default (std does both); jobrun blocks no signal (see `scheduler/signals.rs`), and the
 //! signals it handles are reset to their defaults by `exec`. A signal jobrun itself was started
 //! with ignored (other than SIGPIPE and the four it handles) stays ignored in its jobs, as it
@@ -21,7 +21,6 @@ use std::io;
 use std::os::fd::OwnedFd;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
 
 use chrono::{DateTime, Utc};
 use nix::errno::Errno;
@@ -104,83 +103,6 @@ pub enum SpawnError {
         #[source]
         source: io::Error,
     },
-}
-
-/// Below this many runs in one batch, starting threads costs more than it saves.
-const PARALLEL_FROM: usize = 16;
-
-/// At most this many threads spawn at once.
-const MAX_SPAWN_THREADS: usize = 4;
-
-/// Starts each prepared run (see [`prepare`]), from several threads when the batch is large
-/// enough, and returns the results in the same order. A run that could not be prepared keeps
-/// its error.
-pub fn start_all(
-    prepared: Vec<Result<Prepared, SpawnError>>,
-) -> Vec<Result<RunningChild, SpawnError>> {
-    // One thread per core. A spawn's `exec` runs while its spawning thread waits (vfork), so
-    // spawns from two threads overlap on two cores. Measured on 2 cores shared with other
-    // builds (load 3-5), 1,000 runs due at once, spawned in chunks (`SPAWN_CHUNK` in the
-    // scheduler): the last run started after 0.54-0.73 s from two threads, 1.03-1.16 s from
-    // one (issue 11). An earlier measurement favoured leaving a core to the runs (0.40 s from
-    // one thread, 0.50 s from two), on a quieter machine and with the whole batch's pipes
-    // open, which every spawn copies and closes (the scheduler now reaps between chunks).
-    // Asked once: std reads the cgroup's CPU quota files on every call, a dozen system calls
-    // that a lone run's start should not wait for.
-    static CORES: OnceLock<usize> = OnceLock::new();
-    let threads = if prepared.len() < PARALLEL_FROM {
-        1
-    } else {
-        let cores =
-            *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, usize::from));
-        cores
-            .min(MAX_SPAWN_THREADS)
-            .min(prepared.len() / (PARALLEL_FROM / 2))
-    };
-    start_on(prepared, threads)
-}
-
-/// [`start_all`] with a given number of threads (below 2, or for a small batch: serially).
-fn start_on(
-    prepared: Vec<Result<Prepared, SpawnError>>,
-    threads: usize,
-) -> Vec<Result<RunningChild, SpawnError>> {
-    let start = |p: Result<Prepared, SpawnError>| p.and_then(Prepared::spawn);
-    if prepared.len() < PARALLEL_FROM || threads < 2 {
-        return prepared.into_iter().map(start).collect();
-    }
-    // Interleaved, not in halves: the first runs of the batch start first on every thread.
-    let total = prepared.len();
-    let mut shares: Vec<Vec<(usize, Result<Prepared, SpawnError>)>> =
-        (0..threads).map(|_| Vec::new()).collect();
-    for (i, p) in prepared.into_iter().enumerate() {
-        shares[i % threads].push((i, p));
-    }
-    let mut results: Vec<Option<Result<RunningChild, SpawnError>>> =
-        std::iter::repeat_with(|| None).take(total).collect();
-    std::thread::scope(|scope| {
-        let workers: Vec<_> = shares
-            .into_iter()
-            .map(|share| {
-                scope.spawn(move || {
-                    share
-                        .into_iter()
-                        .map(|(i, p)| (i, start(p)))
-                        .collect::<Vec<_>>()
-                })
-            })
-            .collect();
-        for worker in workers {
-            // A spawn panics only on a bug; pass it on rather than lose runs silently.
-            let done = worker
-                .join()
-                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-            for (i, result) in done {
-                results[i] = Some(result);
-            }
-        }
-    });
-    results.into_iter().flatten().collect()
 }
 
 /// Starts a run without waiting for anything.
@@ -840,46 +762,6 @@ pub(crate) mod tests {
         ];
         assert_eq!(done.stdout, expected_stdout);
         assert_eq!(done.stderr, ["warn", "tail"]);
-    }
-
-    #[test]
-    fn a_batch_spawned_from_several_threads_keeps_its_order() {
-        let _children = own_children();
-        let jobs: Vec<Job> = (0..PARALLEL_FROM + 3)
-            .map(|i| {
-                let mut job = job(argv(&["sh", "-c", "echo $JOBRUN_RUN_ID"]));
-                if i == 5 {
-                    job.command = argv(&["no-such-program-jobrun"]);
-                }
-                job
-            })
-            .collect();
-        let run_ids: Vec<String> = (0..jobs.len()).map(|i| format!("r{i}")).collect();
-        let launches: Vec<Launch<'_>> = jobs
-            .iter()
-            .zip(&run_ids)
-            .map(|(job, run_id)| Launch {
-                job,
-                scheduled_at: scheduled(),
-                run_id,
-                jobfile: Path::new("/srv/jobrun.toml"),
-                base_dir: Path::new("/"),
-                after_run_id: None,
-            })
-            .collect();
-        let base = BaseEnv::capture();
-        let prepared = launches.iter().map(|l| prepare(l, &base)).collect();
-        let results = start_on(prepared, 3);
-        assert_eq!(results.len(), jobs.len());
-        for (i, result) in results.into_iter().enumerate() {
-            match result {
-                Ok(child) => assert_eq!(finish(child).stdout, [format!("r{i}")]),
-                Err(e) => {
-                    assert_eq!(i, 5);
-                    assert!(e.to_string().contains("no-such-program-jobrun"), "{e}");
-                }
-            }
-        }
     }
 
     #[test]

@@ -3,6 +3,8 @@
 //! - `child.rs` spawns a run (argv directly, or `/bin/sh -c` when the job asks), each in its own
 //!   process group with non-blocking output pipes, and signals that group;
 //! - `identity.rs` resolves a job's `user` and `group` and switches the child to them;
+//! - `spawner.rs` starts prepared runs on threads of their own, handing the results back in
+//!   order, so that the scheduler's thread does not wait for each `exec`;
 //! - `stdin.rs` gives a run its job's `stdin` text;
 //! - `exit.rs` reaps exited children and says how they ended (real-time signals included);
 //! - `environment.rs` is what a run's environment starts from: a clean one, as under cron;
@@ -10,24 +12,25 @@
 //! - this file holds the pools, which only count slots: no I/O, no clock.
 //!
 //! Nothing here waits or loops on its own: the scheduler's single `poll(2)` loop decides when
-//! to spawn, read, signal and reap, so every call returns at once.
+//! to spawn, read, signal and reap, so every call returns at once (the spawner's threads
+//! sleep until they are handed a run).
 
 mod child;
 mod environment;
 mod exit;
 mod identity;
 mod output;
+mod spawner;
 mod stdin;
 
 use std::collections::BTreeMap;
 
-pub use child::{
-    Launch, Prepared, RunningChild, SpawnError, prepare, signal_group, spawn, start_all,
-};
+pub use child::{Launch, Prepared, RunningChild, SpawnError, prepare, signal_group, spawn};
 pub use environment::{BaseEnv, DEFAULT_PATH, identity};
 pub use exit::{ExitStatus, reap_any, signal_name};
 pub use identity::{IdentityError, Running, check_group, check_user};
 pub use output::{LineSplitter, OutputTail, Stream};
+pub use spawner::{Spawned, Spawner};
 
 /// For tests that spawn children or reap them, in any module: `reap_any` takes any child of
 /// the test process, so a test calling it holds `all_children()`, and one waiting for its own

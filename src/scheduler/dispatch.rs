@@ -1,8 +1,7 @@
 //! Starting runs: the planner's starts are claimed in the store, prepared into
-//! [`Ticket`]s (at their instant, or shortly before it with `ahead.rs`) and spawned, in
-//! batches; each start is logged and recorded.
+//! [`Ticket`]s (at their instant, or shortly before it with `ahead.rs`) and handed to the
+//! spawner (`spawning.rs`); each start is logged and recorded when its process comes back.
 
-use std::collections::VecDeque;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
@@ -11,7 +10,7 @@ use super::ahead::{Ahead, Ready};
 use super::runs::Run;
 use super::ticket::{Limits, Output, Role, Ticket};
 use super::{Loop, rfc3339};
-use crate::executor::{self, BaseEnv, ExitStatus, Launch, RunningChild, SpawnError};
+use crate::executor::{self, BaseEnv, ExitStatus, Launch, Spawned};
 use crate::log::Field;
 use crate::ping::{self, Kind};
 use crate::plan::{Event, RunId};
@@ -25,15 +24,6 @@ enum Claimed {
     /// Another scheduler sharing the store had it first.
     Lost,
 }
-
-/// How many runs of a batch are spawned before the runs that have ended meanwhile are reaped.
-/// Every spawn copies jobrun's table of open descriptors into the child, whose `exec` then
-/// closes each of them again: with a thousand runs started at once and their two pipes each
-/// still open, that was 2,000 descriptors per spawn, and 14% of the batch's time went to
-/// closing them (perf, 1,000 runs due at once). Reaping between chunks keeps the table as
-/// small as the runs still going allow; 32 keeps the reaping itself (one `waitpid` that finds
-/// nothing, most of the time) rare.
-const SPAWN_CHUNK: usize = 32;
 
 impl Loop<'_> {
     /// Carries out the planner's events: starts its runs and reports the rest, in order.
@@ -125,11 +115,9 @@ impl Loop<'_> {
         // On a shared store, the limits across schedulers have the last word: runs not
         // admitted yet wait in `limits.rs`.
         let held_back = self.admit_tickets(&mut tickets, now);
-        // Spawned a chunk at a time; before each chunk but the first, the runs that have
-        // already ended are reaped, so that their pipes are closed (see `SPAWN_CHUNK`).
+        // Each claimed run is handed to the spawner (`spawning.rs`) and started when its
+        // process comes back; the loop goes on meanwhile.
         let mut tickets = tickets.into_iter();
-        let mut spawned = VecDeque::new();
-        let mut first_chunk = true;
         for event in events {
             match event {
                 Event::Start {
@@ -138,19 +126,8 @@ impl Loop<'_> {
                     scheduled,
                     attempt,
                 } => {
-                    if spawned.is_empty() {
-                        if !first_chunk {
-                            self.reap(self.clock.now());
-                        }
-                        first_chunk = false;
-                        let mut chunk: Vec<Option<Ticket>> =
-                            tickets.by_ref().take(SPAWN_CHUNK).collect();
-                        let results = self.spawn_tickets(&mut chunk);
-                        spawned.extend(chunk.into_iter().zip(results));
-                    }
-                    let (ticket, result) = spawned.pop_front().unwrap_or((None, None));
-                    match (ticket, &claimed) {
-                        (Some(ticket), _) => self.start(ticket, result, now),
+                    match (tickets.next().flatten(), &claimed) {
+                        (Some(ticket), _) => self.launch(ticket, now),
                         (None, _) if held_back.contains(&run) => {}
                         // The database is away: not started, kept to catch up when it is
                         // back (`shared.rs`), its slot freed; the outage is logged once.
@@ -184,12 +161,8 @@ impl Loop<'_> {
 
     /// Starts runs prepared by hand (`jobrun run`).
     pub(super) fn start_tickets(&mut self, tickets: Vec<Ticket>, now: DateTime<Utc>) {
-        let mut tickets: Vec<Option<Ticket>> = tickets.into_iter().map(Some).collect();
-        let spawned = self.spawn_tickets(&mut tickets);
-        for (ticket, result) in tickets.into_iter().zip(spawned) {
-            if let Some(ticket) = ticket {
-                self.start(ticket, result, now);
-            }
+        for ticket in tickets {
+            self.launch(ticket, now);
         }
     }
 
@@ -394,31 +367,11 @@ impl Loop<'_> {
         ticket
     }
 
-    /// Spawns the commands of a batch of tickets (from several threads when it is large), in
-    /// order; `None` where there is no ticket or no command.
-    fn spawn_tickets(
-        &self,
-        tickets: &mut [Option<Ticket>],
-    ) -> Vec<Option<Result<RunningChild, SpawnError>>> {
-        if self.settings.no_spawn {
-            return tickets.iter().map(|_| None).collect();
-        }
-        let commands: Vec<_> = tickets
-            .iter_mut()
-            .map(|t| t.as_mut().and_then(|t| t.command.take()))
-            .collect();
-        let has: Vec<bool> = commands.iter().map(Option::is_some).collect();
-        let mut results = executor::start_all(commands.into_iter().flatten().collect()).into_iter();
-        has.into_iter()
-            .map(|has| if has { results.next() } else { None })
-            .collect()
-    }
-
     /// Logs how a start went and tracks the run; a run that could not start is over at once.
-    fn start(
+    pub(super) fn start(
         &mut self,
         mut ticket: Ticket,
-        spawned: Option<Result<RunningChild, SpawnError>>,
+        spawned: Option<Spawned>,
         now: DateTime<Utc>,
     ) {
         if self.settings.no_spawn {

@@ -17,11 +17,9 @@
 use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
-use nix::sys::signal::Signal;
 
 use super::ticket::Ticket;
 use super::{Loop, rfc3339};
-use crate::executor;
 use crate::log::Field;
 use crate::plan::RunId;
 use crate::store::{Admission, Outcome, Verdict};
@@ -117,32 +115,22 @@ impl Loop<'_> {
         }
     }
 
-    /// Ends the runs of this scheduler that other schedulers' newer fires wait to replace:
-    /// each run's store row, job, and the fire (microseconds) waiting for it.
+    /// Ends the runs of this scheduler that other schedulers' newer fires wait to replace
+    /// (each run's store row, job, and the fire, in microseconds, waiting for it), as its own
+    /// newer fires would (`policies.rs`): at once, or once a run being spawned has started.
     pub(super) fn replace_for_others(
         &mut self,
         asked: Vec<(i64, String, i64)>,
         now: DateTime<Utc>,
     ) {
-        for (record, job, by) in asked {
-            let Some(run) = self.runs.by_record(record) else {
-                continue;
-            };
-            let Some(ending) = self.runs.end_early(run, now) else {
-                continue;
-            };
-            let by_scheduled =
-                DateTime::from_timestamp_micros(by).map_or_else(String::new, rfc3339);
-            self.log.event(
-                now,
-                "replacing",
-                &[
-                    ("job", job.into()),
-                    ("run", ending.shown.into()),
-                    ("by_scheduled", by_scheduled.into()),
-                ],
-            );
-            let _ = executor::signal_group(ending.pid, Signal::SIGTERM);
+        for (record, job, fire) in asked {
+            let run = self
+                .runs
+                .by_record(record)
+                .or_else(|| self.spawning.by_record(record));
+            if let (Some(run), Some(fire)) = (run, DateTime::from_timestamp_micros(fire)) {
+                self.replace(&job, run, fire, now);
+            }
         }
     }
 

@@ -2,9 +2,11 @@
 //!
 //! One thread, one `poll(2)`: it waits for the earliest of the next fire or run deadline (a
 //! real-time timerfd), a signal (a self-pipe written by the signal handlers), a jobfile edit
-//! (inotify) or output from a child (its pipes), handles what happened, asks the planner what
-//! is due, and waits again. Nothing polls on a period: with nothing due, the process sleeps
-//! until the next fire.
+//! (inotify), output from a child (its pipes) or a process started (the spawner's socket),
+//! handles what happened, asks the planner what is due, and waits again. Nothing polls on a
+//! period: with nothing due, the process sleeps until the next fire. Only the spawns
+//! themselves happen on other threads (`executor::Spawner`), which the loop hands prepared
+//! runs and whose results it takes back; every decision stays on the loop's thread.
 //!
 //! Decisions (what is due, skipped, missed) are the planner's (`plan.rs`, pure and tested with
 //! explicit instants); this module only carries them out. Children run in their own process
@@ -15,7 +17,9 @@
 //! split by what each part owns:
 //! - `waiting.rs`: the `poll(2)`, the timer and its deadlines, reading the children's pipes;
 //! - `dispatch.rs`: claiming, preparing (also ahead of the instant, with `ahead.rs`) and
-//!   starting runs (a large batch in chunks, reaping the runs of it that ended in between);
+//!   starting runs;
+//! - `spawning.rs`: runs whose processes are being spawned off the loop's thread, started as
+//!   they come back;
 //! - `ending.rs`: reaping, timeouts, stopping, and what a run's end frees;
 //! - `journal.rs`: runs' starts and ends not yet in the store, committed together once per
 //!   turn of the loop (group commit);
@@ -47,6 +51,7 @@ mod report;
 mod runs;
 mod shared;
 mod signals;
+mod spawning;
 mod state;
 mod ticket;
 mod waiting;
@@ -73,6 +78,7 @@ use ahead::{Ahead, Lead};
 use runs::Runs;
 pub use shared::jobfile_hash;
 use signals::Signals;
+use spawning::Spawning;
 use ticket::Output;
 use wakeup::Wakeup;
 use watch::JobfileWatch;
@@ -255,6 +261,8 @@ struct Loop<'a> {
     /// None in `jobrun run`: nothing is scheduled, one run is started by hand.
     planner: Option<Planner>,
     runs: Runs,
+    /// Runs claimed and not started yet: their processes are being spawned.
+    spawning: Spawning,
     /// Runs that are over (ended, or never started) and whose end the planner has not been
     /// told yet: the queue of follow-up work (see the module documentation).
     freed: VecDeque<RunId>,
@@ -326,6 +334,7 @@ impl<'a> Loop<'a> {
             jobfile,
             planner,
             runs: Runs::default(),
+            spawning: Spawning::new().map_err(io_error("start the spawning threads"))?,
             freed: VecDeque::new(),
             stop_deadline: None,
             grace_over: false,
@@ -387,9 +396,12 @@ impl<'a> Loop<'a> {
         }
     }
 
-    /// Whether the loop is done: stopping (or a lone `jobrun run`) with no run left.
+    /// Whether the loop is done: stopping (or a lone `jobrun run`) with no run left, none
+    /// still being spawned either.
     fn finished(&self) -> bool {
-        self.runs.is_empty() && (self.stop_deadline.is_some() || self.planner.is_none())
+        self.runs.is_empty()
+            && !self.spawning.busy()
+            && (self.stop_deadline.is_some() || self.planner.is_none())
     }
 
     /// `--metrics`: every job's next fire, afresh (at start and after a reload).

@@ -20,8 +20,8 @@ use crate::trigger::Trigger;
 impl Loop<'_> {
     /// `overlap = "replace"`: ends `run` (SIGTERM to its process group now, SIGKILL its
     /// `kill_after` later) so that the fire at `scheduled` can start, which the planner does
-    /// once the run is reaped. A run already over is left alone: the planner hears of its end
-    /// from the queue of follow-up work.
+    /// once the run is reaped. A run being spawned is ended once it has started; a run already
+    /// over is left alone: the planner hears of its end from the queue of follow-up work.
     pub(super) fn replace(
         &mut self,
         job: &str,
@@ -30,6 +30,8 @@ impl Loop<'_> {
         now: DateTime<Utc>,
     ) {
         let Some(ending) = self.runs.end_early(run, now) else {
+            // Not running yet: ended once its process has started (`spawning.rs`).
+            self.replace_on_start(run, scheduled);
             return;
         };
         self.log.event(

@@ -90,6 +90,19 @@ fn last_fire(scheduler: &Loop<'_>, job: &str) -> Option<DateTime<Utc>> {
     states.get(job).and_then(|s| s.last_fire)
 }
 
+/// Waits (bounded, on the spawner's descriptor as the loop does) until every run handed to
+/// the spawner has come back and been started.
+fn await_spawns(scheduler: &mut Loop<'_>, now: DateTime<Utc>) {
+    use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
+    let start = std::time::Instant::now();
+    while scheduler.spawning.busy() {
+        assert!(start.elapsed() < std::time::Duration::from_secs(10));
+        let mut fds = [PollFd::new(scheduler.spawning.fd(), PollFlags::POLLIN)];
+        poll(&mut fds, PollTimeout::from(50u16)).unwrap();
+        scheduler.spawned(now);
+    }
+}
+
 fn quiet() -> Log {
     Log::to_writer(LogFormat::Json, Box::new(std::io::sink()))
 }
@@ -133,6 +146,7 @@ fn at_its_instant_a_prepared_run_starts_under_the_claim_made_ahead() {
     let events = scheduler.planner.as_mut().unwrap().advance(at("10:00:10"));
     scheduler.carry_out(events, at("10:00:10"));
     assert!(scheduler.ahead.is_none());
+    await_spawns(&mut scheduler, at("10:00:10"));
     // The start is written with the rest of the turn's, before the loop sleeps.
     assert_eq!(rows(&scheduler)[0].outcome, Outcome::Claimed);
     scheduler.commit_journal(at("10:00:10"));
@@ -316,8 +330,9 @@ fn a_past_deadline_that_nothing_consumes_wakes_the_loop_once() {
 
 #[test]
 fn a_batch_larger_than_a_spawn_chunk_starts_and_records_every_run_once() {
-    // 80 runs due at once are spawned in chunks, with the ended ones reaped in between
-    // (`SPAWN_CHUNK`): each still ends exactly once in the store.
+    // 80 runs due at once are handed to the spawner a few dozen at a time, with the ended ones
+    // reaped in between (`IN_FLIGHT` in `spawning.rs`), some of them before their start has
+    // come back: each still ends exactly once in the store.
     let _children = all_children();
     let mut text = String::new();
     for i in 0..80 {
@@ -345,4 +360,135 @@ fn a_batch_larger_than_a_spawn_chunk_starts_and_records_every_run_once() {
     );
     let jobs: std::collections::BTreeSet<&str> = ended.iter().map(|r| r.job.as_str()).collect();
     assert_eq!(jobs.len(), 80);
+}
+
+/// The loop at 10:00:10, and what the planner starts then.
+fn at_ten<'a>(fixture: &'a Fixture, log: &'a mut Log) -> (Loop<'a>, Vec<Event>) {
+    let mut scheduler = fixture.scheduler(log);
+    fixture.clock.set(at("10:00:10"));
+    let events = scheduler.planner.as_mut().unwrap().advance(at("10:00:10"));
+    (scheduler, events)
+}
+
+/// `count` jobs running `command`, all due at 10:00:10.
+fn due_at_ten(count: usize, command: &str) -> String {
+    (0..count)
+        .map(|i| format!("[jobs.j{i}]\nat = \"2026-05-01T10:00:10Z\"\ncommand = {command}\n"))
+        .collect()
+}
+
+#[test]
+fn a_run_whose_process_is_reaped_before_its_start_comes_back_ends_once() {
+    let _children = all_children();
+    let fixture = Fixture::new(&due_at_ten(1, "[\"true\"]"), at("10:00:09.999"));
+    let mut log = quiet();
+    let (mut scheduler, events) = at_ten(&fixture, &mut log);
+    scheduler.carry_out(events, at("10:00:10"));
+    // The process is reaped while its start has not been taken from the spawner: the loop
+    // does not know its pid yet, and keeps its exit.
+    let start = std::time::Instant::now();
+    while scheduler.spawning.early_exits() == 0 {
+        assert!(start.elapsed() < std::time::Duration::from_secs(10));
+        std::thread::sleep(std::time::Duration::from_millis(5));
+        scheduler.reap(at("10:00:10"));
+    }
+    assert!(scheduler.runs.is_empty());
+    await_spawns(&mut scheduler, at("10:00:10"));
+    // Its start came back: it started and ended at once, its slot freed for the planner.
+    assert!(scheduler.runs.is_empty());
+    assert_eq!(scheduler.freed.len(), 1);
+    assert_eq!(scheduler.spawning.early_exits(), 0);
+    scheduler.commit_journal(at("10:00:10"));
+    let ended = rows(&scheduler);
+    assert_eq!(ended.len(), 1);
+    assert_eq!(ended[0].outcome, Outcome::Exited { code: 0 });
+    assert!(ended[0].started.is_some());
+}
+
+#[test]
+fn a_run_the_spawner_cannot_start_is_recorded_as_failed_and_the_others_run() {
+    let _children = all_children();
+    let text =
+        due_at_ten(3, "[\"true\"]").replacen("[\"true\"]", "[\"/nonexistent/jobrun-program\"]", 1);
+    let fixture = Fixture::new(&text, at("10:00:09.999"));
+    let mut log = quiet();
+    let (mut scheduler, events) = at_ten(&fixture, &mut log);
+    scheduler.carry_out(events, at("10:00:10"));
+    scheduler.stop(at("10:00:10"));
+    scheduler.run().unwrap();
+    let mut ended = rows(&scheduler);
+    ended.sort_by(|a, b| a.job.cmp(&b.job));
+    assert_eq!(ended.len(), 3);
+    match &ended[0].outcome {
+        Outcome::SpawnFailed { error } => {
+            assert!(error.contains("/nonexistent/jobrun-program"), "{error}");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(
+        ended[1..]
+            .iter()
+            .all(|r| r.outcome == Outcome::Exited { code: 0 })
+    );
+}
+
+#[test]
+fn stopping_while_runs_are_being_spawned_ends_every_one_of_them() {
+    // More runs than are handed to the spawner at a time: when the stop comes, some are
+    // being spawned and some wait their turn. Each still starts (its fire is claimed), is
+    // ended by the stop and reaped before the loop returns.
+    let _children = all_children();
+    let fixture = Fixture::new(&due_at_ten(40, "[\"sleep\", \"30\"]"), at("10:00:09.999"));
+    let mut log = quiet();
+    let (mut scheduler, events) = at_ten(&fixture, &mut log);
+    scheduler.carry_out(events, at("10:00:10"));
+    assert!(scheduler.spawning.busy());
+    // What the stop reports as running: those started, and those still being spawned.
+    assert_eq!(scheduler.runs.len() + scheduler.spawning.len(), 40);
+    // SIGTERM, then a second one: no grace.
+    scheduler.stop(at("10:00:10"));
+    scheduler.stop(at("10:00:10"));
+    scheduler.run().unwrap();
+    assert!(!scheduler.spawning.busy());
+    let ended = rows(&scheduler);
+    assert_eq!(ended.len(), 40);
+    let term = Signal::SIGTERM as i32;
+    assert!(
+        ended
+            .iter()
+            .all(|r| r.outcome == Outcome::Signaled { signal: term }),
+        "{ended:#?}"
+    );
+}
+
+#[test]
+fn a_run_replaced_while_it_is_being_spawned_is_ended_once_it_has_started() {
+    // Several missed fires caught up at once: the newer fire replaces a run whose process is
+    // still being spawned.
+    let _children = all_children();
+    let text = "[jobs.w]\nevery = \"10s\"\noverlap = \"replace\"\ncommand = [\"sleep\", \"30\"]\n";
+    let fixture = Fixture::new(text, at("10:00:09.999"));
+    let mut log = quiet();
+    let (mut scheduler, mut events) = at_ten(&fixture, &mut log);
+    let Some(Event::Start { run, .. }) = events.first() else {
+        panic!("{events:?}");
+    };
+    events.push(Event::Replace {
+        job: "w".into(),
+        run: *run,
+        scheduled: at("10:00:20"),
+    });
+    scheduler.carry_out(events, at("10:00:10"));
+    await_spawns(&mut scheduler, at("10:00:10"));
+    let start = std::time::Instant::now();
+    while !scheduler.runs.is_empty() {
+        assert!(start.elapsed() < std::time::Duration::from_secs(10));
+        std::thread::sleep(std::time::Duration::from_millis(5));
+        scheduler.reap(at("10:00:10"));
+    }
+    scheduler.commit_journal(at("10:00:10"));
+    let ended = rows(&scheduler);
+    assert_eq!(ended.len(), 1);
+    let term = Signal::SIGTERM as i32;
+    assert_eq!(ended[0].outcome, Outcome::Signaled { signal: term });
 }

@@ -1,5 +1,6 @@
 //! The loop's waiting: the deadlines the timer is armed at, the one `poll(2)` over the signal
-//! pipe, the timer, the jobfile watch and the children's pipes, and reading those pipes.
+//! pipe, the timer, the spawner, the jobfile watch and the children's pipes, and reading those
+//! pipes.
 
 use std::io::Write;
 
@@ -57,6 +58,7 @@ impl Loop<'_> {
             let mut fds = vec![
                 PollFd::new(self.signals.fd(), PollFlags::POLLIN),
                 PollFd::new(self.wakeup.fd(), PollFlags::POLLIN),
+                PollFd::new(self.spawning.fd(), PollFlags::POLLIN),
             ];
             if let Some(watch) = &self.watch {
                 fds.push(PollFd::new(watch.fd(), PollFlags::POLLIN));
@@ -100,7 +102,12 @@ impl Loop<'_> {
         if noticed {
             self.shared_notices(now);
         }
-        if ready.get(2).copied().unwrap_or(false)
+        // Started runs first: a child reaped below may be one of theirs.
+        if ready[2] {
+            self.spawned(now);
+            self.settle(now);
+        }
+        if ready.get(3).copied().unwrap_or(false)
             && self.watch.as_ref().is_some_and(JobfileWatch::changed)
         {
             self.reload(now, "jobfile changed");

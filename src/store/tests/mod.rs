@@ -62,7 +62,11 @@ fn new_store() -> (TempDir, Store) {
     (dir, store)
 }
 
+/// Opens the store again, as the next scheduler would. Not while another test is spawning: a
+/// child between its spawn and its `exec` holds a copy of every descriptor of this process,
+/// the store's locked one included, and the store would still look locked.
 fn reopen(path: &Path) -> Store {
+    let _no_spawns = crate::executor::all_children();
     Store::open_exclusive(path, t(0)).unwrap()
 }
 
