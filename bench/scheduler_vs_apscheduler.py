@@ -211,7 +211,8 @@ def latency(args, tmp):
 def policies(args, tmp):
     """Issue 11: both schedulers on their defaults (jobrun: no [executors]; APScheduler: its
     10-thread pool and 1 s misfire grace), then equal pools of 10 slots each, with the bare
-    spawn loop as the floor, all in the same run (each --jobrun binary in turn, then
+    spawn loop as the floor (with equal pools, one that keeps at most 10 children at a time),
+    all in the same run (each --jobrun binary in turn, then
     APScheduler, then the floor; `--repeat` rounds of that, interleaved, then the medians).
     Targets: jobrun's p99 at most half of APScheduler's in both cases; on defaults, jobrun's
     first-to-last spread within 1.2x the floor's. Where half of APScheduler's p99 is below the
@@ -248,8 +249,11 @@ def policies(args, tmp):
                 figures.setdefault("APScheduler", []).append(summary("APScheduler", [s - at for s in stamps(out)], n))
                 at = math.ceil(time.time()) + 2
                 out = os.path.join(tmp, f"floor-{n}-{aps_pool}-{round_}.out")
+                # With equal pools, the floor keeps 10 children at most, as the pools do.
+                limit = [] if aps_pool == "defaults" else ["1", aps_pool]
                 with open(out, "w") as f:
-                    subprocess.run([args.floor, str(at), str(n), os.path.abspath(args.stamp)], stdout=f, check=True)
+                    subprocess.run([args.floor, str(at), str(n), os.path.abspath(args.stamp)] + limit, stdout=f,
+                                   check=True)
                 figures.setdefault("bare spawn", []).append(summary("bare spawn", [s - at for s in stamps(out)], n))
             verdicts(figures, names, defaults=jobrun_pool == "defaults", rounds=args.repeat)
 

@@ -15,6 +15,10 @@
 use chrono::{DateTime, Utc};
 
 use super::Loop;
+
+/// At most this many starts and ends wait for the spawns in flight (see
+/// [`Loop::journal_can_wait`]).
+const MAX_WAITING: usize = 256;
 use crate::store::{RunStep, Store};
 
 impl Loop<'_> {
@@ -23,6 +27,14 @@ impl Loop<'_> {
         if self.store.is_some() {
             self.journal.push(step);
         }
+    }
+
+    /// Whether the turn's starts and ends may wait for the next turn: while runs are being
+    /// spawned, their results come back one at a time, each waking the loop, and a commit per
+    /// result made a batch of a hundred runs a hundred transactions. They wait at most until
+    /// the spawns are done, [`MAX_WAITING`] steps are noted, or anything else is written.
+    pub(super) fn journal_can_wait(&self) -> bool {
+        self.spawning.busy() && self.journal.len() < MAX_WAITING
     }
 
     /// Writes the starts and ends noted so far, in one transaction. Should the batch be refused

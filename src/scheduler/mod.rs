@@ -388,8 +388,11 @@ impl<'a> Loop<'a> {
                 return Ok(());
             }
             self.look_ahead(now);
-            // Before sleeping: what this turn started and ended goes to the store now.
-            self.commit_journal(now);
+            // Before sleeping: what this turn started and ended goes to the store now, unless
+            // more starts are about to come back from the spawner (`journal.rs`).
+            if !self.journal_can_wait() {
+                self.commit_journal(now);
+            }
             let wake = self.wake_at(now);
             self.wakeup.arm(wake).map_err(system("arm the timer"))?;
             self.wait()?;
