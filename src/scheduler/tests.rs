@@ -462,6 +462,45 @@ fn stopping_while_runs_are_being_spawned_ends_every_one_of_them() {
 }
 
 #[test]
+fn starts_wait_for_the_spawns_in_flight_and_reach_the_store_once_they_are_done() {
+    // Results come back one at a time; committing the starts at each would make a batch of
+    // forty runs forty transactions (`journal.rs`).
+    let _children = all_children();
+    let fixture = Fixture::new(&due_at_ten(40, "[\"sleep\", \"30\"]"), at("10:00:09.999"));
+    let mut log = quiet();
+    let (mut scheduler, events) = at_ten(&fixture, &mut log);
+    scheduler.carry_out(events, at("10:00:10"));
+    let start = std::time::Instant::now();
+    while scheduler.runs.is_empty() {
+        assert!(start.elapsed() < std::time::Duration::from_secs(10));
+        std::thread::sleep(std::time::Duration::from_millis(5));
+        scheduler.spawned(at("10:00:10"));
+    }
+    assert!(scheduler.spawning.busy(), "all 40 came back at once");
+    assert!(scheduler.journal_can_wait());
+    assert!(
+        rows(&scheduler)
+            .iter()
+            .all(|r| r.outcome == Outcome::Claimed)
+    );
+    await_spawns(&mut scheduler, at("10:00:10"));
+    // Done spawning: the turn commits them, all forty in one go.
+    assert!(!scheduler.journal_can_wait());
+    assert_eq!(scheduler.journal.len(), 40);
+    scheduler.commit_journal(at("10:00:10"));
+    let rows = rows(&scheduler);
+    assert_eq!(rows.len(), 40);
+    assert!(
+        rows.iter()
+            .all(|r| matches!(r.outcome, Outcome::Running { .. })),
+        "{rows:#?}"
+    );
+    scheduler.stop(at("10:00:10"));
+    scheduler.stop(at("10:00:10"));
+    scheduler.run().unwrap();
+}
+
+#[test]
 fn a_run_replaced_while_it_is_being_spawned_is_ended_once_it_has_started() {
     // Several missed fires caught up at once: the newer fire replaces a run whose process is
     // still being spawned.
