@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use super::t;
+use super::{notices_until, t};
 use crate::job::Overlap;
 use crate::store::postgres::Notice;
 use crate::store::postgres::testing::TestDatabase;
@@ -54,17 +54,6 @@ fn run_to_end(store: &mut Store, id: i64, secs: i64) {
     store.started(id, 4242, t(secs)).unwrap();
     let ended = Outcome::Exited { code: 0 };
     store.finished(id, t(secs + 1), &ended, false, "").unwrap();
-}
-
-/// Notices of `store` until `found` says enough (bounded: the heartbeat thread writes them).
-fn notices_until(store: &mut Store, found: impl Fn(&[Notice]) -> bool) -> Vec<Notice> {
-    let mut all = Vec::new();
-    let done = crate::store::tests::wait(Duration::from_secs(10), || {
-        all.extend(store.take_notices());
-        found(&all)
-    });
-    assert!(done, "not told within 10 s: {all:?}");
-    all
 }
 
 #[test]

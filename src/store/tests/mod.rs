@@ -31,6 +31,21 @@ use tempfile::TempDir;
 use super::{Claim, Outcome, RunRecord, Store, StoreError};
 
 /// Polls `condition` every 50 ms until it holds or `bound` passes; whether it held.
+/// Notices of a shared `store` until `found` says enough (bounded: the heartbeat thread writes
+/// them).
+fn notices_until(
+    store: &mut Store,
+    found: impl Fn(&[crate::store::postgres::Notice]) -> bool,
+) -> Vec<crate::store::postgres::Notice> {
+    let mut all = Vec::new();
+    let done = wait(std::time::Duration::from_secs(10), || {
+        all.extend(store.take_notices());
+        found(&all)
+    });
+    assert!(done, "not told within 10 s: {all:?}");
+    all
+}
+
 fn wait(bound: std::time::Duration, mut condition: impl FnMut() -> bool) -> bool {
     let start = std::time::Instant::now();
     loop {

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use super::t;
+use super::{notices_until, t};
 use crate::store::postgres::testing::TestDatabase;
 use crate::store::postgres::{Handover, Notice};
 use crate::store::{Claim, Location, Outcome, Store};
@@ -24,17 +24,6 @@ fn fire(job: &str, secs: i64) -> Claim<'_> {
         attempt: 1,
         attempts: 1,
     }
-}
-
-/// Notices of `store` until `found` says enough (bounded: the heartbeat thread writes them).
-fn notices_until(store: &mut Store, found: impl Fn(&[Notice]) -> bool) -> Vec<Notice> {
-    let mut all = Vec::new();
-    let done = crate::store::tests::wait(Duration::from_secs(10), || {
-        all.extend(store.take_notices());
-        found(&all)
-    });
-    assert!(done, "not told within 10 s: {all:?}");
-    all
 }
 
 #[test]
