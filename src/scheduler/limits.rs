@@ -24,6 +24,9 @@ use crate::log::Field;
 use crate::plan::RunId;
 use crate::store::{Admission, Outcome, Verdict};
 
+/// What the log and the history say of a fire still waiting when jobrun stops.
+const STOPPED_WAITING: &str = "jobrun stopped while it waited for a slot";
+
 /// A run the store has not admitted yet, and what it asked with.
 #[derive(Debug)]
 pub(super) struct Waiting {
@@ -98,7 +101,7 @@ impl Loop<'_> {
         for Waiting { ticket, .. } in waiting {
             if let Some(id) = ticket.record
                 && let Some(store) = self.store_to_write(now)
-                && let Err(e) = store.mark_interrupted(id, now, "jobrun stopped while it waited")
+                && let Err(e) = store.mark_interrupted(id, now, STOPPED_WAITING)
             {
                 self.store_error(now, &e);
             }
@@ -108,7 +111,7 @@ impl Loop<'_> {
                 &[
                     ("job", ticket.job.as_str().into()),
                     ("run", ticket.shown().into()),
-                    ("note", "jobrun stopped while it waited for a slot".into()),
+                    ("note", STOPPED_WAITING.into()),
                 ],
             );
             self.freed.push_back(ticket.run);
