@@ -3,7 +3,7 @@
 use chrono::TimeDelta;
 
 use super::{assert_refused, claim, new_store, only_row, reopen, scheduled, store_path, t};
-use crate::store::{Claim, Decision, FailedBy, JobState, Outcome, RunRecord, Store};
+use crate::store::{Claim, Decision, JobState, Outcome, Store};
 
 fn last_fire(store: &Store, job: &str) -> Option<chrono::DateTime<chrono::Utc>> {
     store
@@ -11,37 +11,6 @@ fn last_fire(store: &Store, job: &str) -> Option<chrono::DateTime<chrono::Utc>> 
         .unwrap()
         .get(job)
         .and_then(|s| s.last_fire)
-}
-
-#[test]
-fn a_run_that_exits_round_trips_with_every_field() {
-    let (_dir, mut store) = new_store();
-    let id = store.claim(&[scheduled("backup", t(60))], t(61)).unwrap()[0];
-    assert_eq!(only_row(&store).outcome, Outcome::Claimed);
-    store.started(id, 777, t(62)).unwrap();
-    assert_eq!(only_row(&store).outcome, Outcome::Running { pid: 777 });
-    store
-        .finished(id, t(65), &Outcome::Exited { code: 3 }, true, "out\nerr\n")
-        .unwrap();
-    assert_eq!(
-        only_row(&store),
-        RunRecord {
-            id,
-            job: "backup".into(),
-            scheduled: t(60),
-            manual: false,
-            recorded_at: t(61),
-            started: Some(t(62)),
-            ended: Some(t(65)),
-            timed_out: true,
-            outcome: Outcome::Exited { code: 3 },
-            failed_by: Some(FailedBy::Timeout),
-            attempt: 1,
-            attempts: 1,
-            output_tail: "out\nerr\n".into(),
-            replaced_by: None,
-        }
-    );
 }
 
 #[test]
