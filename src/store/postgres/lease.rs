@@ -360,9 +360,7 @@ impl Beat {
             // The stop: `run` sees it.
             _ => return Ok(()),
         };
-        self.lock().notices.push(notice);
-        // A full socket buffer already rings: the loop has not read it yet.
-        let _ = (&self.ringer).write(&[1]);
+        self.tell(vec![notice]);
         Ok(())
     }
 
@@ -377,12 +375,18 @@ impl Beat {
                 notices.push(Notice::Jobfiles { differing });
             }
         }
-        if !notices.is_empty() {
-            self.lock().notices.extend(notices);
-            // A full socket buffer already rings: the loop has not read it yet.
-            let _ = (&self.ringer).write(&[1]);
-        }
+        self.tell(notices);
         Ok(())
+    }
+
+    /// Hands `notices` to the scheduler's loop and rings its bell (nothing when none).
+    fn tell(&self, notices: Vec<Notice>) {
+        if notices.is_empty() {
+            return;
+        }
+        self.lock().notices.extend(notices);
+        // A full socket buffer already rings: the loop has not read it yet.
+        let _ = (&self.ringer).write(&[1]);
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Shared> {
